@@ -1,0 +1,63 @@
+"""Entry point of `gitsess` and `git-session`: run the CLI, turn failures into one line."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args or bool(os.environ.get("GITSESS_DEBUG"))
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`gitsess list | head`): not an error worth a message.
+        sys.stderr.close()
+        return 1
+    except Exception as exc:  # the last line of defence: no traceback unless asked
+        from .errors import GitsessError
+
+        if isinstance(exc, GitsessError):
+            _fail(exc.message)
+            return exc.exit_code
+        if debug:
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)")
+        return 1
+
+
+def _run(args: list[str]) -> int:
+    import click
+
+    from .cli import cli
+
+    try:
+        result = cli.main(args=args, prog_name=_prog_name(), standalone_mode=False)
+    except click.exceptions.Abort:
+        _fail("aborted")
+        return 130
+    except click.ClickException as exc:
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f" (see '{exc.ctx.command_path} --help')"
+        _fail(exc.format_message() + hint)
+        return exc.exit_code
+    return result if isinstance(result, int) else 0
+
+
+def _prog_name() -> str:
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "gitsess"
+    return "git session" if name == "git-session" else "gitsess"
+
+
+def _fail(message: str) -> None:
+    line = " ".join(message.split())
+    print(f"gitsess: {line}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

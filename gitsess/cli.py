@@ -1,0 +1,365 @@
+"""The command line: thin click commands over `sessions`, printing through `render`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import click
+
+from . import __version__
+from .errors import BadInput
+from .sessions import Sessions
+from .storage.log import LogState
+from .storage.repo import Repository
+
+
+class App:
+    """Per-invocation state: where to run, and the repository once it is needed."""
+
+    def __init__(self, path: str | None, debug: bool) -> None:
+        self.path = path
+        self.debug = debug
+        self._sessions: Sessions | None = None
+
+    @property
+    def sessions(self) -> Sessions:
+        if self._sessions is None:
+            self._sessions = Sessions(Repository(self.path))
+        return self._sessions
+
+    def close(self) -> None:
+        if self._sessions is not None:
+            self._sessions.repo.close()
+
+
+pass_app = click.make_pass_decorator(App)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
+
+
+def emit_json(document: Any) -> None:
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+def utf8(text: str, what: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput(f"{what} is not valid UTF-8") from None
+    return text
+
+
+def out() -> Any:
+    from .render.terminal import console
+
+    return console()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-C", "path", metavar="PATH", help="Run as if gitsess was started in PATH.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
+@click.version_option(__version__, "--version", prog_name="gitsess")
+@click.pass_context
+def cli(ctx: click.Context, path: str | None, debug: bool) -> None:
+    """AI coding agent sessions as git objects: a branch for the code, a ref for the conversation."""
+    app = App(path, debug)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+# -- creating ------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("title")
+@click.option("--from", "from_rev", metavar="REV", help="Start the branch at REV (default HEAD).")
+@click.option("--no-checkout", is_flag=True, help="Create the branch without checking it out.")
+@click.option("--agent", metavar="NAME", help="The agent working in this session.")
+@json_option
+@pass_app
+def new(app: App, title: str, from_rev: str | None, no_checkout: bool, agent: str | None,
+        as_json: bool) -> None:
+    """Start a session: a branch for the code and a log for the conversation."""
+    state = app.sessions.new(utf8(title, "the title"), from_rev, not no_checkout, agent)
+    report_created(app, state, "Started", as_json, not no_checkout)
+
+
+@cli.command()
+@click.argument("session")
+@click.option("--at", "at", metavar="ENTRY", help="Fork after this entry (default: the last).")
+@click.option("--title", metavar="TITLE", help="Title of the new session.")
+@click.option("--no-checkout", is_flag=True, help="Create the branch without checking it out.")
+@json_option
+@pass_app
+def fork(app: App, session: str, at: str | None, title: str | None, no_checkout: bool,
+         as_json: bool) -> None:
+    """Start a new session from SESSION's conversation, to try another approach."""
+    source = app.sessions.resolve(session)
+    state = app.sessions.fork(source, at, utf8(title, "the title") if title else None,
+                              not no_checkout)
+    report_created(app, state, "Forked", as_json, not no_checkout)
+
+
+def report_created(app: App, state: LogState, verb: str, as_json: bool, checked_out: bool) -> None:
+    summary = app.sessions.summary_of(state)
+    if as_json:
+        emit_json(summary)
+        return
+    from rich.markup import escape
+
+    meta = state.meta
+    console = out()
+    console.print(
+        f"{verb} session [yellow]{meta['id']}[/] [bold]{escape(meta['title'])}[/]"
+        + (f" with {state.count} entries" if state.count else "")
+    )
+    where = "checked out" if checked_out else "not checked out"
+    console.print(f"Branch [cyan]{escape(meta['branch'])}[/] ({where})")
+
+
+# -- reading -------------------------------------------------------------------
+
+
+@cli.command("list")
+@click.option("--all", "include_all", is_flag=True, help="Include archived sessions.")
+@json_option
+@pass_app
+def list_(app: App, include_all: bool, as_json: bool) -> None:
+    """The sessions in this repository, most recently updated first."""
+    rows = [app.sessions.summary(r.meta, r.count, r.oid) for r in app.sessions.listing(include_all)]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        click.echo("No sessions yet. Start one with: gitsess new TITLE")
+        return
+    from .render.terminal import session_table
+
+    out().print(session_table(rows))
+
+
+@cli.command()
+@click.argument("session")
+@json_option
+@pass_app
+def show(app: App, session: str, as_json: bool) -> None:
+    """A session and its conversation."""
+    state = app.sessions.store.require(app.sessions.resolve(session))
+    entries = app.sessions.store.entries(state)
+    summary = app.sessions.summary_of(state)
+    if as_json:
+        emit_json({"session": summary, "entries": entries})
+        return
+    from .render.terminal import conversation
+
+    conversation(out(), summary, entries)
+
+
+@cli.command()
+@json_option
+@pass_app
+def status(app: App, as_json: bool) -> None:
+    """The current session, if a session's branch is checked out."""
+    state = app.sessions.current()
+    if as_json:
+        emit_json(app.sessions.summary_of(state) if state else None)
+        return
+    if state is None:
+        branch = app.sessions.repo.current_branch()
+        where = f"on branch {branch}" if branch else "HEAD is detached"
+        click.echo(f"No current session ({where}).")
+        return
+    from .render.terminal import one_line, session_header
+
+    console = out()
+    console.print(session_header(app.sessions.summary_of(state)))
+    last = app.sessions.store.last_entries(state, 1)
+    if last:
+        console.print(f"[dim]last:[/] {one_line(last[0], console.width - 6)}", markup=True)
+
+
+# -- writing -------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("args", nargs=-1, metavar="[SESSION] [TEXT]")
+@click.option("--role", type=click.Choice(["user", "assistant", "system"]),
+              help="Append one message with this role; TEXT is its content ('-': stdin).")
+@click.option("--jsonl", metavar="FILE", help="Append the entries in FILE, one per line ('-': stdin).")
+@json_option
+@pass_app
+def record(app: App, args: tuple[str, ...], role: str | None, jsonl: str | None,
+           as_json: bool) -> None:
+    """Append entries to a session (default: the current one); all or nothing."""
+    if (role is None) == (jsonl is None):
+        raise click.UsageError("give either --role ROLE TEXT or --jsonl FILE")
+    if role is not None:
+        if len(args) not in (1, 2):
+            raise click.UsageError("--role takes the message TEXT, after an optional SESSION")
+        *names, text = args
+        if text == "-":
+            text = read_stdin_text()
+        batch: Iterator[tuple[int, Any]] | list[tuple[int, Any]] = [
+            (1, {"type": "message", "role": role, "content": utf8(text, "TEXT")})
+        ]
+    else:
+        if len(args) > 1:
+            raise click.UsageError("--jsonl takes at most one SESSION")
+        names = list(args)
+        batch = list(read_jsonl(jsonl or "-"))
+    sessions = app.sessions
+    session_id = sessions.resolve(names[0]) if names else sessions.require_current().session_id
+    count, oid = sessions.record(session_id, batch)
+    if as_json:
+        emit_json({"appended": count, "log": oid})
+    else:
+        click.echo(f"Appended {count} entr{'y' if count == 1 else 'ies'} to {session_id}.")
+
+
+def read_stdin_text() -> str:
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput("TEXT from stdin is not valid UTF-8") from None
+
+
+def read_jsonl(source: str) -> Iterator[tuple[int, Any]]:
+    """(line number, value) for each non-blank line; any bad line is an error naming it."""
+    if source == "-":
+        yield from parse_jsonl(sys.stdin.buffer)
+        return
+    path = Path(source)
+    if not path.is_file():
+        raise BadInput(f"cannot read {source}: no such file")
+    with path.open("rb") as handle:
+        yield from parse_jsonl(handle)
+
+
+def parse_jsonl(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
+    for number, raw in enumerate(handle, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadInput(f"line {number}: not valid UTF-8") from None
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except ValueError as exc:
+            raise BadInput(f"line {number}: not JSON ({exc})") from None
+
+
+@cli.command()
+@click.argument("session", required=False)
+@click.option("--last", is_flag=True, help="The most recently updated session (the default).")
+@json_option
+@pass_app
+def resume(app: App, session: str | None, last: bool, as_json: bool) -> None:
+    """Check a session's branch out and show where its conversation stands."""
+    if session and last:
+        raise click.UsageError("give a SESSION or --last, not both")
+    sessions = app.sessions
+    session_id = sessions.resolve(session) if session else sessions.last_session()
+    resumed = sessions.resume(session_id)
+    summary = sessions.summary_of(resumed.state)
+    summary["current"] = True
+    if as_json:
+        emit_json({"session": summary, "recent": resumed.recent,
+                   "local_changes": resumed.local_changes, "switched": resumed.switched})
+        return
+    from .render.terminal import entry_text, local_changes, session_header
+
+    console = out()
+    if resumed.created_branch:
+        console.print(f"[dim]Branch re-created at {resumed.created_branch[:12]}.[/]")
+    verb = "Switched to" if resumed.switched else "Already on"
+    console.print(f"{verb} [cyan]{summary['branch']}[/]", markup=True)
+    console.print(session_header(summary))
+    if resumed.recent:
+        console.print(f"\n[bold]Last {len(resumed.recent)} entries:[/]")
+        for entry in resumed.recent:
+            console.print(entry_text(entry, console.width))
+    console.print()
+    local_changes(console, resumed.local_changes)
+
+
+@cli.command()
+@click.argument("session")
+@click.argument("title")
+@json_option
+@pass_app
+def rename(app: App, session: str, title: str, as_json: bool) -> None:
+    """Give SESSION a new title (its branch keeps its name)."""
+    session_id = app.sessions.resolve(session)
+    app.sessions.rename(session_id, utf8(title, "the title"))
+    report_changed(app, session_id, f"Renamed {session_id}.", as_json)
+
+
+@cli.command()
+@click.argument("session")
+@json_option
+@pass_app
+def archive(app: App, session: str, as_json: bool) -> None:
+    """Hide SESSION from `list` (see `list --all`); nothing is deleted."""
+    session_id = app.sessions.resolve(session)
+    app.sessions.set_status(session_id, "archived")
+    report_changed(app, session_id, f"Archived {session_id}.", as_json)
+
+
+@cli.command()
+@click.argument("session")
+@json_option
+@pass_app
+def unarchive(app: App, session: str, as_json: bool) -> None:
+    """Bring an archived SESSION back into `list`."""
+    session_id = app.sessions.resolve(session)
+    app.sessions.set_status(session_id, "active")
+    report_changed(app, session_id, f"Unarchived {session_id}.", as_json)
+
+
+def report_changed(app: App, session_id: str, message: str, as_json: bool) -> None:
+    if as_json:
+        emit_json(app.sessions.summary_of(app.sessions.store.require(session_id)))
+    else:
+        click.echo(message)
+
+
+@cli.command()
+@click.argument("session")
+@json_option
+@pass_app
+def delete(app: App, session: str, as_json: bool) -> None:
+    """Delete SESSION's log; `gitsess undelete` brings it back. Its branch is kept."""
+    sessions = app.sessions
+    state = sessions.delete(sessions.resolve(session))
+    if as_json:
+        emit_json({"deleted": state.session_id, "log": state.oid})
+        return
+    click.echo(f"Deleted session {state.session_id}. Undo with: gitsess undelete {state.session_id}")
+    click.echo(f"Its branch {state.meta.get('branch')} is kept; remove it with git branch -D.")
+
+
+@cli.command()
+@click.argument("session", required=False)
+@json_option
+@pass_app
+def undelete(app: App, session: str | None, as_json: bool) -> None:
+    """Restore a deleted SESSION (an id or prefix); without one, list deleted sessions."""
+    sessions = app.sessions
+    if session is None:
+        rows = [{"id": sid, "log": oid, "title": title} for sid, oid, title in sessions.store.deleted()
+                if not sessions.store.exists(sid)]
+        if as_json:
+            emit_json(rows)
+        elif not rows:
+            click.echo("No deleted sessions.")
+        else:
+            for row in rows:
+                click.echo(f"{row['id']}  {row['title']}")
+        return
+    session_id = sessions.undelete(session)
+    report_changed(app, session_id, f"Restored session {session_id}.", as_json)

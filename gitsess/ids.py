@@ -1,0 +1,80 @@
+"""Session ids, entry ids, slugs and timestamps."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from datetime import datetime, timedelta, timezone
+
+# Crockford base32, lowercase (SPEC section 3).
+ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+SESSION_ID_LENGTH = 10
+SESSION_ID_RE = re.compile(r"^[0-9a-hjkmnp-tv-z]{10}$")
+ENTRY_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+MIN_PREFIX = 4
+SLUG_MAX = 40
+
+_RFC3339_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def new_session_id() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(SESSION_ID_LENGTH))
+
+
+def new_entry_id() -> str:
+    # 16 characters of base32 carry 80 random bits: collisions are not a concern.
+    return "".join(secrets.choice(ALPHABET) for _ in range(16))
+
+
+def is_session_id(text: str) -> bool:
+    return bool(SESSION_ID_RE.match(text))
+
+
+def is_id_prefix(text: str) -> bool:
+    return MIN_PREFIX <= len(text) <= SESSION_ID_LENGTH and all(c in ALPHABET for c in text)
+
+
+def slugify(title: str) -> str:
+    """A branch-safe slug: ASCII letters, digits and single hyphens."""
+    folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    return slug[:SLUG_MAX].rstrip("-")
+
+
+def now() -> str:
+    """The current time, RFC 3339 in UTC with millisecond precision."""
+    return format_ts(datetime.now(timezone.utc))
+
+
+def format_ts(moment: datetime) -> str:
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def normalize_ts(text: str) -> str | None:
+    """RFC 3339 ``text`` expressed in UTC, or None when it is not RFC 3339.
+
+    A timestamp already in UTC keeps its native precision; one with another
+    offset is converted to UTC.
+    """
+    match = _RFC3339_RE.match(text)
+    if not match:
+        return None
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    fraction, zone = match.group(7) or "", match.group(8)
+    try:
+        parsed = datetime(
+            year, month, day, hour, minute, min(second, 59),
+            int((fraction[1:] + "000000")[:6]) if fraction else 0,
+            tzinfo=timezone.utc,
+        )
+    except ValueError:
+        return None
+    if zone in ("Z", "z", "+00:00", "-00:00"):
+        return text[: match.start(8)].replace("t", "T").replace(" ", "T") + "Z"
+    sign = 1 if zone[0] == "+" else -1
+    offset = sign * (int(zone[1:3]) * 60 + int(zone[4:6]))
+    return format_ts(parsed - timedelta(minutes=offset))

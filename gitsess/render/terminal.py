@@ -1,0 +1,121 @@
+"""Rich rendering for people at a terminal. Colour follows the terminal and NO_COLOR."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from .text import clip, content_text, entry_label, entry_summary
+
+Entry = dict[str, Any]
+
+ROLE_STYLES = {"user": "bold cyan", "assistant": "bold green", "system": "bold magenta"}
+FOLDED = {
+    "tool_call": ("⚙", "yellow"),
+    "tool_result": ("↳", "dim"),
+    "reasoning": ("∴", "dim italic"),
+    "summary": ("▣", "blue"),
+    "commit": ("●", "bold yellow"),
+    "event": ("·", "dim"),
+}
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def when(ts: Any) -> str:
+    text = str(ts or "")
+    return text[:16].replace("T", " ") if len(text) >= 16 else text
+
+
+def session_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("")
+    table.add_column("id", style="yellow", no_wrap=True)
+    table.add_column("title", overflow="fold")
+    table.add_column("entries", justify="right")
+    table.add_column("updated", no_wrap=True)
+    table.add_column("branch", style="dim", overflow="fold")
+    for row in rows:
+        status = "" if row.get("status") != "archived" else " [dim](archived)[/]"
+        table.add_row(
+            "[bold green]*[/]" if row.get("current") else "",
+            str(row.get("id", "")),
+            escape(str(row.get("title", ""))) + status,
+            str(row.get("entries", 0)),
+            when(row.get("updated")),
+            escape(str(row.get("branch", ""))),
+        )
+    return table
+
+
+def session_header(summary: dict[str, Any]) -> Text:
+    text = Text()
+    text.append(str(summary.get("title", "")), style="bold")
+    text.append(f"  {summary.get('id', '')}", style="yellow")
+    if summary.get("status") == "archived":
+        text.append("  (archived)", style="dim")
+    details = [
+        f"branch {summary.get('branch', '')}",
+        f"{summary.get('entries', 0)} entries",
+        f"updated {when(summary.get('updated'))}",
+    ]
+    if summary.get("agent"):
+        details.append(f"agent {summary['agent']}")
+    parent = summary.get("parent")
+    if isinstance(parent, dict) and parent.get("session"):
+        details.append(f"forked from {parent['session']} at {parent.get('entry') or 'start'}")
+    text.append("\n" + " · ".join(details), style="dim")
+    return text
+
+
+def entry_text(entry: Entry, width: int) -> Text:
+    """One entry for reading: messages in full, everything else folded to a line."""
+    kind = entry.get("type")
+    text = Text()
+    if kind == "message":
+        role = entry_label(entry)
+        text.append(f"{role}", style=ROLE_STYLES.get(role, "bold"))
+        text.append(f"  {when(entry.get('ts'))}\n", style="dim")
+        text.append(content_text(entry.get("content")).rstrip() or "(empty)")
+        return text
+    symbol, style = FOLDED.get(str(kind), ("?", "dim"))
+    if kind == "tool_result" and entry.get("is_error"):
+        style = "red"
+    label = "" if kind in ("tool_call", "tool_result") else f"{entry_label(entry)} "
+    text.append(f"  {symbol} {label}", style=style)
+    text.append(entry_summary(entry, max(width - len(label) - 6, 20)), style=style)
+    return text
+
+
+def conversation(out: Console, summary: dict[str, Any], entries: list[Entry]) -> None:
+    out.print(session_header(summary))
+    previous_folded = False
+    for entry in entries:
+        folded = entry.get("type") != "message"
+        if not (folded and previous_folded):
+            out.print()
+        out.print(entry_text(entry, out.width))
+        previous_folded = folded
+    if not entries:
+        out.print("\n[dim](no entries yet)[/]")
+
+
+def local_changes(out: Console, changes: list[str]) -> None:
+    if not changes:
+        out.print("[dim]Work tree clean.[/]")
+        return
+    out.print(f"[bold]{len(changes)} uncommitted change{'s' if len(changes) != 1 else ''}:[/]")
+    for line in changes[:10]:
+        out.print(f"  {escape(line)}")
+    if len(changes) > 10:
+        out.print(f"  [dim]… and {len(changes) - 10} more[/]")
+
+
+def one_line(entry: Entry, width: int) -> str:
+    return clip(f"{entry_label(entry)}: {entry_summary(entry, width)}", width)

@@ -1,0 +1,364 @@
+"""What gitsess does with sessions: the operations behind the commands.
+
+This layer knows the rules (ids, references, branches, forks); the storage
+layer below it knows git, and the CLI above it knows the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import AmbiguousSession, BadInput, GitsessError, SessionNotFound
+from .ids import is_id_prefix, is_session_id, new_session_id, now, slugify
+from .storage.log import Change, Entry, Listed, LogState, LogStore, Meta, encode_json, parse_line
+from .storage.objects import TreeEntry
+from .storage.repo import Repository
+
+DEFAULT_BRANCH_PREFIX = "session/"
+
+
+@dataclass
+class Resumed:
+    state: LogState
+    switched: bool
+    created_branch: str | None
+    recent: list[Entry]
+    local_changes: list[str]
+
+
+class Sessions:
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        self.store = LogStore(repo)
+
+    # -- finding sessions ------------------------------------------------------
+
+    def resolve(self, reference: str) -> str:
+        """The id of the session ``reference`` names (SPEC section 3), or a clear error."""
+        if is_session_id(reference) and self.store.exists(reference):
+            return reference
+        short = reference.removeprefix("refs/heads/")
+        matches: dict[str, Meta] = {}
+        for listed in self.store.list():
+            meta = listed.meta
+            sid = str(meta.get("id", ""))
+            if (
+                (is_id_prefix(reference) and sid.startswith(reference))
+                or meta.get("branch") == short
+                or meta.get("title") == reference
+            ):
+                matches[sid] = meta
+        if len(matches) == 1:
+            return next(iter(matches))
+        if not matches:
+            hint = ""
+            if any(sid == reference for sid, _, _ in self.store.deleted()):
+                hint = f" (it was deleted: `gitsess undelete {reference}` restores it)"
+            raise SessionNotFound(f"no session matches {reference!r}{hint}")
+        names = ", ".join(f"{sid} ({m.get('title', '')})" for sid, m in sorted(matches.items()))
+        raise AmbiguousSession(f"{reference!r} is ambiguous: it matches {names}")
+
+    def current(self) -> LogState | None:
+        """The session whose branch is checked out.
+
+        Found from the id that ends every session branch name, so the cost
+        does not depend on how many sessions the repository holds.
+        """
+        branch = self.repo.current_branch()
+        if not branch:
+            return None
+        candidate = branch.rsplit("-", 1)[-1].rsplit("/", 1)[-1]
+        if not is_session_id(candidate):
+            return None
+        state = self.store.state(candidate)
+        if state is None or state.meta.get("branch") != branch:
+            return None
+        return state
+
+    def require_current(self) -> LogState:
+        state = self.current()
+        if state is None:
+            raise BadInput("no current session: check out a session's branch or name a session")
+        return state
+
+    def listing(self, include_archived: bool = False) -> list[Listed]:
+        rows = [
+            row for row in self.store.list()
+            if include_archived or row.meta.get("status") != "archived"
+        ]
+        return sorted(rows, key=lambda r: str(r.meta.get("updated", "")), reverse=True)
+
+    def summary(self, meta: Meta, count: int, oid: str) -> dict[str, Any]:
+        """The SPEC's session summary: session.json plus entries, log and current."""
+        current = self.repo.current_branch()
+        return {**meta, "entries": count, "log": oid, "current": meta.get("branch") == current}
+
+    def summary_of(self, state: LogState) -> dict[str, Any]:
+        return self.summary(state.meta, state.count, state.oid)
+
+    # -- creating --------------------------------------------------------------
+
+    def new(
+        self, title: str, from_rev: str | None = None, checkout: bool = True,
+        agent: str | None = None,
+    ) -> LogState:
+        from .model import check_title
+
+        check_title(title)
+        if from_rev is None:
+            start = self.repo.head_commit()
+        else:
+            start = self.repo.resolve(from_rev)
+            if start is None:
+                raise BadInput(f"unknown revision {from_rev!r}")
+        session_id = new_session_id()
+        meta = self._new_meta(session_id, title, start, agent=agent)
+        self._start(meta, start, checkout, lambda: self.store.create(meta))
+        return self.store.require(session_id)
+
+    def fork(
+        self, source: str, at: str | None = None, title: str | None = None,
+        checkout: bool = True,
+    ) -> LogState:
+        from .model import check_title
+
+        state = self.store.require(source)
+        lines = list(self.store.lines(state))
+        position = len(lines) - 1
+        if at is not None:
+            position = self._position(lines, at)
+        entry = parse_line(lines[position]) if position >= 0 else None
+        new_title = check_title(title) if title else f"{state.meta.get('title', source)} (fork)"
+        start = self._fork_start(state, entry)
+        session_id = new_session_id()
+        meta = self._new_meta(session_id, new_title, start, agent=state.meta.get("agent"))
+        meta["parent"] = {"session": source, "entry": entry.get("id") if entry else None}
+        meta["tags"] = list(state.meta.get("tags") or [])
+        whole, rest = self._fork_segments(state, position + 1)
+        parent = self._log_commit_at(state, position + 1)
+
+        def write() -> str:
+            return self.store.create(
+                meta, segments=whole, lines=rest, parents=[parent],
+                message=f"fork {source} at {meta['parent']['entry'] or 'start'}",
+            )
+
+        self._start(meta, start, checkout, write)
+        return self.store.require(session_id)
+
+    # -- appending -------------------------------------------------------------
+
+    def record(self, session_id: str, raw: Iterable[tuple[int, Any]]) -> tuple[int, str]:
+        """Append entries, all or nothing. ``raw`` pairs each entry with its line number."""
+        from .model import normalize_entry
+
+        state = self.store.require(session_id)
+        head = self.repo.branch_tip(str(state.meta.get("branch", "")))
+        entries: list[Entry] = []
+        supplied: dict[str, int] = {}
+        for number, value in raw:
+            try:
+                entry = normalize_entry(value, head)
+            except ValueError as exc:
+                raise BadInput(f"line {number}: {exc}") from None
+            if isinstance(value, dict) and "id" in value:
+                if entry["id"] in supplied:
+                    raise BadInput(
+                        f"line {number}: id {entry['id']!r} repeats line {supplied[entry['id']]}"
+                    )
+                supplied[entry["id"]] = number
+            entries.append(entry)
+        if not entries:
+            return 0, state.oid
+        lines = [encode_json(entry) for entry in entries]
+
+        def change(state: LogState) -> Change:
+            if supplied:
+                self._reject_known_ids(state, supplied)
+            meta = {**state.meta, "updated": now()}
+            noun = "entry" if len(lines) == 1 else "entries"
+            return Change(meta, f"append {len(lines)} {noun}", lines)
+
+        return len(lines), self.store.update(session_id, change)
+
+    # -- changing metadata -----------------------------------------------------
+
+    def rename(self, session_id: str, title: str) -> str:
+        from .model import check_title
+
+        check_title(title)
+        return self._set(session_id, "rename", title=title)
+
+    def set_status(self, session_id: str, status: str) -> str:
+        return self._set(session_id, "archive" if status == "archived" else "unarchive",
+                         status=status)
+
+    def delete(self, session_id: str) -> LogState:
+        state = self.store.require(session_id)
+        self.store.delete(session_id)
+        return state
+
+    def undelete(self, reference: str) -> str:
+        for session_id, oid, _title in self.store.deleted():
+            if session_id == reference or (is_id_prefix(reference) and session_id.startswith(reference)):
+                if self.store.exists(session_id):
+                    raise BadInput(f"session {session_id} is not deleted")
+                self.store.restore(session_id, oid)
+                return session_id
+        raise SessionNotFound(f"no deleted session matches {reference!r}")
+
+    # -- resuming --------------------------------------------------------------
+
+    def resume(self, session_id: str, recent: int = 5) -> Resumed:
+        state = self.store.require(session_id)
+        branch = str(state.meta.get("branch", ""))
+        switched, created = False, None
+        if self.repo.current_branch() != branch:
+            if self.repo.branch_tip(branch):
+                self.repo.switch(branch)
+            else:
+                start = self._last_head(state) or state.meta.get("base")
+                if not start:
+                    raise GitsessError(f"branch {branch} does not exist and has no known start")
+                self.repo.switch(branch, create_at=start)
+                created = start
+            switched = True
+        return Resumed(state, switched, created, self.store.last_entries(state, recent),
+                       self.repo.local_changes())
+
+    def last_session(self) -> str:
+        rows = self.listing()
+        if not rows:
+            raise SessionNotFound("there are no sessions yet: start one with `gitsess new TITLE`")
+        return str(rows[0].meta["id"])
+
+    # -- internals -------------------------------------------------------------
+
+    def _set(self, session_id: str, message: str, **fields: Any) -> str:
+        def change(state: LogState) -> Change | None:
+            if all(state.meta.get(k) == v for k, v in fields.items()):
+                return None
+            return Change({**state.meta, **fields, "updated": now()}, message)
+
+        return self.store.update(session_id, change)
+
+    def _new_meta(self, session_id: str, title: str, start: str | None, agent: str | None) -> Meta:
+        from .model import check_meta
+
+        identity = self.repo.identity()
+        stamp = now()
+        return check_meta({
+            "format": 1,
+            "id": session_id,
+            "title": title,
+            "branch": self._branch_name(title, session_id),
+            "base": start,
+            "created": stamp,
+            "updated": stamp,
+            "author": {"name": identity.name, "email": identity.email},
+            "agent": agent,
+            "parent": None,
+            "status": "active",
+            "visibility": "private",
+            "tags": [],
+        })
+
+    def _branch_name(self, title: str, session_id: str) -> str:
+        prefix = self.repo.config("gitsess.branchPrefix")
+        prefix = DEFAULT_BRANCH_PREFIX if prefix is None else prefix
+        slug = slugify(title)
+        name = f"{prefix}{slug}-{session_id}" if slug else f"{prefix}{session_id}"
+        if not self.repo.valid_branch_name(name):
+            raise BadInput(f"{name!r} is not a valid branch name: check gitsess.branchPrefix")
+        return name
+
+    def _start(self, meta: Meta, start: str | None, checkout: bool, write: Callable[[], str]) -> None:
+        """Create the branch, then the log; undo the branch if the log cannot be written."""
+        branch = meta["branch"]
+        previous = self.repo.head_ref() or self.repo.head_commit()
+        if start is None:
+            if checkout:
+                self.repo.point_unborn_head(branch)
+        elif checkout:
+            self.repo.switch(branch, create_at=start)
+        else:
+            self.repo.create_branch(branch, start)
+        try:
+            write()
+        except BaseException:
+            if start is not None:
+                if checkout and previous:
+                    self.repo.git.run("checkout", "--quiet",
+                                      previous.removeprefix("refs/heads/"), check=False)
+                self.repo.delete_branch(branch, start)
+            elif checkout and previous:
+                self.repo.git.run("symbolic-ref", "HEAD", previous, check=False)
+            raise
+
+    @staticmethod
+    def _position(lines: list[bytes], entry_id: str) -> int:
+        for index in range(len(lines) - 1, -1, -1):
+            entry = parse_line(lines[index])
+            if entry.get("id") == entry_id:
+                return index
+        raise BadInput(f"no entry {entry_id!r} in this session")
+
+    def _fork_start(self, state: LogState, entry: Entry | None) -> str | None:
+        candidates = [
+            entry.get("head") if entry else None,
+            self.repo.branch_tip(str(state.meta.get("branch", ""))),
+            state.meta.get("base"),
+        ]
+        for candidate in candidates:
+            if isinstance(candidate, str) and self.repo.resolve(candidate):
+                return self.repo.resolve(candidate)
+        return self.repo.head_commit()
+
+    def _fork_segments(self, state: LogState, keep: int) -> tuple[list[TreeEntry], list[bytes]]:
+        """The source's segments holding its first ``keep`` entries: whole ones shared, the rest as lines."""
+        whole: list[TreeEntry] = []
+        taken = 0
+        for segment, obj in zip(state.segments, self.store.repo.reader.read_many(
+                [s.oid for s in state.segments])):
+            lines = obj.data.splitlines() if obj else []
+            if taken + len(lines) <= keep:
+                whole.append(segment)
+                taken += len(lines)
+                continue
+            return whole, lines[: keep - taken]
+        return whole, []
+
+    def _log_commit_at(self, state: LogState, count: int) -> str:
+        """The oldest log commit on the first-parent line that already held ``count`` entries."""
+        out = self.repo.git.text(
+            "log", "--first-parent", "--format=%H %(trailers:key=Entries,valueonly,separator=%x2C)", state.oid
+        )
+        found = state.oid
+        for line in out.splitlines():
+            sha, _, value = line.partition(" ")
+            value = value.strip()
+            if value.isdigit() and int(value) >= count:
+                found = sha
+            elif value.isdigit():
+                break
+        return found
+
+    def _last_head(self, state: LogState) -> str | None:
+        for entry in reversed(self.store.last_entries(state, 50)):
+            head = entry.get("head")
+            if isinstance(head, str) and self.repo.resolve(head):
+                return head
+        return None
+
+    def _reject_known_ids(self, state: LogState, supplied: dict[str, int]) -> None:
+        for line in self.store.lines(state):
+            # Entries are stored with their id first: no need to parse every line.
+            if not line.startswith(b'{"id":'):
+                entry_id = parse_line(line).get("id")
+            else:
+                entry_id = json.loads(line[6 : line.index(b",", 6)]) if b"," in line else None
+            if entry_id in supplied:
+                raise BadInput(f"line {supplied[entry_id]}: id {entry_id!r} is already in the session")

@@ -1,0 +1,1 @@
+"""The storage layer: the only code that touches git objects and refs."""

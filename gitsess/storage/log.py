@@ -1,0 +1,313 @@
+"""Session logs: log commits under refs/sessions/<id> (SPEC section 4).
+
+A log commit's tree holds ``session.json`` and ``log/NNNNNNNN.jsonl``
+segments. Appending rewrites only the last segment, so its cost does not grow
+with the log. Every ref update is a compare-and-swap; a lost race re-reads
+the log and applies the change again.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Conflict, SessionNotFound
+from .objects import BLOB_MODE, TREE_MODE, Commit, TreeEntry, decode_commit, decode_tree
+from .repo import RefMoved, Repository
+
+SESSIONS = "refs/sessions/"
+TRASH_REF = "refs/gitsess/trash"
+META_FILE = "session.json"
+LOG_DIR = "log"
+SEGMENT_MAX_ENTRIES = 1000
+SEGMENT_MAX_BYTES = 1 << 20
+ENTRIES_TRAILER = "Entries"
+MAX_ATTEMPTS = 400
+
+Meta = dict[str, Any]
+Entry = dict[str, Any]
+
+
+def session_ref(session_id: str) -> str:
+    return SESSIONS + session_id
+
+
+def segment_name(index: int) -> str:
+    return f"{index:08d}.jsonl"
+
+
+def encode_json(value: Any) -> bytes:
+    """Compact JSON, UTF-8; escapes only what UTF-8 cannot carry (lone surrogates)."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
+
+
+def encode_meta(meta: Meta) -> bytes:
+    return (json.dumps(meta, ensure_ascii=False, indent=2) + "\n").encode("utf-8", "backslashreplace")
+
+
+@dataclass
+class LogState:
+    """One session's log as read at one value of its ref."""
+
+    session_id: str
+    oid: str
+    commit: Commit
+    root: list[TreeEntry]
+    segments: list[TreeEntry]
+    meta: Meta
+    count: int
+
+
+@dataclass
+class Change:
+    """What one log commit changes: the new metadata, entries to append, and why."""
+
+    meta: Meta
+    message: str
+    lines: list[bytes] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A session as `list` sees it: its metadata, entry count and log commit."""
+
+    meta: Meta
+    count: int
+    oid: str
+
+
+class LogStore:
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+
+    # -- reading ------------------------------------------------------------
+
+    def exists(self, session_id: str) -> bool:
+        return self.repo.ref_value(session_ref(session_id)) is not None
+
+    def state(self, session_id: str, at: str | None = None) -> LogState | None:
+        """The log of ``session_id`` (at log commit ``at``, else its ref), or None."""
+        reader = self.repo.reader
+        obj = reader.read(at or session_ref(session_id))
+        if obj is None or obj.kind != "commit":
+            return None
+        commit = decode_commit(obj.data)
+        root = self._tree(commit.tree)
+        named = {entry.name: entry for entry in root}
+        if META_FILE not in named:
+            raise SessionNotFound(f"session {session_id}: log commit {obj.oid[:12]} has no {META_FILE}")
+        meta_obj = reader.read(named[META_FILE].oid)
+        try:
+            meta = json.loads(meta_obj.data) if meta_obj else None
+        except ValueError:
+            meta = None
+        if not isinstance(meta, dict):
+            raise SessionNotFound(f"session {session_id}: {META_FILE} is not a JSON object")
+        log_dir = named.get(LOG_DIR)
+        segments = sorted(self._tree(log_dir.oid), key=lambda e: e.name) if log_dir else []
+        state = LogState(session_id, obj.oid, commit, root, segments, meta, 0)
+        trailer = commit.trailer(ENTRIES_TRAILER)
+        state.count = int(trailer) if trailer and trailer.isdigit() else sum(1 for _ in self.lines(state))
+        return state
+
+    def require(self, session_id: str) -> LogState:
+        state = self.state(session_id)
+        if state is None:
+            raise SessionNotFound(f"no session {session_id}")
+        return state
+
+    def lines(self, state: LogState, segments: list[TreeEntry] | None = None) -> Iterator[bytes]:
+        """Every entry line of the log, in order."""
+        chosen = state.segments if segments is None else segments
+        for obj in self.repo.reader.read_many([s.oid for s in chosen]):
+            if obj is not None:
+                yield from obj.data.splitlines()
+
+    def entries(self, state: LogState) -> list[Entry]:
+        return [parse_line(line) for line in self.lines(state) if line.strip()]
+
+    def last_entries(self, state: LogState, count: int) -> list[Entry]:
+        """The last ``count`` entries, reading only the segments that hold them."""
+        picked: list[bytes] = []
+        for segment in reversed(state.segments):
+            obj = self.repo.reader.read(segment.oid)
+            picked[:0] = obj.data.splitlines() if obj else []
+            if len(picked) >= count:
+                break
+        return [parse_line(line) for line in picked[-count:] if line.strip()] if count else []
+
+    def list(self) -> list[Listed]:
+        """Every session: one for-each-ref and one cat-file, whatever their number."""
+        rows = self.repo.refs(
+            SESSIONS, f"%(objectname) %(refname) %(contents:trailers:key={ENTRIES_TRAILER},valueonly,separator=%x2C)"
+        )
+        parsed = []
+        for row in rows:
+            oid, ref, *rest = row.split(" ", 2)
+            count = rest[0].strip() if rest else ""
+            parsed.append((oid, ref[len(SESSIONS):], count))
+        blobs = self.repo.reader.read_many([f"{oid}:{META_FILE}" for oid, _, _ in parsed])
+        listed = []
+        for (oid, session_id, count), blob in zip(parsed, blobs):
+            try:
+                meta = json.loads(blob.data) if blob else None
+            except ValueError:
+                meta = None
+            if not isinstance(meta, dict):
+                continue  # unreadable sessions are for `doctor`, not for `list`
+            if not count.isdigit():
+                state = self.state(session_id)
+                count = str(state.count if state else 0)
+            listed.append(Listed(meta, int(count), oid))
+        return listed
+
+    # -- writing ------------------------------------------------------------
+
+    def create(
+        self,
+        meta: Meta,
+        *,
+        segments: list[TreeEntry] | None = None,
+        lines: list[bytes] | None = None,
+        parents: list[str] | None = None,
+        message: str = "create",
+    ) -> str:
+        """Write a new session's first log commit; fails if the ref already exists."""
+        session_id = meta["id"]
+        base = segments or []
+        count_before = self._count_segments(base)
+        new_segments = self._append_segments(base, list(lines or []))
+        count = count_before + len(lines or [])
+        oid = self._commit(session_id, [], meta, new_segments, parents or [], message, count)
+        try:
+            self.repo.update_ref(session_ref(session_id), oid, None, f"gitsess: {message}")
+        except RefMoved:
+            raise Conflict(f"session {session_id} already exists") from None
+        return oid
+
+    def update(self, session_id: str, change: Callable[[LogState], Change | None]) -> str:
+        """Apply ``change`` to the session's log with compare-and-swap, retrying lost races.
+
+        ``change`` may run several times, each time on the freshest state; it
+        returns None to write nothing.
+        """
+        for attempt in range(MAX_ATTEMPTS):
+            state = self.require(session_id)
+            wanted = change(state)
+            if wanted is None:
+                return state.oid
+            segments = self._append_segments(state.segments, wanted.lines)
+            oid = self._commit(
+                session_id, state.root, wanted.meta, segments, [state.oid],
+                wanted.message, state.count + len(wanted.lines),
+            )
+            try:
+                self.repo.update_ref(session_ref(session_id), oid, state.oid, f"gitsess: {wanted.message}")
+                return oid
+            except RefMoved:
+                time.sleep(random.uniform(0.001, 0.004) * min(attempt + 1, 25))
+        raise Conflict(f"session {session_id} kept changing under gitsess; nothing was written")
+
+    def delete(self, session_id: str) -> str:
+        """Remove the session's ref, keeping its log reachable from the trash reflog."""
+        state = self.require(session_id)
+        title = str(state.meta.get("title", ""))
+        for _ in range(MAX_ATTEMPTS):
+            trash = self.repo.ref_value(TRASH_REF)
+            try:
+                self.repo.update_ref(TRASH_REF, state.oid, trash, f"delete {session_id} {title}")
+                break
+            except RefMoved:
+                time.sleep(random.uniform(0.001, 0.01))
+        else:
+            raise Conflict("the trash kept changing; nothing was deleted")
+        self.repo.delete_ref(session_ref(session_id), state.oid, f"gitsess: delete {session_id}")
+        return state.oid
+
+    def deleted(self) -> list[tuple[str, str, str]]:
+        """(session id, log commit, title) of deleted sessions, newest first."""
+        found = []
+        for oid, message in self.repo.reflog(TRASH_REF):
+            if message.startswith("delete "):
+                _, session_id, *title = message.split(" ", 2)
+                found.append((session_id, oid, title[0] if title else ""))
+        return found
+
+    def restore(self, session_id: str, oid: str) -> None:
+        try:
+            self.repo.update_ref(session_ref(session_id), oid, None, "gitsess: undelete")
+        except RefMoved:
+            raise Conflict(f"session {session_id} exists already; nothing to restore") from None
+
+    # -- internals -----------------------------------------------------------
+
+    def _tree(self, oid: str) -> list[TreeEntry]:
+        obj = self.repo.reader.read(oid)
+        return decode_tree(obj.data, self.repo.oid_length) if obj else []
+
+    def _count_segments(self, segments: list[TreeEntry]) -> int:
+        total = 0
+        for obj in self.repo.reader.read_many([s.oid for s in segments]):
+            total += obj.data.count(b"\n") if obj else 0
+        return total
+
+    def _append_segments(self, segments: list[TreeEntry], lines: list[bytes]) -> list[TreeEntry]:
+        """The segment list after appending ``lines``: only the last segment is rewritten."""
+        if not lines:
+            return segments
+        kept = list(segments)
+        current = b""
+        if kept:
+            obj = self.repo.reader.read(kept[-1].oid)
+            current = obj.data if obj else b""
+            kept.pop()
+        index = len(kept)
+        entries = current.count(b"\n")
+        for line in lines:
+            fits = entries < SEGMENT_MAX_ENTRIES and (
+                not current or len(current) + len(line) + 1 <= SEGMENT_MAX_BYTES
+            )
+            if not fits:
+                kept.append(TreeEntry(BLOB_MODE, segment_name(index), self.repo.writer.blob(current)))
+                index, current, entries = index + 1, b"", 0
+            current += line + b"\n"
+            entries += 1
+        kept.append(TreeEntry(BLOB_MODE, segment_name(index), self.repo.writer.blob(current)))
+        return kept
+
+    def _commit(
+        self,
+        session_id: str,
+        root: list[TreeEntry],
+        meta: Meta,
+        segments: list[TreeEntry],
+        parents: list[str],
+        message: str,
+        count: int,
+    ) -> str:
+        writer = self.repo.writer
+        # Keep whatever else a newer gitsess or another tool stored beside the log.
+        entries = [e for e in root if e.name not in (META_FILE, LOG_DIR)]
+        entries.append(TreeEntry(BLOB_MODE, META_FILE, writer.blob(encode_meta(meta))))
+        if segments:
+            entries.append(TreeEntry(TREE_MODE, LOG_DIR, writer.tree(segments)))
+        tree = writer.tree(entries)
+        signature = self.repo.identity().signature()
+        body = f"{message}\n\nSession: {session_id}\n{ENTRIES_TRAILER}: {count}\n"
+        return writer.commit(tree, parents, signature, signature, body)
+
+
+def parse_line(line: bytes) -> Entry:
+    """One stored entry; a line that is not a JSON object is kept, flagged, never dropped."""
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return {"type": "invalid", "raw": line.decode("utf-8", "replace")}
+    return value if isinstance(value, dict) else {"type": "invalid", "raw": value}

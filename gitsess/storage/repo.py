@@ -1,0 +1,199 @@
+"""The user's repository: discovery, refs with compare-and-swap, branches, the work tree."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import BadInput, GitsessError, NotARepository
+from .git import Git, GitFailed, first_line
+from .objects import ObjectReader, ObjectWriter
+
+# update-ref's words for a compare-and-swap that lost, or a lock another writer holds.
+_LOST_RACE = re.compile(r"but expected|already exists|unable to create .*\.lock|cannot lock ref", re.I)
+
+
+class RefMoved(Exception):
+    """A compare-and-swap ref update lost: the ref is no longer at the expected value."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    email: str
+
+    def signature(self, when: float | None = None) -> str:
+        """Git's `Name <email> <seconds> <offset>` form, with unsafe characters removed."""
+        seconds = int(time.time() if when is None else when)
+        clean = lambda s: re.sub(r"[<>\n\r\0]", "", s).strip()  # noqa: E731
+        return f"{clean(self.name) or 'unknown'} <{clean(self.email)}> {seconds} +0000"
+
+
+class Repository:
+    """A non-bare git repository with a work tree."""
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        start = Path(path or os.getcwd())
+        if not start.is_dir():
+            raise BadInput(f"cannot use {start}: no such directory")
+        git = Git(start)
+        proc = git.run(
+            "rev-parse", "--is-bare-repository", "--absolute-git-dir", "--git-common-dir",
+            "--show-object-format", "--git-path", "objects", check=False,
+        )
+        if proc.returncode != 0:
+            raise NotARepository(f"not a git repository: {start}")
+        bare, git_dir, common_dir, algorithm, objects = proc.stdout.decode().splitlines()[:5]
+        if bare == "true":
+            raise NotARepository(
+                f"{git_dir} is a bare repository; gitsess needs a work tree (run it in a clone)"
+            )
+        top = git.text("rev-parse", "--show-toplevel", check=False)
+        if not top:
+            raise NotARepository(f"{start} is inside the git directory, not a work tree")
+        self.root = Path(top)
+        self.git_dir = Path(git_dir)
+        self.common_dir = (start / common_dir).resolve()
+        self.git = Git(self.root, git.env)
+        self.algorithm = algorithm
+        self.oid_length = 32 if algorithm == "sha256" else 20
+        self.zero_oid = "0" * (self.oid_length * 2)
+        objects_dir = Path(objects) if os.path.isabs(objects) else start / objects
+        self.reader = ObjectReader(self.git)
+        self.writer = ObjectWriter(objects_dir.resolve(), algorithm)
+        self._config: dict[str, str] | None = None
+
+    def close(self) -> None:
+        self.reader.close()
+
+    # -- configuration and identity --------------------------------------
+
+    def config(self, key: str) -> str | None:
+        if self._config is None:
+            proc = self.git.run("config", "-z", "--list", check=False)
+            self._config = {}
+            for item in proc.stdout.decode("utf-8", "replace").split("\0"):
+                name, _, value = item.partition("\n")
+                if name:
+                    self._config[name.lower()] = value
+        return self._config.get(key.lower())
+
+    def identity(self) -> Identity:
+        """Who is writing: git's own rules (environment, then config), never failing."""
+        name = os.environ.get("GIT_AUTHOR_NAME") or self.config("user.name")
+        email = os.environ.get("GIT_AUTHOR_EMAIL") or self.config("user.email")
+        if not name:
+            name = getpass.getuser()
+        if not email:
+            email = f"{getpass.getuser()}@{socket.gethostname()}"
+        return Identity(name, email)
+
+    # -- refs ---------------------------------------------------------------
+
+    def resolve(self, rev: str) -> str | None:
+        """The commit ``rev`` names, or None."""
+        proc = self.git.run("rev-parse", "--verify", "--quiet", "--end-of-options", rev + "^{commit}",
+                            check=False)
+        return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+    def ref_value(self, ref: str) -> str | None:
+        obj = self.reader.read(ref)
+        return obj.oid if obj else None
+
+    def refs(self, prefix: str, fields: str = "%(objectname) %(refname)") -> list[str]:
+        out = self.git.text("for-each-ref", f"--format={fields}", prefix)
+        return out.splitlines() if out else []
+
+    def update_ref(self, ref: str, new: str, old: str | None, message: str) -> None:
+        """Compare-and-swap ``ref`` from ``old`` (None: must not exist) to ``new``.
+
+        Raises RefMoved when another writer got there first.
+        """
+        proc = self.git.run(
+            "update-ref", "--create-reflog", "-m", message, ref, new, old or self.zero_oid,
+            check=False,
+        )
+        if proc.returncode != 0:
+            stderr = proc.stderr.decode("utf-8", "replace")
+            if _LOST_RACE.search(stderr):
+                raise RefMoved(ref)
+            raise GitFailed(["update-ref", ref], proc.returncode, stderr)
+
+    def delete_ref(self, ref: str, old: str, message: str) -> None:
+        proc = self.git.run("update-ref", "-m", message, "-d", ref, old, check=False)
+        if proc.returncode != 0:
+            stderr = proc.stderr.decode("utf-8", "replace")
+            if _LOST_RACE.search(stderr):
+                raise RefMoved(ref)
+            raise GitFailed(["update-ref", "-d", ref], proc.returncode, stderr)
+
+    def reflog(self, ref: str) -> list[tuple[str, str]]:
+        """(sha, message) of each reflog entry of ``ref``, newest first."""
+        proc = self.git.run("reflog", "show", "--format=%H %gs", ref, "--", check=False)
+        if proc.returncode != 0:
+            return []
+        rows = []
+        for line in proc.stdout.decode("utf-8", "replace").splitlines():
+            sha, _, message = line.partition(" ")
+            rows.append((sha, message))
+        return rows
+
+    # -- branches and the work tree ----------------------------------------
+
+    def head_ref(self) -> str | None:
+        """The ref HEAD points at (``refs/heads/...``), or None when detached."""
+        head = (self.git_dir / "HEAD").read_text(errors="replace").strip()
+        if head.startswith("ref: "):
+            return head[5:]
+        if re.fullmatch(r"[0-9a-f]{40,64}", head):
+            return None
+        proc = self.git.run("symbolic-ref", "-q", "HEAD", check=False)  # reftable and friends
+        return proc.stdout.decode().strip() or None
+
+    def current_branch(self) -> str | None:
+        ref = self.head_ref()
+        return ref[len("refs/heads/"):] if ref and ref.startswith("refs/heads/") else None
+
+    def branch_tip(self, branch: str) -> str | None:
+        return self.ref_value(f"refs/heads/{branch}")
+
+    def valid_branch_name(self, name: str) -> bool:
+        return self.git.ok("check-ref-format", "--branch", name)
+
+    def create_branch(self, branch: str, start: str) -> None:
+        try:
+            self.update_ref(f"refs/heads/{branch}", start, None, f"gitsess: branch at {start}")
+        except RefMoved:
+            raise GitsessError(f"branch {branch} already exists") from None
+
+    def delete_branch(self, branch: str, expected: str) -> None:
+        self.delete_ref(f"refs/heads/{branch}", expected, "gitsess: undo")
+
+    def switch(self, branch: str, create_at: str | None = None) -> None:
+        """Check ``branch`` out, carrying local changes as `git switch` does.
+
+        Refuses, touching nothing, when local changes would be overwritten.
+        """
+        args = ["switch", "--no-guess", "--quiet"]
+        args += ["-c", branch, create_at] if create_at else [branch]
+        proc = self.git.run(*args, check=False)
+        if proc.returncode != 0:
+            reason = first_line(proc.stderr.decode("utf-8", "replace"))
+            raise GitsessError(f"cannot check out {branch}: {reason}")
+
+    def point_unborn_head(self, branch: str) -> None:
+        """On a repository without commits, make the next commit start ``branch``."""
+        self.git.run("symbolic-ref", "HEAD", f"refs/heads/{branch}")
+
+    def head_commit(self) -> str | None:
+        return self.resolve("HEAD")
+
+    def local_changes(self) -> list[str]:
+        """`git status --porcelain` lines: what is uncommitted in the work tree."""
+        out = self.git.text("status", "--porcelain", "--untracked-files=normal")
+        return out.splitlines() if out else []
