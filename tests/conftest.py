@@ -1,0 +1,142 @@
+"""Test fixtures: real git repositories in isolated homes, and ways to run gitsess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitsess.__main__ import main
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+BIN_DIR = Path(sys.executable).parent
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+def git(cwd: Path, *args: str, check: bool = True, input: str | None = None) -> str:
+    proc = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, input=input, check=False
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr}")
+    return proc.stdout.strip()
+
+
+def fsck(repo: Path) -> None:
+    proc = subprocess.run(["git", "fsck", "--strict", "--no-progress"], cwd=repo,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "error" not in proc.stderr and "warning" not in proc.stderr, proc.stderr
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home of its own: the developer's git config never leaks into a test."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", "Ada Tester")
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", "ada@example.com")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("GITSESS_DEBUG", raising=False)
+    monkeypatch.setenv("PATH", f"{BIN_DIR}{os.pathsep}{os.environ['PATH']}")
+    subprocess.run(["git", "config", "--global", "init.defaultBranch", "main"], check=True)
+    return home
+
+
+def make_repo(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q")
+    (path / "README.md").write_text("hello\n")
+    git(path, "add", "README.md")
+    git(path, "commit", "-q", "-m", "initial")
+    return path
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Iterator[Path]:
+    """A repository with one commit. Every test leaves it `git fsck --strict` clean."""
+    path = make_repo(tmp_path / "repo")
+    yield path
+    fsck(path)
+
+
+@pytest.fixture
+def gs(repo: Path, capsys: pytest.CaptureFixture[str]) -> Any:
+    """Run gitsess in-process in ``repo`` (or ``cwd=``), returning code, stdout and stderr."""
+
+    def run(*args: str, cwd: Path | None = None, stdin: str | bytes | None = None) -> Result:
+        capsys.readouterr()
+        if stdin is not None:
+            data = stdin.encode() if isinstance(stdin, str) else stdin
+            import io
+
+            fake = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
+            old, sys.stdin = sys.stdin, fake
+        try:
+            code = main(["-C", str(cwd or repo), *args])
+        finally:
+            if stdin is not None:
+                sys.stdin = old
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+def gitsess_exe() -> str:
+    found = shutil.which("gitsess", path=str(BIN_DIR)) or shutil.which("gitsess")
+    assert found, "gitsess is not installed in the test environment"
+    return found
+
+
+def run_cli(cwd: Path, *args: str | bytes, stdin: bytes | None = None,
+            program: str | None = None) -> Result:
+    """Run the installed gitsess in a subprocess, as a user would."""
+    proc = subprocess.run(
+        [program or gitsess_exe(), *args], cwd=cwd, input=stdin, capture_output=True, check=False
+    )
+    return Result(proc.returncode, proc.stdout.decode("utf-8", "replace"),
+                  proc.stderr.decode("utf-8", "replace"))
+
+
+def session_ids(repo: Path) -> list[str]:
+    out = git(repo, "for-each-ref", "--format=%(refname:strip=2)", "refs/sessions/")
+    return out.splitlines() if out else []
+
+
+def branches(repo: Path) -> list[str]:
+    return git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/").splitlines()
+
+
+def log_lines(repo: Path, session_id: str) -> list[dict[str, Any]]:
+    tree = git(repo, "ls-tree", "--name-only", f"refs/sessions/{session_id}:log", check=False)
+    entries = []
+    for name in tree.splitlines():
+        blob = git(repo, "cat-file", "blob", f"refs/sessions/{session_id}:log/{name}")
+        entries += [json.loads(line) for line in blob.splitlines()]
+    return entries
+
+
+def meta(repo: Path, session_id: str) -> dict[str, Any]:
+    return json.loads(git(repo, "cat-file", "blob", f"refs/sessions/{session_id}:session.json"))

@@ -1,0 +1,166 @@
+"""Session references, list/status, rename, archive, delete and undelete, resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import branches, git, session_ids
+
+
+@pytest.fixture
+def two(repo: Path, gs) -> tuple[dict, dict]:
+    a = gs("new", "Add dark mode", "--no-checkout", "--json").json()
+    b = gs("new", "Fix login", "--no-checkout", "--json").json()
+    return a, b
+
+
+def test_references_by_id_prefix_branch_and_title(repo: Path, gs, two) -> None:
+    a, _ = two
+    for reference in (a["id"], a["id"][:4], a["branch"], f"refs/heads/{a['branch']}", "Add dark mode"):
+        shown = gs("show", reference, "--json")
+        assert shown.code == 0, (reference, shown.err)
+        assert shown.json()["session"]["id"] == a["id"]
+
+
+def test_unknown_reference_is_exit_2(repo: Path, gs, two) -> None:
+    for reference in ("nothing-like-it", "zzzz", "abc"):
+        result = gs("show", reference)
+        assert result.code == 2 and "no session matches" in result.err
+
+
+def test_ambiguous_reference_lists_candidates(repo: Path, gs, two) -> None:
+    a, b = two
+    gs("rename", b["id"], "Add dark mode")
+    result = gs("show", "Add dark mode")
+    assert result.code == 2 and "ambiguous" in result.err
+    assert a["id"] in result.err and b["id"] in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_ambiguous_prefix(repo: Path, gs) -> None:
+    made = [gs("new", f"s{i}", "--no-checkout", "--json").json()["id"] for i in range(40)]
+    # 40 random ids over 32 first characters: some first four characters may collide; find a
+    # shared prefix of length 4 if any, else check a 4-char prefix resolves uniquely.
+    by_prefix: dict[str, list[str]] = {}
+    for sid in made:
+        by_prefix.setdefault(sid[:4], []).append(sid)
+    for prefix, ids in by_prefix.items():
+        result = gs("show", prefix, "--json")
+        if len(ids) == 1:
+            assert result.json()["session"]["id"] == ids[0]
+        else:
+            assert result.code == 2 and all(sid in result.err for sid in ids)
+
+
+def test_list_newest_first_and_archive_hides(repo: Path, gs, two) -> None:
+    a, b = two
+    assert [r["id"] for r in gs("list", "--json").json()] == [b["id"], a["id"]]
+    gs("record", a["id"], "--role", "user", "bump")
+    assert [r["id"] for r in gs("list", "--json").json()] == [a["id"], b["id"]]
+    assert gs("archive", a["id"]).code == 0
+    assert [r["id"] for r in gs("list", "--json").json()] == [b["id"]]
+    everything = gs("list", "--all", "--json").json()
+    assert {r["id"]: r["status"] for r in everything} == {a["id"]: "archived", b["id"]: "active"}
+    text = gs("list", "--all").out
+    assert "Add dark mode" in text and "(archived)" in text and "Fix login" in text
+    gs("unarchive", a["id"])
+    assert len(gs("list", "--json").json()) == 2
+
+
+def test_list_when_empty(repo: Path, gs) -> None:
+    assert gs("list").out.startswith("No sessions yet")
+    assert gs("list", "--json").json() == []
+
+
+def test_status(repo: Path, gs) -> None:
+    none = gs("status")
+    assert none.code == 0 and "No current session (on branch main)" in none.out
+    assert gs("status", "--json").json() is None
+    made = gs("new", "Here", "--json").json()
+    gs("record", "--role", "user", "the last thing said")
+    assert gs("status", "--json").json()["id"] == made["id"]
+    text = gs("status").out
+    assert "Here" in text and made["id"] in text and "the last thing said" in text
+
+
+def test_rename_keeps_branch(repo: Path, gs, two) -> None:
+    a, _ = two
+    assert gs("rename", a["id"][:5], "Dark theme").code == 0
+    renamed = gs("show", "Dark theme", "--json").json()["session"]
+    assert renamed["id"] == a["id"] and renamed["branch"] == a["branch"]
+    assert gs("rename", a["id"], "").code == 2
+
+
+def test_delete_and_undelete(repo: Path, gs, two) -> None:
+    a, b = two
+    gs("record", a["id"], "--role", "user", "remember me")
+    log = git(repo, "rev-parse", f"refs/sessions/{a['id']}")
+    result = gs("delete", a["id"])
+    assert result.code == 0 and f"gitsess undelete {a['id']}" in result.out
+    assert session_ids(repo) == [b["id"]]
+    assert a["branch"] in branches(repo)  # the code is never deleted with the log
+    missing = gs("show", a["id"])
+    assert missing.code == 2 and "undelete" in missing.err
+    listed = gs("undelete", "--json").json()
+    assert listed == [{"id": a["id"], "log": log, "title": "Add dark mode"}]
+    # Objects survive a gc: the trash reflog keeps them reachable.
+    git(repo, "gc", "--quiet", "--prune=now")
+    assert gs("undelete", a["id"][:6]).code == 0
+    assert git(repo, "rev-parse", f"refs/sessions/{a['id']}") == log
+    assert gs("show", a["id"], "--json").json()["entries"][0]["content"] == "remember me"
+    assert gs("undelete", "--json").json() == []
+    assert gs("undelete", a["id"]).code == 2  # not deleted any more
+
+
+def test_resume_switches_and_shows_where_it_stands(repo: Path, gs, two) -> None:
+    a, _ = two
+    for i in range(7):
+        gs("record", a["id"], "--role", "user" if i % 2 == 0 else "assistant", f"turn {i}")
+    (repo / "README.md").write_text("uncommitted\n")
+    result = gs("resume", a["id"][:6])
+    assert result.code == 0, result.err
+    assert git(repo, "symbolic-ref", "--short", "HEAD") == a["branch"]
+    assert "Switched to" in result.out and "Add dark mode" in result.out
+    assert "turn 6" in result.out and "turn 2" in result.out and "turn 1" not in result.out
+    assert "1 uncommitted change" in result.out and "README.md" in result.out
+    assert (repo / "README.md").read_text() == "uncommitted\n"
+    again = gs("resume", a["id"], "--json").json()
+    assert again["switched"] is False and again["session"]["current"] is True
+    assert [e["content"] for e in again["recent"]] == [f"turn {i}" for i in range(2, 7)]
+
+
+def test_resume_last_picks_most_recently_updated(repo: Path, gs, two) -> None:
+    a, b = two
+    gs("record", a["id"], "--role", "user", "latest")
+    assert gs("resume", "--last", "--json").json()["session"]["id"] == a["id"]
+    gs("record", b["id"], "--role", "user", "later still")
+    assert gs("resume", "--json").json()["session"]["id"] == b["id"]
+
+
+def test_resume_refuses_when_local_changes_would_be_lost(repo: Path, gs, two) -> None:
+    a, _ = two
+    gs("resume", a["id"])
+    (repo / "README.md").write_text("session version\n")
+    git(repo, "commit", "-q", "-am", "session work")
+    git(repo, "switch", "-q", "main")
+    (repo / "README.md").write_text("unsaved edit on main\n")
+    result = gs("resume", a["id"])
+    assert result.code == 1 and len(result.err.strip().splitlines()) == 1
+    assert "local changes" in result.err
+    assert git(repo, "symbolic-ref", "--short", "HEAD") == "main"
+    assert (repo / "README.md").read_text() == "unsaved edit on main\n"
+
+
+def test_resume_recreates_a_missing_branch(repo: Path, gs, two) -> None:
+    a, _ = two
+    git(repo, "branch", "-D", a["branch"])
+    result = gs("resume", a["id"])
+    assert result.code == 0 and "re-created" in result.out
+    assert git(repo, "symbolic-ref", "--short", "HEAD") == a["branch"]
+
+
+def test_resume_without_sessions(repo: Path, gs) -> None:
+    result = gs("resume")
+    assert result.code == 2 and "no sessions yet" in result.err
