@@ -64,7 +64,7 @@ def out() -> Any:
 @click.version_option(__version__, "--version", prog_name="gitsess")
 @click.pass_context
 def cli(ctx: click.Context, path: str | None, debug: bool) -> None:
-    """AI coding agent sessions as git objects: a branch for the code, a ref for the conversation."""
+    """AI coding agent sessions as git objects: a branch for the code, a log for the talk."""
     app = App(path, debug)
     ctx.obj = app
     ctx.call_on_close(app.close)
@@ -80,8 +80,9 @@ def cli(ctx: click.Context, path: str | None, debug: bool) -> None:
 @click.option("--agent", metavar="NAME", help="The agent working in this session.")
 @json_option
 @pass_app
-def new(app: App, title: str, from_rev: str | None, no_checkout: bool, agent: str | None,
-        as_json: bool) -> None:
+def new(
+    app: App, title: str, from_rev: str | None, no_checkout: bool, agent: str | None, as_json: bool
+) -> None:
     """Start a session: a branch for the code and a log for the conversation."""
     state = app.sessions.new(utf8(title, "the title"), from_rev, not no_checkout, agent)
     report_created(app, state, "Started", as_json, not no_checkout)
@@ -94,12 +95,14 @@ def new(app: App, title: str, from_rev: str | None, no_checkout: bool, agent: st
 @click.option("--no-checkout", is_flag=True, help="Create the branch without checking it out.")
 @json_option
 @pass_app
-def fork(app: App, session: str, at: str | None, title: str | None, no_checkout: bool,
-         as_json: bool) -> None:
+def fork(
+    app: App, session: str, at: str | None, title: str | None, no_checkout: bool, as_json: bool
+) -> None:
     """Start a new session from SESSION's conversation, to try another approach."""
     source = app.sessions.resolve(session)
-    state = app.sessions.fork(source, at, utf8(title, "the title") if title else None,
-                              not no_checkout)
+    state = app.sessions.fork(
+        source, at, utf8(title, "the title") if title else None, not no_checkout
+    )
     report_created(app, state, "Forked", as_json, not no_checkout)
 
 
@@ -186,13 +189,19 @@ def status(app: App, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("args", nargs=-1, metavar="[SESSION] [TEXT]")
-@click.option("--role", type=click.Choice(["user", "assistant", "system"]),
-              help="Append one message with this role; TEXT is its content ('-': stdin).")
-@click.option("--jsonl", metavar="FILE", help="Append the entries in FILE, one per line ('-': stdin).")
+@click.option(
+    "--role",
+    type=click.Choice(["user", "assistant", "system"]),
+    help="Append one message with this role; TEXT is its content ('-': stdin).",
+)
+@click.option(
+    "--jsonl", metavar="FILE", help="Append the entries in FILE, one per line ('-': stdin)."
+)
 @json_option
 @pass_app
-def record(app: App, args: tuple[str, ...], role: str | None, jsonl: str | None,
-           as_json: bool) -> None:
+def record(
+    app: App, args: tuple[str, ...], role: str | None, jsonl: str | None, as_json: bool
+) -> None:
     """Append entries to a session (default: the current one); all or nothing."""
     if (role is None) == (jsonl is None):
         raise click.UsageError("give either --role ROLE TEXT or --jsonl FILE")
@@ -268,8 +277,14 @@ def resume(app: App, session: str | None, last: bool, as_json: bool) -> None:
     summary = sessions.summary_of(resumed.state)
     summary["current"] = True
     if as_json:
-        emit_json({"session": summary, "recent": resumed.recent,
-                   "local_changes": resumed.local_changes, "switched": resumed.switched})
+        emit_json(
+            {
+                "session": summary,
+                "recent": resumed.recent,
+                "local_changes": resumed.local_changes,
+                "switched": resumed.switched,
+            }
+        )
         return
     from .render.terminal import entry_text, local_changes, session_header
 
@@ -339,7 +354,9 @@ def delete(app: App, session: str, as_json: bool) -> None:
     if as_json:
         emit_json({"deleted": state.session_id, "log": state.oid})
         return
-    click.echo(f"Deleted session {state.session_id}. Undo with: gitsess undelete {state.session_id}")
+    click.echo(
+        f"Deleted session {state.session_id}. Undo with: gitsess undelete {state.session_id}"
+    )
     click.echo(f"Its branch {state.meta.get('branch')} is kept; remove it with git branch -D.")
 
 
@@ -351,8 +368,11 @@ def undelete(app: App, session: str | None, as_json: bool) -> None:
     """Restore a deleted SESSION (an id or prefix); without one, list deleted sessions."""
     sessions = app.sessions
     if session is None:
-        rows = [{"id": sid, "log": oid, "title": title} for sid, oid, title in sessions.store.deleted()
-                if not sessions.store.exists(sid)]
+        rows = [
+            {"id": sid, "log": oid, "title": title}
+            for sid, oid, title in sessions.store.deleted()
+            if not sessions.store.exists(sid)
+        ]
         if as_json:
             emit_json(rows)
         elif not rows:

@@ -67,7 +67,12 @@ def normalize_ts(text: str) -> str | None:
     fraction, zone = match.group(7) or "", match.group(8)
     try:
         parsed = datetime(
-            year, month, day, hour, minute, min(second, 59),
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            min(second, 59),
             int((fraction[1:] + "000000")[:6]) if fraction else 0,
             tzinfo=timezone.utc,
         )

@@ -42,7 +42,7 @@ class Sessions:
             return reference
         short = reference.removeprefix("refs/heads/")
         matches: dict[str, Meta] = {}
-        for listed in self.store.list():
+        for listed in self.store.read_all():
             meta = listed.meta
             sid = str(meta.get("id", ""))
             if (
@@ -86,7 +86,8 @@ class Sessions:
 
     def listing(self, include_archived: bool = False) -> list[Listed]:
         rows = [
-            row for row in self.store.list()
+            row
+            for row in self.store.read_all()
             if include_archived or row.meta.get("status") != "archived"
         ]
         return sorted(rows, key=lambda r: str(r.meta.get("updated", "")), reverse=True)
@@ -102,7 +103,10 @@ class Sessions:
     # -- creating --------------------------------------------------------------
 
     def new(
-        self, title: str, from_rev: str | None = None, checkout: bool = True,
+        self,
+        title: str,
+        from_rev: str | None = None,
+        checkout: bool = True,
         agent: str | None = None,
     ) -> LogState:
         from .model import check_title
@@ -120,7 +124,10 @@ class Sessions:
         return self.store.require(session_id)
 
     def fork(
-        self, source: str, at: str | None = None, title: str | None = None,
+        self,
+        source: str,
+        at: str | None = None,
+        title: str | None = None,
         checkout: bool = True,
     ) -> LogState:
         from .model import check_title
@@ -142,7 +149,10 @@ class Sessions:
 
         def write() -> str:
             return self.store.create(
-                meta, segments=whole, lines=rest, parents=[parent],
+                meta,
+                segments=whole,
+                lines=rest,
+                parents=[parent],
                 message=f"fork {source} at {meta['parent']['entry'] or 'start'}",
             )
 
@@ -193,8 +203,9 @@ class Sessions:
         return self._set(session_id, "rename", title=title)
 
     def set_status(self, session_id: str, status: str) -> str:
-        return self._set(session_id, "archive" if status == "archived" else "unarchive",
-                         status=status)
+        return self._set(
+            session_id, "archive" if status == "archived" else "unarchive", status=status
+        )
 
     def delete(self, session_id: str) -> LogState:
         state = self.store.require(session_id)
@@ -203,7 +214,9 @@ class Sessions:
 
     def undelete(self, reference: str) -> str:
         for session_id, oid, _title in self.store.deleted():
-            if session_id == reference or (is_id_prefix(reference) and session_id.startswith(reference)):
+            if session_id == reference or (
+                is_id_prefix(reference) and session_id.startswith(reference)
+            ):
                 if self.store.exists(session_id):
                     raise BadInput(f"session {session_id} is not deleted")
                 self.store.restore(session_id, oid)
@@ -226,8 +239,13 @@ class Sessions:
                 self.repo.switch(branch, create_at=start)
                 created = start
             switched = True
-        return Resumed(state, switched, created, self.store.last_entries(state, recent),
-                       self.repo.local_changes())
+        return Resumed(
+            state,
+            switched,
+            created,
+            self.store.last_entries(state, recent),
+            self.repo.local_changes(),
+        )
 
     def last_session(self) -> str:
         rows = self.listing()
@@ -250,21 +268,23 @@ class Sessions:
 
         identity = self.repo.identity()
         stamp = now()
-        return check_meta({
-            "format": 1,
-            "id": session_id,
-            "title": title,
-            "branch": self._branch_name(title, session_id),
-            "base": start,
-            "created": stamp,
-            "updated": stamp,
-            "author": {"name": identity.name, "email": identity.email},
-            "agent": agent,
-            "parent": None,
-            "status": "active",
-            "visibility": "private",
-            "tags": [],
-        })
+        return check_meta(
+            {
+                "format": 1,
+                "id": session_id,
+                "title": title,
+                "branch": self._branch_name(title, session_id),
+                "base": start,
+                "created": stamp,
+                "updated": stamp,
+                "author": {"name": identity.name, "email": identity.email},
+                "agent": agent,
+                "parent": None,
+                "status": "active",
+                "visibility": "private",
+                "tags": [],
+            }
+        )
 
     def _branch_name(self, title: str, session_id: str) -> str:
         prefix = self.repo.config("gitsess.branchPrefix")
@@ -275,7 +295,9 @@ class Sessions:
             raise BadInput(f"{name!r} is not a valid branch name: check gitsess.branchPrefix")
         return name
 
-    def _start(self, meta: Meta, start: str | None, checkout: bool, write: Callable[[], str]) -> None:
+    def _start(
+        self, meta: Meta, start: str | None, checkout: bool, write: Callable[[], str]
+    ) -> None:
         """Create the branch, then the log; undo the branch if the log cannot be written."""
         branch = meta["branch"]
         previous = self.repo.head_ref() or self.repo.head_commit()
@@ -291,8 +313,9 @@ class Sessions:
         except BaseException:
             if start is not None:
                 if checkout and previous:
-                    self.repo.git.run("checkout", "--quiet",
-                                      previous.removeprefix("refs/heads/"), check=False)
+                    self.repo.git.run(
+                        "checkout", "--quiet", previous.removeprefix("refs/heads/"), check=False
+                    )
                 self.repo.delete_branch(branch, start)
             elif checkout and previous:
                 self.repo.git.run("symbolic-ref", "HEAD", previous, check=False)
@@ -318,11 +341,11 @@ class Sessions:
         return self.repo.head_commit()
 
     def _fork_segments(self, state: LogState, keep: int) -> tuple[list[TreeEntry], list[bytes]]:
-        """The source's segments holding its first ``keep`` entries: whole ones shared, the rest as lines."""
+        """The segments holding the first ``keep`` entries: whole ones shared, the rest as lines."""
         whole: list[TreeEntry] = []
         taken = 0
-        for segment, obj in zip(state.segments, self.store.repo.reader.read_many(
-                [s.oid for s in state.segments])):
+        blobs = self.repo.reader.read_many([s.oid for s in state.segments])
+        for segment, obj in zip(state.segments, blobs, strict=True):
             lines = obj.data.splitlines() if obj else []
             if taken + len(lines) <= keep:
                 whole.append(segment)
@@ -334,7 +357,10 @@ class Sessions:
     def _log_commit_at(self, state: LogState, count: int) -> str:
         """The oldest log commit on the first-parent line that already held ``count`` entries."""
         out = self.repo.git.text(
-            "log", "--first-parent", "--format=%H %(trailers:key=Entries,valueonly,separator=%x2C)", state.oid
+            "log",
+            "--first-parent",
+            "--format=%H %(trailers:key=Entries,valueonly,separator=%x2C)",
+            state.oid,
         )
         found = state.oid
         for line in out.splitlines():
@@ -361,4 +387,6 @@ class Sessions:
             else:
                 entry_id = json.loads(line[6 : line.index(b",", 6)]) if b"," in line else None
             if entry_id in supplied:
-                raise BadInput(f"line {supplied[entry_id]}: id {entry_id!r} is already in the session")
+                raise BadInput(
+                    f"line {supplied[entry_id]}: id {entry_id!r} is already in the session"
+                )

@@ -40,14 +40,21 @@ def git(cwd: Path, *args: str, check: bool = True, input: str | None = None) -> 
 
 
 def fsck(repo: Path) -> None:
-    proc = subprocess.run(["git", "fsck", "--strict", "--no-progress"], cwd=repo,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["git", "fsck", "--strict", "--no-progress"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "error" not in proc.stderr and "warning" not in proc.stderr, proc.stderr
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """A home of its own: the developer's git config never leaks into a test."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
@@ -110,14 +117,18 @@ def gitsess_exe() -> str:
     return found
 
 
-def run_cli(cwd: Path, *args: str | bytes, stdin: bytes | None = None,
-            program: str | None = None) -> Result:
+def run_cli(
+    cwd: Path, *args: str | bytes, stdin: bytes | None = None, program: str | None = None
+) -> Result:
     """Run the installed gitsess in a subprocess, as a user would."""
     proc = subprocess.run(
         [program or gitsess_exe(), *args], cwd=cwd, input=stdin, capture_output=True, check=False
     )
-    return Result(proc.returncode, proc.stdout.decode("utf-8", "replace"),
-                  proc.stderr.decode("utf-8", "replace"))
+    return Result(
+        proc.returncode,
+        proc.stdout.decode("utf-8", "replace"),
+        proc.stderr.decode("utf-8", "replace"),
+    )
 
 
 def session_ids(repo: Path) -> list[str]:

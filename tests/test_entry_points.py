@@ -23,8 +23,20 @@ def test_version_and_help(repo: Path) -> None:
     assert version.code == 0 and version.out.startswith("gitsess, version ")
     helped = run_cli(repo, "--help")
     assert helped.code == 0
-    for command in ("new", "list", "show", "record", "fork", "resume", "status", "rename",
-                    "archive", "unarchive", "delete", "undelete"):
+    for command in (
+        "new",
+        "list",
+        "show",
+        "record",
+        "fork",
+        "resume",
+        "status",
+        "rename",
+        "archive",
+        "unarchive",
+        "delete",
+        "undelete",
+    ):
         assert command in helped.out
 
 

@@ -64,7 +64,9 @@ def test_corrupt_session_json_is_a_clear_error(repo: Path, gs) -> None:
     assert gs("list", "--json").json() == []  # listed sessions skip it rather than crash
 
 
-def test_debug_shows_tracebacks_of_internal_errors(repo: Path, gs, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_debug_shows_tracebacks_of_internal_errors(
+    repo: Path, gs, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from gitsess import sessions
 
     def boom(*_args: object, **_kwargs: object) -> None:

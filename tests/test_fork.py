@@ -24,12 +24,20 @@ def worked(repo: Path, gs) -> dict[str, str]:
     ids = {"session": sid}
     for turn in ("one", "two", "three"):
         ids[f"head_{turn}"] = commit_file(repo, f"{turn}.txt")
-        gs("record", "--jsonl", "-",
-           stdin=json.dumps({"id": f"u-{turn}", "type": "message", "role": "user", "content": turn}))
+        gs(
+            "record",
+            "--jsonl",
+            "-",
+            stdin=json.dumps(
+                {"id": f"u-{turn}", "type": "message", "role": "user", "content": turn}
+            ),
+        )
     return ids
 
 
-def test_fork_at_last_entry_shares_history_and_branch_tip(repo: Path, gs, worked: dict[str, str]) -> None:
+def test_fork_at_last_entry_shares_history_and_branch_tip(
+    repo: Path, gs, worked: dict[str, str]
+) -> None:
     source = worked["session"]
     source_log = git(repo, "rev-parse", f"refs/sessions/{source}")
     source_branch = meta(repo, source)["branch"]
@@ -45,7 +53,8 @@ def test_fork_at_last_entry_shares_history_and_branch_tip(repo: Path, gs, worked
     # The fork's first log commit has the source's log commit as parent: git shares the objects.
     assert git(repo, "rev-parse", f"refs/sessions/{fork['id']}^") == source_log
     assert git(repo, "rev-parse", f"refs/sessions/{fork['id']}:log/00000000.jsonl") == git(
-        repo, "rev-parse", f"refs/sessions/{source}:log/00000000.jsonl")
+        repo, "rev-parse", f"refs/sessions/{source}:log/00000000.jsonl"
+    )
     # The source is untouched.
     assert git(repo, "rev-parse", f"refs/sessions/{source}") == source_log
     assert git(repo, "rev-parse", source_branch) == source_tip
@@ -70,7 +79,12 @@ def test_fork_at_an_entry_starts_at_its_code_commit(repo: Path, gs, worked: dict
 def test_fork_at_an_entry_whose_head_is_unknown_uses_the_source_branch(repo: Path, gs) -> None:
     sid = gs("new", "No heads", "--json").json()["id"]
     # As after importing a transcript made in another clone: the commit is not here.
-    gs("record", "--jsonl", "-", stdin='{"id":"a","type":"event","name":"x","head":"' + "1" * 40 + '"}')
+    gs(
+        "record",
+        "--jsonl",
+        "-",
+        stdin='{"id":"a","type":"event","name":"x","head":"' + "1" * 40 + '"}',
+    )
     tip = commit_file(repo, "later.txt")
     fork = gs("fork", sid, "--at", "a", "--no-checkout", "--json").json()
     assert fork["current"] is False
@@ -85,7 +99,9 @@ def test_fork_of_an_empty_session(repo: Path, gs) -> None:
 
 def test_fork_of_a_fork_across_segments(repo: Path, gs) -> None:
     sid = gs("new", "Long", "--json").json()["id"]
-    batch = "".join(json.dumps({"id": f"e{i}", "type": "event", "name": "t"}) + "\n" for i in range(1500))
+    batch = "".join(
+        json.dumps({"id": f"e{i}", "type": "event", "name": "t"}) + "\n" for i in range(1500)
+    )
     gs("record", "--jsonl", "-", stdin=batch)
     first = gs("fork", sid, "--at", "e1200", "--json").json()
     assert first["entries"] == 1201
@@ -93,7 +109,8 @@ def test_fork_of_a_fork_across_segments(repo: Path, gs) -> None:
     assert [e["id"] for e in log_lines(repo, second["id"])] == [f"e{i}" for i in range(6)]
     # The full first segment is shared, not copied.
     assert git(repo, "rev-parse", f"refs/sessions/{first['id']}:log/00000000.jsonl") == git(
-        repo, "rev-parse", f"refs/sessions/{sid}:log/00000000.jsonl")
+        repo, "rev-parse", f"refs/sessions/{sid}:log/00000000.jsonl"
+    )
 
 
 def test_fork_at_unknown_entry_is_bad_input(repo: Path, gs, worked: dict[str, str]) -> None:

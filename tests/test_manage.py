@@ -18,7 +18,13 @@ def two(repo: Path, gs) -> tuple[dict, dict]:
 
 def test_references_by_id_prefix_branch_and_title(repo: Path, gs, two) -> None:
     a, _ = two
-    for reference in (a["id"], a["id"][:4], a["branch"], f"refs/heads/{a['branch']}", "Add dark mode"):
+    for reference in (
+        a["id"],
+        a["id"][:4],
+        a["branch"],
+        f"refs/heads/{a['branch']}",
+        "Add dark mode",
+    ):
         shown = gs("show", reference, "--json")
         assert shown.code == 0, (reference, shown.err)
         assert shown.json()["session"]["id"] == a["id"]

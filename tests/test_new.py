@@ -149,8 +149,13 @@ def test_awkward_titles_make_valid_branches_and_keep_the_title(repo: Path, gs, t
 
 @pytest.mark.parametrize(
     ("title", "reason"),
-    [("", "empty"), ("   ", "empty"), ("line\nbreak", "control"), ("bell\x07", "control"),
-     ("tab\there", "control")],
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("line\nbreak", "control"),
+        ("bell\x07", "control"),
+        ("tab\there", "control"),
+    ],
 )
 def test_invalid_titles_are_rejected_with_nothing_written(
     repo: Path, gs, title: str, reason: str

@@ -18,7 +18,10 @@ def session(repo: Path, gs) -> str:
 def test_role_message_appends_one_entry_with_id_ts_and_head(repo: Path, gs, session: str) -> None:
     result = gs("record", "--role", "user", "Please add dark mode", "--json")
     assert result.code == 0, result.err
-    assert result.json() == {"appended": 1, "log": git(repo, "rev-parse", f"refs/sessions/{session}")}
+    assert result.json() == {
+        "appended": 1,
+        "log": git(repo, "rev-parse", f"refs/sessions/{session}"),
+    }
     (entry,) = log_lines(repo, session)
     assert entry["type"] == "message" and entry["role"] == "user"
     assert entry["content"] == "Please add dark mode"
@@ -45,8 +48,11 @@ def test_text_from_stdin(repo: Path, gs, session: str) -> None:
 def test_jsonl_file_of_every_type(repo: Path, gs, session: str, tmp_path: Path) -> None:
     entries = [
         {"type": "message", "role": "user", "content": "hi"},
-        {"type": "message", "role": "assistant",
-         "content": [{"type": "text", "text": "looking"}, {"type": "image", "source": "x"}]},
+        {
+            "type": "message",
+            "role": "assistant",
+            "content": [{"type": "text", "text": "looking"}, {"type": "image", "source": "x"}],
+        },
         {"type": "reasoning", "content": "think"},
         {"type": "tool_call", "name": "Bash", "input": {"command": "ls"}, "call_id": "c1"},
         {"type": "tool_result", "call_id": "c1", "output": "a\nb", "is_error": False},
@@ -66,9 +72,17 @@ def test_jsonl_file_of_every_type(repo: Path, gs, session: str, tmp_path: Path) 
     assert len({e["id"] for e in stored}) == len(entries)
 
 
-def test_jsonl_from_stdin_keeps_supplied_ids_and_unknown_fields(repo: Path, gs, session: str) -> None:
-    line = {"id": "native-1", "ts": "2026-01-02T03:04:05+02:00", "type": "message",
-            "role": "user", "content": "x", "x-extra": {"nested": True}}
+def test_jsonl_from_stdin_keeps_supplied_ids_and_unknown_fields(
+    repo: Path, gs, session: str
+) -> None:
+    line = {
+        "id": "native-1",
+        "ts": "2026-01-02T03:04:05+02:00",
+        "type": "message",
+        "role": "user",
+        "content": "x",
+        "x-extra": {"nested": True},
+    }
     assert gs("record", "--jsonl", "-", stdin=json.dumps(line) + "\n").code == 0
     (entry,) = log_lines(repo, session)
     assert entry["id"] == "native-1"
@@ -81,12 +95,18 @@ def test_jsonl_from_stdin_keeps_supplied_ids_and_unknown_fields(repo: Path, gs, 
     [
         ('{"type":"message","role":"user","content":"ok"}\nnot json\n', "line 2: not JSON"),
         ('{"type":"message","role":"user","content":"ok"}\n[1,2]\n', "line 2: an entry must be"),
-        ('{"type":"message","role":"user","content":"ok"}\n{"role":"user"}\n', "line 2: the entry has no 'type'"),
+        (
+            '{"type":"message","role":"user","content":"ok"}\n{"role":"user"}\n',
+            "line 2: the entry has no 'type'",
+        ),
         ('{"type":"message","role":"robot","content":"x"}\n', "line 1: message entry"),
         ('{"type":"tool_call","name":"x"}\n', "line 1: tool_call entry"),
         ('{"type":"message","role":"user","content":"x","ts":"yesterday"}\n', "line 1: invalid ts"),
         ('{"type":"message","role":"user","content":"x","id":"has space"}\n', "line 1: invalid id"),
-        ('{"type":"event","name":"a","id":"d"}\n{"type":"event","name":"b","id":"d"}\n', "line 2: id 'd' repeats line 1"),
+        (
+            '{"type":"event","name":"a","id":"d"}\n{"type":"event","name":"b","id":"d"}\n',
+            "line 2: id 'd' repeats line 1",
+        ),
     ],
 )
 def test_a_bad_line_appends_nothing_and_names_the_line(
@@ -101,8 +121,10 @@ def test_a_bad_line_appends_nothing_and_names_the_line(
 
 def test_non_utf8_input_is_rejected(repo: Path, gs, session: str, tmp_path: Path) -> None:
     path = tmp_path / "latin1.jsonl"
-    path.write_bytes(b'{"type":"message","role":"user","content":"ok"}\n'
-                     b'{"type":"message","role":"user","content":"caf\xe9"}\n')
+    path.write_bytes(
+        b'{"type":"message","role":"user","content":"ok"}\n'
+        b'{"type":"message","role":"user","content":"caf\xe9"}\n'
+    )
     result = gs("record", "--jsonl", str(path))
     assert result.code == 2 and "line 2: not valid UTF-8" in result.err
     assert log_lines(repo, session) == []
@@ -130,11 +152,17 @@ def test_record_needs_a_current_session_or_a_name(repo: Path, gs, session: str) 
 
 @pytest.mark.parametrize(
     "args",
-    [("record", "--role", "user"), ("record", "hello"),
-     ("record", "--role", "user", "a", "b", "c"), ("record", "--role", "bot", "x"),
-     ("record", "--role", "user", "x", "--jsonl", "-")],
+    [
+        ("record", "--role", "user"),
+        ("record", "hello"),
+        ("record", "--role", "user", "a", "b", "c"),
+        ("record", "--role", "bot", "x"),
+        ("record", "--role", "user", "x", "--jsonl", "-"),
+    ],
 )
-def test_usage_errors_exit_2_on_one_line(repo: Path, gs, session: str, args: tuple[str, ...]) -> None:
+def test_usage_errors_exit_2_on_one_line(
+    repo: Path, gs, session: str, args: tuple[str, ...]
+) -> None:
     result = gs(*args)
     assert result.code == 2
     assert len(result.err.strip().splitlines()) == 1 and result.err.startswith("gitsess:")

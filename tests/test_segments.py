@@ -32,7 +32,11 @@ def test_a_batch_is_sealed_into_segments_of_1000(repo: Path, gs) -> None:
     assert gs("record", "--jsonl", "-", stdin=events(2500)).code == 0
     found = segments(repo, sid)
     assert [name for name, _ in found] == ["00000000.jsonl", "00000001.jsonl", "00000002.jsonl"]
-    assert [blob_lines(repo, oid) for _, oid in found] == [SEGMENT_MAX_ENTRIES, SEGMENT_MAX_ENTRIES, 500]
+    assert [blob_lines(repo, oid) for _, oid in found] == [
+        SEGMENT_MAX_ENTRIES,
+        SEGMENT_MAX_ENTRIES,
+        500,
+    ]
     assert [e["data"] for e in log_lines(repo, sid)] == list(range(2500))
     assert gs("show", sid, "--json").json()["session"]["entries"] == 2500
 
@@ -48,7 +52,7 @@ def test_appending_rewrites_only_the_last_segment(repo: Path, gs) -> None:
     after = segments(repo, sid)
     assert after[:2] == middle[:2] and len(after) == 3
     assert blob_lines(repo, after[2][1]) == 1
-    # The log commit before the last one still holds the earlier segments' blobs: shared, not copied.
+    # The previous log commit holds the same first segment blob: shared, not copied.
     assert git(repo, "rev-parse", f"refs/sessions/{sid}~1:log/00000000.jsonl") == after[0][1]
 
 
@@ -56,7 +60,8 @@ def test_segments_are_sealed_before_reaching_1_mib(repo: Path, gs) -> None:
     sid = gs("new", "Big outputs", "--json").json()["id"]
     big = "x" * (300 * 1024)
     batch = "".join(
-        json.dumps({"type": "tool_result", "call_id": f"c{i}", "output": big}) + "\n" for i in range(7)
+        json.dumps({"type": "tool_result", "call_id": f"c{i}", "output": big}) + "\n"
+        for i in range(7)
     )
     assert gs("record", "--jsonl", "-", stdin=batch).code == 0
     found = segments(repo, sid)
@@ -64,7 +69,9 @@ def test_segments_are_sealed_before_reaching_1_mib(repo: Path, gs) -> None:
     assert all(size <= SEGMENT_MAX_BYTES for size in sizes)
     assert [blob_lines(repo, oid) for _, oid in found] == [3, 3, 1]
     # One entry larger than a segment still gets stored, alone in its own segment.
-    huge = json.dumps({"type": "tool_result", "call_id": "h", "output": "y" * (SEGMENT_MAX_BYTES + 10)})
+    huge = json.dumps(
+        {"type": "tool_result", "call_id": "h", "output": "y" * (SEGMENT_MAX_BYTES + 10)}
+    )
     assert gs("record", "--jsonl", "-", stdin=huge + "\n").code == 0
     found = segments(repo, sid)
     assert len(found) == 4 and blob_lines(repo, found[3][1]) == 1
@@ -79,7 +86,9 @@ def test_unknown_fields_survive_every_rewrite(repo: Path, gs) -> None:
     meta["x-future"] = {"keep": [1, 2, 3]}
     blob = git(repo, "hash-object", "-w", "--stdin", input=json.dumps(meta))
     extra = git(repo, "hash-object", "-w", "--stdin", input="attachment\n")
-    tree = git(repo, "mktree", input=f"100644 blob {blob}\tsession.json\n100644 blob {extra}\tnotes.txt\n")
+    tree = git(
+        repo, "mktree", input=f"100644 blob {blob}\tsession.json\n100644 blob {extra}\tnotes.txt\n"
+    )
     old = git(repo, "rev-parse", ref)
     commit = git(repo, "commit-tree", tree, "-p", old, "-m", f"edit\n\nSession: {sid}")
     git(repo, "update-ref", ref, commit, old)
@@ -99,7 +108,9 @@ def test_a_log_commit_without_the_entries_trailer_is_counted_by_reading(repo: Pa
     gs("record", "--jsonl", "-", stdin=events(3))
     ref = f"refs/sessions/{sid}"
     old = git(repo, "rev-parse", ref)
-    commit = git(repo, "commit-tree", f"{ref}^{{tree}}", "-p", old, "-m", f"touch\n\nSession: {sid}")
+    commit = git(
+        repo, "commit-tree", f"{ref}^{{tree}}", "-p", old, "-m", f"touch\n\nSession: {sid}"
+    )
     git(repo, "update-ref", ref, commit, old)
     assert gs("show", sid, "--json").json()["session"]["entries"] == 3
     assert gs("list", "--json").json()[0]["entries"] == 3

@@ -51,8 +51,7 @@ class Git:
             ["git", *args],
             cwd=self.cwd,
             input=input,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             env={**self.env, **env} if env else self.env,
         )
         if check and proc.returncode != 0:

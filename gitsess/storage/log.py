@@ -49,7 +49,9 @@ def encode_json(value: Any) -> bytes:
 
 
 def encode_meta(meta: Meta) -> bytes:
-    return (json.dumps(meta, ensure_ascii=False, indent=2) + "\n").encode("utf-8", "backslashreplace")
+    return (json.dumps(meta, ensure_ascii=False, indent=2) + "\n").encode(
+        "utf-8", "backslashreplace"
+    )
 
 
 @dataclass
@@ -102,7 +104,9 @@ class LogStore:
         root = self._tree(commit.tree)
         named = {entry.name: entry for entry in root}
         if META_FILE not in named:
-            raise SessionNotFound(f"session {session_id}: log commit {obj.oid[:12]} has no {META_FILE}")
+            raise SessionNotFound(
+                f"session {session_id}: log commit {obj.oid[:12]} has no {META_FILE}"
+            )
         meta_obj = reader.read(named[META_FILE].oid)
         try:
             meta = json.loads(meta_obj.data) if meta_obj else None
@@ -114,7 +118,9 @@ class LogStore:
         segments = sorted(self._tree(log_dir.oid), key=lambda e: e.name) if log_dir else []
         state = LogState(session_id, obj.oid, commit, root, segments, meta, 0)
         trailer = commit.trailer(ENTRIES_TRAILER)
-        state.count = int(trailer) if trailer and trailer.isdigit() else sum(1 for _ in self.lines(state))
+        state.count = (
+            int(trailer) if trailer and trailer.isdigit() else sum(1 for _ in self.lines(state))
+        )
         return state
 
     def require(self, session_id: str) -> LogState:
@@ -143,19 +149,18 @@ class LogStore:
                 break
         return [parse_line(line) for line in picked[-count:] if line.strip()] if count else []
 
-    def list(self) -> list[Listed]:
+    def read_all(self) -> list[Listed]:
         """Every session: one for-each-ref and one cat-file, whatever their number."""
-        rows = self.repo.refs(
-            SESSIONS, f"%(objectname) %(refname) %(contents:trailers:key={ENTRIES_TRAILER},valueonly,separator=%x2C)"
-        )
+        trailer = f"%(contents:trailers:key={ENTRIES_TRAILER},valueonly,separator=%x2C)"
+        rows = self.repo.refs(SESSIONS, f"%(objectname) %(refname) {trailer}")
         parsed = []
         for row in rows:
             oid, ref, *rest = row.split(" ", 2)
             count = rest[0].strip() if rest else ""
-            parsed.append((oid, ref[len(SESSIONS):], count))
+            parsed.append((oid, ref[len(SESSIONS) :], count))
         blobs = self.repo.reader.read_many([f"{oid}:{META_FILE}" for oid, _, _ in parsed])
         listed = []
-        for (oid, session_id, count), blob in zip(parsed, blobs):
+        for (oid, session_id, count), blob in zip(parsed, blobs, strict=True):
             try:
                 meta = json.loads(blob.data) if blob else None
             except ValueError:
@@ -205,11 +210,18 @@ class LogStore:
                 return state.oid
             segments = self._append_segments(state.segments, wanted.lines)
             oid = self._commit(
-                session_id, state.root, wanted.meta, segments, [state.oid],
-                wanted.message, state.count + len(wanted.lines),
+                session_id,
+                state.root,
+                wanted.meta,
+                segments,
+                [state.oid],
+                wanted.message,
+                state.count + len(wanted.lines),
             )
             try:
-                self.repo.update_ref(session_ref(session_id), oid, state.oid, f"gitsess: {wanted.message}")
+                self.repo.update_ref(
+                    session_ref(session_id), oid, state.oid, f"gitsess: {wanted.message}"
+                )
                 return oid
             except RefMoved:
                 time.sleep(random.uniform(0.001, 0.004) * min(attempt + 1, 25))
@@ -275,7 +287,9 @@ class LogStore:
                 not current or len(current) + len(line) + 1 <= SEGMENT_MAX_BYTES
             )
             if not fits:
-                kept.append(TreeEntry(BLOB_MODE, segment_name(index), self.repo.writer.blob(current)))
+                kept.append(
+                    TreeEntry(BLOB_MODE, segment_name(index), self.repo.writer.blob(current))
+                )
                 index, current, entries = index + 1, b"", 0
             current += line + b"\n"
             entries += 1

@@ -170,7 +170,9 @@ def decode_tree(data: bytes, oid_length: int) -> list[TreeEntry]:
         nul = data.index(b"\0", space)
         oid = data[nul + 1 : nul + 1 + oid_length].hex()
         entries.append(
-            TreeEntry(data[pos:space], data[space + 1 : nul].decode("utf-8", "surrogateescape"), oid)
+            TreeEntry(
+                data[pos:space], data[space + 1 : nul].decode("utf-8", "surrogateescape"), oid
+            )
         )
         pos = nul + 1 + oid_length
     return entries

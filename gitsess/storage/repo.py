@@ -15,7 +15,10 @@ from .git import Git, GitFailed, first_line
 from .objects import ObjectReader, ObjectWriter
 
 # update-ref's words for a compare-and-swap that lost, or a lock another writer holds.
-_LOST_RACE = re.compile(r"but expected|already exists|unable to create .*\.lock|cannot lock ref", re.I)
+_LOST_RACE = re.compile(
+    r"but expected|already exists|unable to create .*\.lock|cannot lock ref", re.I
+)
+_UNSAFE_IN_SIGNATURE = re.compile(r"[<>\n\r\0]")
 
 
 class RefMoved(Exception):
@@ -30,8 +33,9 @@ class Identity:
     def signature(self, when: float | None = None) -> str:
         """Git's `Name <email> <seconds> <offset>` form, with unsafe characters removed."""
         seconds = int(time.time() if when is None else when)
-        clean = lambda s: re.sub(r"[<>\n\r\0]", "", s).strip()  # noqa: E731
-        return f"{clean(self.name) or 'unknown'} <{clean(self.email)}> {seconds} +0000"
+        name = _UNSAFE_IN_SIGNATURE.sub("", self.name).strip() or "unknown"
+        email = _UNSAFE_IN_SIGNATURE.sub("", self.email).strip()
+        return f"{name} <{email}> {seconds} +0000"
 
 
 class Repository:
@@ -43,8 +47,14 @@ class Repository:
             raise BadInput(f"cannot use {start}: no such directory")
         git = Git(start)
         proc = git.run(
-            "rev-parse", "--is-bare-repository", "--absolute-git-dir", "--git-common-dir",
-            "--show-object-format", "--git-path", "objects", check=False,
+            "rev-parse",
+            "--is-bare-repository",
+            "--absolute-git-dir",
+            "--git-common-dir",
+            "--show-object-format",
+            "--git-path",
+            "objects",
+            check=False,
         )
         if proc.returncode != 0:
             raise NotARepository(f"not a git repository: {start}")
@@ -97,8 +107,9 @@ class Repository:
 
     def resolve(self, rev: str) -> str | None:
         """The commit ``rev`` names, or None."""
-        proc = self.git.run("rev-parse", "--verify", "--quiet", "--end-of-options", rev + "^{commit}",
-                            check=False)
+        proc = self.git.run(
+            "rev-parse", "--verify", "--quiet", "--end-of-options", rev + "^{commit}", check=False
+        )
         return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
 
     def ref_value(self, ref: str) -> str | None:
@@ -115,7 +126,13 @@ class Repository:
         Raises RefMoved when another writer got there first.
         """
         proc = self.git.run(
-            "update-ref", "--create-reflog", "-m", message, ref, new, old or self.zero_oid,
+            "update-ref",
+            "--create-reflog",
+            "-m",
+            message,
+            ref,
+            new,
+            old or self.zero_oid,
             check=False,
         )
         if proc.returncode != 0:
@@ -157,7 +174,7 @@ class Repository:
 
     def current_branch(self) -> str | None:
         ref = self.head_ref()
-        return ref[len("refs/heads/"):] if ref and ref.startswith("refs/heads/") else None
+        return ref[len("refs/heads/") :] if ref and ref.startswith("refs/heads/") else None
 
     def branch_tip(self, branch: str) -> str | None:
         return self.ref_value(f"refs/heads/{branch}")

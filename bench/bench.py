@@ -1,0 +1,740 @@
+#!/usr/bin/env python3
+"""Benchmark gitsess against its floors, side by side, in the same run.
+
+Each figure times a real `gitsess` command (a subprocess, timed with
+time.perf_counter around subprocess.run) and a floor: the cheapest thing
+that does comparable work (starting Python, appending to a tiny log, parsing
+the same JSONL, reading the same objects with git alone). The two are run
+alternately and compared by their medians, so machine noise hits both.
+
+Usage: python bench/bench.py [--quick] [--repeat N] [--sessions N] [--json]
+with the `gitsess` executable on PATH. Everything happens in throwaway
+repositories under a temporary directory, with HOME and git's configuration
+isolated from the user's. The script reports; it never fails on a figure.
+
+Adding a figure: write a function `(bench, figure) -> None` that builds what
+it needs and calls `bench.compare(figure, gitsess_run, floor_run)`, and
+register it with the `@figure(...)` decorator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+SMALL_LOG = 10
+
+Entry = dict[str, Any]
+
+
+# -- figures -------------------------------------------------------------------
+
+
+@dataclass
+class Figure:
+    """One line of the table: gitsess against its floor, with the goal for their ratio."""
+
+    key: str
+    title: str
+    floor: str
+    goal: float
+    gitsess_samples: list[float] = field(default_factory=list)
+    floor_samples: list[float] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def gitsess_ms(self) -> float | None:
+        return statistics.median(self.gitsess_samples) * 1000 if self.gitsess_samples else None
+
+    @property
+    def floor_ms(self) -> float | None:
+        return statistics.median(self.floor_samples) * 1000 if self.floor_samples else None
+
+    @property
+    def ratio(self) -> float | None:
+        mine, floor = self.gitsess_ms, self.floor_ms
+        if mine is None or not floor:
+            return None
+        return mine / floor
+
+    @property
+    def ok(self) -> bool | None:
+        ratio = self.ratio
+        return None if ratio is None or self.error else ratio <= self.goal
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "figure": self.title,
+            "gitsess_ms": _round(self.gitsess_ms),
+            "floor": self.floor,
+            "floor_ms": _round(self.floor_ms),
+            "ratio": _round(self.ratio, 3),
+            "goal": self.goal,
+            "ok": self.ok,
+            "runs": min(len(self.gitsess_samples), len(self.floor_samples)),
+            "gitsess_samples_ms": [_round(s * 1000) for s in self.gitsess_samples],
+            "floor_samples_ms": [_round(s * 1000) for s in self.floor_samples],
+            "error": self.error,
+        }
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+FigureFn = Callable[["Bench", Figure], None]
+
+
+@dataclass(frozen=True)
+class Spec:
+    key: str
+    title: str
+    floor: str
+    goal: float
+    run: FigureFn
+
+
+FIGURES: list[Spec] = []
+
+
+def figure(key: str, title: str, floor: str, goal: float) -> Callable[[FigureFn], FigureFn]:
+    """Register a figure; `title` and `floor` may use {entries}, {small} and {sessions}."""
+
+    def register(fn: FigureFn) -> FigureFn:
+        FIGURES.append(Spec(key, title, floor, goal, fn))
+        return fn
+
+    return register
+
+
+# -- running commands ----------------------------------------------------------
+
+
+class CommandFailed(Exception):
+    """A command the benchmark needs exited non-zero: reported as the figure's error."""
+
+    def __init__(self, argv: Sequence[str], returncode: int, stderr: bytes) -> None:
+        text = stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = text[-1] if text else "(no message)"
+        super().__init__(f"`{' '.join(argv)}` exited {returncode}: {detail}")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    repeat: int
+    heavy_repeat: int
+    entries: int
+    sessions: int
+
+    def fields(self) -> dict[str, str]:
+        return {
+            "entries": f"{self.entries:,}",
+            "small": str(SMALL_LOG),
+            "sessions": f"{self.sessions:,}",
+        }
+
+
+Run = Callable[[], float]
+
+
+class Bench:
+    """The sandbox: a temporary root, an isolated environment and the executables."""
+
+    def __init__(self, root: Path, gitsess: str, python: str, sizes: Sizes) -> None:
+        self.root = root
+        self.gitsess_exe = gitsess
+        self.python = python
+        self.sizes = sizes
+        home = root / "home"
+        home.mkdir()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITSESS_"))}
+        env.update(
+            {
+                "HOME": str(home),
+                "XDG_CONFIG_HOME": str(home / ".config"),
+                "GIT_CONFIG_NOSYSTEM": "1",
+                "GIT_AUTHOR_NAME": "Bench Author",
+                "GIT_AUTHOR_EMAIL": "author@bench.invalid",
+                "GIT_COMMITTER_NAME": "Bench Committer",
+                "GIT_COMMITTER_EMAIL": "committer@bench.invalid",
+            }
+        )
+        self.env = env
+        self._files: dict[int, Path] = {}
+        self.current = ""
+
+    # -- output ----------------------------------------------------------------
+
+    def progress(self, message: str) -> None:
+        prefix = f"[{self.current}] " if self.current else ""
+        print(f"bench: {prefix}{message}", file=sys.stderr, flush=True)
+
+    # -- processes -------------------------------------------------------------
+
+    def run(
+        self,
+        argv: Sequence[str],
+        cwd: Path,
+        *,
+        input: bytes | None = None,
+        keep_output: bool = True,
+    ) -> subprocess.CompletedProcess[bytes]:
+        proc = subprocess.run(
+            list(argv),
+            cwd=cwd,
+            env=self.env,
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if keep_output else subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        if proc.returncode != 0:
+            raise CommandFailed(argv, proc.returncode, proc.stderr)
+        return proc
+
+    def timed(self, argv: Sequence[str], cwd: Path) -> float:
+        """Seconds one run of ``argv`` takes, output discarded; a failure is an error."""
+        start = time.perf_counter()
+        proc = subprocess.run(
+            list(argv),
+            cwd=cwd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise CommandFailed(argv, proc.returncode, proc.stderr)
+        return elapsed
+
+    def command(self, argv: Sequence[str], cwd: Path) -> Run:
+        return lambda: self.timed(argv, cwd)
+
+    def git(self, *args: str, cwd: Path, input: bytes | None = None) -> str:
+        out = self.run(["git", *args], cwd, input=input).stdout
+        return out.decode("utf-8", "replace").rstrip("\n")
+
+    def gitsess_json(self, *args: str, cwd: Path) -> Any:
+        return json.loads(self.run([self.gitsess_exe, *args, "--json"], cwd).stdout)
+
+    def python_floor(self, cwd: Path) -> Run:
+        return self.command([self.python, "-c", "pass"], cwd)
+
+    # -- fixtures --------------------------------------------------------------
+
+    def new_repo(self, name: str) -> Path:
+        """A repository with one commit on main, and nothing else."""
+        repo = self.root / name
+        repo.mkdir()
+        self.git("init", "-q", "-b", "main", cwd=repo)
+        (repo / "README.md").write_text("# bench\n")
+        self.git("add", "README.md", cwd=repo)
+        self.git("commit", "-q", "-m", "init", cwd=repo)
+        return repo
+
+    def new_session(self, repo: Path, title: str = "bench", checkout: bool = True) -> str:
+        args = ["new", title] + ([] if checkout else ["--no-checkout"])
+        return str(self.gitsess_json(*args, cwd=repo)["id"])
+
+    def entries_file(self, count: int) -> Path:
+        """A JSONL file of ``count`` realistic entries (the same ones for a given count)."""
+        if count not in self._files:
+            path = self.root / f"entries-{count}.jsonl"
+            with path.open("w", encoding="utf-8") as handle:
+                for entry in make_entries(count):
+                    handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            self._files[count] = path
+        return self._files[count]
+
+    # -- measuring -------------------------------------------------------------
+
+    def compare(
+        self, fig: Figure, mine: Run, floor: Run, repeat: int | None = None, warmup: int = 1
+    ) -> None:
+        """Run ``mine`` and ``floor`` alternately (ABBA order), ``repeat`` times each."""
+        repeat = self.sizes.repeat if repeat is None else repeat
+        for _ in range(warmup):
+            mine()
+            floor()
+        for index in range(repeat):
+            pair = ((mine, fig.gitsess_samples), (floor, fig.floor_samples))
+            for run, samples in pair if index % 2 == 0 else reversed(pair):
+                samples.append(run())
+            if repeat >= 5 and (index + 1) % max(1, repeat // 3) == 0 and index + 1 < repeat:
+                self.progress(f"{index + 1}/{repeat} runs")
+
+
+# -- realistic entries ---------------------------------------------------------
+
+_WORD_TEXT = (
+    "the session log segment commit branch tree blob ref update append entry "
+    "test tests failed passed error warning module import config parser value "
+    "return function class method request response handler fixture assert retry "
+    "timeout lock cache index worktree diff patch line file path read write json "
+    "schema field model user agent tool call result output input check build "
+    "install package version release migrate database query table column row "
+    "should would could now then first next because so if not and or with from"
+)
+WORDS = _WORD_TEXT.split()
+FILES = (
+    "src/app/models.py",
+    "src/app/views.py",
+    "src/app/storage/log.py",
+    "tests/test_models.py",
+    "tests/test_storage.py",
+    "README.md",
+    "pyproject.toml",
+    "src/app/cli.py",
+    "docs/SPEC.md",
+)
+COMMANDS = (
+    "pytest -q tests/test_storage.py",
+    "git status --short",
+    "ruff check src tests",
+    "python -m mypy src",
+    "git diff --stat HEAD~1",
+    "ls -la src/app",
+    "grep -rn 'def append' src",
+    "make test",
+)
+
+
+def words(rng: random.Random, chars: int) -> str:
+    out: list[str] = []
+    size = 0
+    while size < chars:
+        word = rng.choice(WORDS)
+        out.append(word)
+        size += len(word) + 1
+    text = " ".join(out)[: max(chars, 1)].rstrip()
+    return text[0].upper() + text[1:] + "." if text else "."
+
+
+def output_lines(rng: random.Random, chars: int) -> str:
+    """Multi-line tool output: test results, listings, source lines."""
+    lines: list[str] = []
+    size = 0
+    while size < chars:
+        style = rng.random()
+        if style < 0.3:
+            line = f"{rng.choice(FILES)}:{rng.randint(1, 400)}: {words(rng, rng.randint(20, 60))}"
+        elif style < 0.5:
+            status = "PASSED" if rng.random() < 0.85 else "FAILED"
+            line = f"tests/test_{rng.choice(WORDS)}.py::test_{rng.choice(WORDS)} {status}"
+        else:
+            line = "    " * rng.randint(0, 3) + words(rng, rng.randint(10, 70))
+        lines.append(line)
+        size += len(line) + 2  # "\n" is two bytes once JSON-encoded
+    return "\n".join(lines)
+
+
+def make_entries(count: int, seed: int = 20_000) -> Iterator[Entry]:
+    """``count`` entries shaped like an agent transcript, ~300 to 800 bytes of JSON each.
+
+    Turns of: a user message, sometimes reasoning, zero to four tool calls
+    each followed by its result (some multi-line, some errors), and an
+    assistant reply. Deterministic for a given seed.
+    """
+    rng = random.Random(seed)
+    start = 1_735_689_600  # 2025-01-01T00:00:00Z
+    made = 0
+    call = 0
+
+    def stamp() -> str:
+        moment = start + made * 7 + rng.randint(0, 6)
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + ".000Z"
+
+    def sized(entry: Entry, key: Sequence[str | int], fill: Callable[[int], str]) -> Entry:
+        """Fill the text at ``key`` so the encoded entry is 300 to 800 bytes."""
+        target = rng.randint(300, 800)
+        holder: Any = entry
+        for part in key[:-1]:
+            holder = holder[part]
+        holder[key[-1]] = ""
+        overhead = len(json.dumps(entry, ensure_ascii=False).encode("utf-8"))
+        holder[key[-1]] = fill(max(target - overhead, 20))
+        return entry
+
+    while True:
+        turn: list[Entry] = [
+            sized(
+                {"type": "message", "role": "user", "ts": stamp(), "content": ""},
+                ["content"],
+                lambda n: words(rng, n),
+            ),
+        ]
+        if rng.random() < 0.3:
+            turn.append(
+                sized(
+                    {"type": "reasoning", "ts": stamp(), "content": ""},
+                    ["content"],
+                    lambda n: words(rng, n),
+                )
+            )
+        for _ in range(rng.randint(0, 4)):
+            call += 1
+            call_id = f"call_{call:06d}"
+            if rng.random() < 0.5:
+                name, tool_input = "Bash", {"command": rng.choice(COMMANDS), "description": ""}
+                key = ["input", "description"]
+            else:
+                name, tool_input = (
+                    rng.choice(("Read", "Edit", "Grep")),
+                    {"file_path": rng.choice(FILES), "note": ""},
+                )
+                key = ["input", "note"]
+            turn.append(
+                sized(
+                    {
+                        "type": "tool_call",
+                        "ts": stamp(),
+                        "name": name,
+                        "input": tool_input,
+                        "call_id": call_id,
+                    },
+                    key,
+                    lambda n: words(rng, n),
+                )
+            )
+            turn.append(
+                sized(
+                    {
+                        "type": "tool_result",
+                        "ts": stamp(),
+                        "call_id": call_id,
+                        "output": "",
+                        "is_error": rng.random() < 0.1,
+                    },
+                    ["output"],
+                    lambda n: output_lines(rng, n),
+                )
+            )
+        if rng.random() < 0.5:
+            reply = sized(
+                {
+                    "type": "message",
+                    "role": "assistant",
+                    "ts": stamp(),
+                    "content": [{"type": "text", "text": ""}],
+                },
+                ["content", 0, "text"],
+                lambda n: words(rng, n),
+            )
+        else:
+            reply = sized(
+                {"type": "message", "role": "assistant", "ts": stamp(), "content": ""},
+                ["content"],
+                lambda n: words(rng, n),
+            )
+        turn.append(reply)
+        for entry in turn:
+            if made == count:
+                return
+            yield entry
+            made += 1
+
+
+# -- the figures ---------------------------------------------------------------
+
+
+@figure("version", "gitsess --version", "python -c pass", 3.0)
+def fig_version(bench: Bench, fig: Figure) -> None:
+    cwd = bench.root
+    mine = bench.command([bench.gitsess_exe, "--version"], cwd)
+    bench.compare(fig, mine, bench.python_floor(cwd))
+
+
+@figure("status", "gitsess status (on a session branch)", "python -c pass", 4.0)
+def fig_status(bench: Bench, fig: Figure) -> None:
+    repo = bench.new_repo("status")
+    bench.new_session(repo)
+    bench.run([bench.gitsess_exe, "record", "--jsonl", str(bench.entries_file(SMALL_LOG))], repo)
+    mine = bench.command([bench.gitsess_exe, "status"], repo)
+    bench.compare(fig, mine, bench.python_floor(repo))
+
+
+@figure("record", "gitsess record --role user (1 entry)", "python -c pass", 6.0)
+def fig_record(bench: Bench, fig: Figure) -> None:
+    repo = bench.new_repo("record")
+    bench.new_session(repo)
+    mine = bench.command([bench.gitsess_exe, "record", "--role", "user", "hello"], repo)
+    bench.compare(fig, mine, bench.python_floor(repo))
+
+
+@figure(
+    "append-large",
+    "append 1 entry to a {entries}-entry session",
+    "append 1 entry to a {small}-entry session",
+    1.3,
+)
+def fig_append_large(bench: Bench, fig: Figure) -> None:
+    large_count = bench.sizes.entries
+    repos = {}
+    for name, count in (("large", large_count), ("small", SMALL_LOG)):
+        repo = bench.new_repo(f"append-{name}")
+        bench.new_session(repo)
+        bench.progress(f"recording {count:,} entries into the {name} session")
+        bench.run([bench.gitsess_exe, "record", "--jsonl", str(bench.entries_file(count))], repo)
+        held = bench.gitsess_json("status", cwd=repo)["entries"]
+        if held != count:
+            raise CommandFailed(["gitsess", "status"], 0, f"{held} entries, not {count}".encode())
+        repos[name] = repo
+    argv = [bench.gitsess_exe, "record", "--role", "user", "hello"]
+    bench.compare(fig, bench.command(argv, repos["large"]), bench.command(argv, repos["small"]))
+
+
+@figure(
+    "record-batch",
+    "record {entries} entries in one batch",
+    "python: json.loads each of the {entries} lines",
+    3.0,
+)
+def fig_record_batch(bench: Bench, fig: Figure) -> None:
+    repo = bench.new_repo("record-batch")
+    source = bench.entries_file(bench.sizes.entries)
+
+    def mine() -> float:
+        session = bench.new_session(repo, checkout=False)  # not timed: a fresh session each run
+        return bench.timed([bench.gitsess_exe, "record", session, "--jsonl", str(source)], repo)
+
+    parse = f"import json; [json.loads(l) for l in open({str(source)!r}, 'rb')]"
+    floor = bench.command([bench.python, "-c", parse], repo)
+    bench.compare(fig, mine, floor, repeat=bench.sizes.heavy_repeat, warmup=0)
+
+
+@figure("list", "gitsess list --json ({sessions} sessions)", "for-each-ref | cat-file --batch", 4.0)
+def fig_list(bench: Bench, fig: Figure) -> None:
+    repo = bench.new_repo("list")
+    count = bench.sizes.sessions
+    bench.progress(f"creating {count:,} sessions")
+    make_sessions(bench, repo, count)
+    listed = bench.gitsess_json("list", cwd=repo)
+    if len(listed) != count:
+        raise CommandFailed(["gitsess", "list"], 0, f"{len(listed)} sessions, not {count}".encode())
+    mine = bench.command([bench.gitsess_exe, "list", "--json"], repo)
+    pipeline = (
+        "git for-each-ref --format='%(objectname):session.json' refs/sessions/"
+        " | git cat-file --batch >/dev/null"
+    )
+    bench.compare(fig, mine, bench.command(["sh", "-c", pipeline], repo))
+
+
+def make_sessions(bench: Bench, repo: Path, count: int) -> None:
+    """``count`` sessions: one made by gitsess, the rest copies of it written by fast-import.
+
+    Each copy is a log commit with the first one's tree layout and a
+    session.json of its own (id, branch, times), the trailers gitsess writes,
+    a ref refs/sessions/<id> and a branch session/bench-<id> at the base.
+    """
+    first = bench.new_session(repo, checkout=False)
+    meta = json.loads(bench.git("show", f"refs/sessions/{first}:session.json", cwd=repo))
+    root = bench.git("ls-tree", "--name-only", f"refs/sessions/{first}", cwd=repo).split()
+    if root != ["session.json"]:
+        raise CommandFailed(["git", "ls-tree"], 0, f"unexpected log tree {root}".encode())
+    rng = random.Random(count)
+    taken = {first}
+    base_time = 1_735_689_600
+    stream = bytearray()
+    for index in range(count - 1):
+        session = first
+        while session in taken:
+            session = "".join(rng.choice(ID_ALPHABET) for _ in range(10))
+        taken.add(session)
+        moment = base_time + index * 37
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + ".000Z"
+        copy = {
+            **meta,
+            "id": session,
+            "branch": f"session/bench-{session}",
+            "title": f"bench {index + 2}",
+            "created": stamp,
+            "updated": stamp,
+        }
+        blob = (json.dumps(copy, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        message = f"create\n\nSession: {session}\nEntries: 0\n".encode()
+        stream += f"commit refs/sessions/{session}\n".encode()
+        stream += f"committer Bench Committer <committer@bench.invalid> {moment} +0000\n".encode()
+        stream += f"data {len(message)}\n".encode() + message
+        stream += b"M 100644 inline session.json\n"
+        stream += f"data {len(blob)}\n".encode() + blob + b"\n"
+        if meta.get("base"):
+            stream += f"reset refs/heads/session/bench-{session}\nfrom {meta['base']}\n\n".encode()
+    bench.git("fast-import", "--quiet", cwd=repo, input=bytes(stream))
+
+
+# -- reporting -----------------------------------------------------------------
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def table(figures: list[Figure]) -> str:
+    header = ["figure", "gitsess (ms)", "floor", "floor (ms)", "ratio", "goal", "ok"]
+    rows = [header]
+    for fig in figures:
+        ok = {True: "yes", False: "NO", None: "error" if fig.error else "-"}[fig.ok]
+        ratio = "-" if fig.ratio is None else f"{fig.ratio:.2f}x"
+        rows.append(
+            [
+                fig.title,
+                _ms(fig.gitsess_ms),
+                fig.floor,
+                _ms(fig.floor_ms),
+                ratio,
+                f"<= {fig.goal:g}x",
+                ok,
+            ]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    right = {1, 3, 4}
+
+    def line(cells: list[str]) -> str:
+        padded = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = (
+        "|"
+        + "|".join(
+            "-" * (w + 1) + ":" if i in right else "-" * (w + 2) for i, w in enumerate(widths)
+        )
+        + "|"
+    )
+    return "\n".join([line(rows[0]), rule, *(line(r) for r in rows[1:])])
+
+
+# -- main ----------------------------------------------------------------------
+
+
+def console_python(gitsess: str) -> str:
+    """The interpreter gitsess's console script runs on (its shebang), else this one."""
+    try:
+        with open(gitsess, "rb") as handle:
+            first = handle.readline(512).decode("utf-8", "replace").strip()
+    except OSError:
+        return sys.executable
+    if first.startswith("#!"):
+        parts = first[2:].split()
+        if parts and os.path.basename(parts[0]) != "env" and os.access(parts[0], os.X_OK):
+            return parts[0]
+    return sys.executable
+
+
+def git_version() -> str:
+    proc = subprocess.run(["git", "--version"], capture_output=True, text=True)
+    return proc.stdout.strip()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Time gitsess against its floors.")
+    parser.add_argument("--repeat", type=int, help="runs of each command (default 15, quick 3)")
+    parser.add_argument("--sessions", type=int, help="sessions for `list` (default 1000)")
+    parser.add_argument("--entries", type=int, help="entries in the large log (default 20000)")
+    parser.add_argument("--quick", action="store_true", help="small sizes, few runs: a smoke test")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--only",
+        metavar="KEYS",
+        help="comma-separated figures to run: " + ", ".join(s.key for s in FIGURES),
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary repositories")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    quick = args.quick
+    repeat = max(1, args.repeat or (3 if quick else 15))
+    sizes = Sizes(
+        repeat=repeat,
+        heavy_repeat=max(1, min(repeat, 5 if args.repeat is None else max(3, repeat // 3))),
+        entries=max(SMALL_LOG + 1, args.entries or (2000 if quick else 20_000)),
+        sessions=max(1, args.sessions or (100 if quick else 1000)),
+    )
+    exe = shutil.which("gitsess")
+    if exe is None:
+        print("bench: no `gitsess` on PATH", file=sys.stderr)
+        return 2
+    wanted = set(args.only.split(",")) if args.only else None
+    unknown = wanted - {s.key for s in FIGURES} if wanted else set()
+    if unknown:
+        print(f"bench: unknown figure(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    root = Path(tempfile.mkdtemp(prefix="gitsess-bench-"))
+    bench = Bench(root, exe, console_python(exe), sizes)
+    bench.progress(f"gitsess {exe}, python {bench.python}, in {root}")
+    figures: list[Figure] = []
+    started = time.perf_counter()
+    try:
+        for spec in FIGURES:
+            if wanted and spec.key not in wanted:
+                continue
+            names = sizes.fields()
+            title, floor = spec.title.format(**names), spec.floor.format(**names)
+            fig = Figure(spec.key, title, floor, spec.goal)
+            bench.current = spec.key
+            bench.progress(fig.title)
+            lap = time.perf_counter()
+            try:
+                spec.run(bench, fig)
+            except CommandFailed as exc:
+                fig.error = str(exc)
+                bench.progress(f"error: {exc}")
+            bench.progress(f"done in {time.perf_counter() - lap:.1f}s")
+            figures.append(fig)
+    finally:
+        bench.current = ""
+        if args.keep:
+            bench.progress(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    total = time.perf_counter() - started
+    if args.json:
+        document = {
+            "config": {
+                "repeat": sizes.repeat,
+                "heavy_repeat": sizes.heavy_repeat,
+                "entries": sizes.entries,
+                "sessions": sizes.sessions,
+                "quick": quick,
+                "gitsess": exe,
+                "python": bench.python,
+                "git": git_version(),
+                "seconds": round(total, 1),
+            },
+            "figures": [fig.as_dict() for fig in figures],
+        }
+        print(json.dumps(document, indent=2))
+        return 0
+    print(table(figures))
+    print()
+    print(
+        f"Medians of {sizes.repeat} alternating runs ({sizes.heavy_repeat} for batches); "
+        f"{git_version()}; python {bench.python}; {total:.0f}s in all."
+    )
+    for fig in figures:
+        if fig.error:
+            print(f"- {fig.key}: {fig.error}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
