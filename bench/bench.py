@@ -421,7 +421,7 @@ def make_entries(count: int, seed: int = 20_000) -> Iterator[Entry]:
                         "is_error": rng.random() < 0.1,
                     },
                     ["output"],
-                    lambda n: output_lines(rng, n),
+                    lambda n: output_lines(rng, n) if rng.random() < 0.7 else words(rng, n),
                 )
             )
         if rng.random() < 0.5:
@@ -592,9 +592,9 @@ def table(figures: list[Figure]) -> str:
         ratio = "-" if fig.ratio is None else f"{fig.ratio:.2f}x"
         rows.append(
             [
-                fig.title,
+                fig.title.replace("|", "\\|"),
                 _ms(fig.gitsess_ms),
-                fig.floor,
+                fig.floor.replace("|", "\\|"),
                 _ms(fig.floor_ms),
                 ratio,
                 f"<= {fig.goal:g}x",

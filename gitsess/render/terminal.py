@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 from rich.console import Console
@@ -13,6 +15,7 @@ from .text import clip, content_text, entry_label, entry_summary
 
 Entry = dict[str, Any]
 
+PIPE_WIDTH = 200
 ROLE_STYLES = {"user": "bold cyan", "assistant": "bold green", "system": "bold magenta"}
 FOLDED = {
     "tool_call": ("⚙", "yellow"),
@@ -25,7 +28,10 @@ FOLDED = {
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped output is read by grep and friends: don't fold it at 80 columns.
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
 def when(ts: Any) -> str:
