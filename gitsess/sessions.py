@@ -6,7 +6,7 @@ layer below it knows git, and the CLI above it knows the terminal.
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +18,7 @@ from .storage.objects import TreeEntry
 from .storage.repo import Repository
 
 DEFAULT_BRANCH_PREFIX = "session/"
+_STORED_ID = re.compile(rb'^\{"id":"([A-Za-z0-9._:-]{1,64})"')
 
 
 @dataclass
@@ -382,10 +383,8 @@ class Sessions:
     def _reject_known_ids(self, state: LogState, supplied: dict[str, int]) -> None:
         for line in self.store.lines(state):
             # Entries are stored with their id first: no need to parse every line.
-            if not line.startswith(b'{"id":'):
-                entry_id = parse_line(line).get("id")
-            else:
-                entry_id = json.loads(line[6 : line.index(b",", 6)]) if b"," in line else None
+            match = _STORED_ID.match(line)
+            entry_id = match.group(1).decode() if match else parse_line(line).get("id")
             if entry_id in supplied:
                 raise BadInput(
                     f"line {supplied[entry_id]}: id {entry_id!r} is already in the session"

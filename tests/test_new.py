@@ -173,3 +173,15 @@ def test_second_repo_is_independent(tmp_path: Path, gs) -> None:
     two = make_repo(tmp_path / "two")
     gs("new", "Only in one", cwd=one)
     assert gs("list", "--json", cwd=two).json() == []
+
+
+def test_a_log_that_cannot_be_written_leaves_no_branch_behind(repo: Path, gs) -> None:
+    # A file where the refs/sessions folder should be: git cannot create the log's ref.
+    (repo / ".git" / "refs" / "sessions").write_text("in the way\n")
+    (repo / "README.md").write_text("local edit\n")
+    result = gs("new", "Doomed")
+    assert result.code == 1 and len(result.err.strip().splitlines()) == 1
+    assert branches(repo) == ["main"]
+    assert git(repo, "symbolic-ref", "--short", "HEAD") == "main"
+    assert (repo / "README.md").read_text() == "local edit\n"
+    (repo / ".git" / "refs" / "sessions").unlink()

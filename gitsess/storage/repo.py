@@ -46,26 +46,12 @@ class Repository:
         if not start.is_dir():
             raise BadInput(f"cannot use {start}: no such directory")
         git = Git(start)
-        proc = git.run(
-            "rev-parse",
-            "--is-bare-repository",
-            "--absolute-git-dir",
-            "--git-common-dir",
-            "--show-object-format",
-            "--git-path",
-            "objects",
-            check=False,
-        )
+        # One process for everything gitsess needs to know about the repository.
+        facts = ["--absolute-git-dir", "--git-common-dir", "--show-object-format"]
+        proc = git.run("rev-parse", *facts, "--git-path", "objects", "--show-toplevel", check=False)
         if proc.returncode != 0:
-            raise NotARepository(f"not a git repository: {start}")
-        bare, git_dir, common_dir, algorithm, objects = proc.stdout.decode().splitlines()[:5]
-        if bare == "true":
-            raise NotARepository(
-                f"{git_dir} is a bare repository; gitsess needs a work tree (run it in a clone)"
-            )
-        top = git.text("rev-parse", "--show-toplevel", check=False)
-        if not top:
-            raise NotARepository(f"{start} is inside the git directory, not a work tree")
+            raise NotARepository(self._why_not_a_work_tree(git, start))
+        git_dir, common_dir, algorithm, objects, top = proc.stdout.decode().splitlines()[:5]
         self.root = Path(top)
         self.git_dir = Path(git_dir)
         self.common_dir = (start / common_dir).resolve()
@@ -77,6 +63,16 @@ class Repository:
         self.reader = ObjectReader(self.git)
         self.writer = ObjectWriter(objects_dir.resolve(), algorithm)
         self._config: dict[str, str] | None = None
+
+    @staticmethod
+    def _why_not_a_work_tree(git: Git, start: Path) -> str:
+        proc = git.run("rev-parse", "--is-bare-repository", "--absolute-git-dir", check=False)
+        if proc.returncode != 0:
+            return f"not a git repository: {start}"
+        bare, git_dir = proc.stdout.decode().splitlines()[:2]
+        if bare == "true":
+            return f"{git_dir} is a bare repository; gitsess needs a work tree (run it in a clone)"
+        return f"{start} is inside the git directory, not a work tree"
 
     def close(self) -> None:
         self.reader.close()
