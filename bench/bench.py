@@ -191,7 +191,6 @@ class Bench:
         cwd: Path,
         *,
         input: bytes | None = None,
-        keep_output: bool = True,
     ) -> subprocess.CompletedProcess[bytes]:
         proc = subprocess.run(
             list(argv),
@@ -199,8 +198,7 @@ class Bench:
             env=self.env,
             input=input,
             stdin=None if input is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE if keep_output else subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            capture_output=True,
         )
         if proc.returncode != 0:
             raise CommandFailed(argv, proc.returncode, proc.stderr)
@@ -537,15 +535,19 @@ def fig_list(bench: Bench, fig: Figure) -> None:
 def make_sessions(bench: Bench, repo: Path, count: int) -> None:
     """``count`` sessions: one made by gitsess, the rest copies of it written by fast-import.
 
-    Each copy is a log commit with the first one's tree layout and a
-    session.json of its own (id, branch, times), the trailers gitsess writes,
-    a ref refs/sessions/<id> and a branch session/bench-<id> at the base.
+    Each copy is a log commit with the first one's tree (whatever it holds
+    besides session.json is shared) and a session.json of its own (id,
+    branch, times), the trailers gitsess writes, a ref refs/sessions/<id> and
+    a branch session/bench-<id> at the base commit.
     """
     first = bench.new_session(repo, checkout=False)
     meta = json.loads(bench.git("show", f"refs/sessions/{first}:session.json", cwd=repo))
-    root = bench.git("ls-tree", "--name-only", f"refs/sessions/{first}", cwd=repo).split()
-    if root != ["session.json"]:
-        raise CommandFailed(["git", "ls-tree"], 0, f"unexpected log tree {root}".encode())
+    shared = bytearray()  # the rest of the first log commit's tree, by reference
+    for row in bench.git("ls-tree", "-z", f"refs/sessions/{first}", cwd=repo).split("\0"):
+        info, _, name = row.partition("\t")
+        if name and name != "session.json":
+            mode, _, oid = info.split(" ")
+            shared += f"M {mode} {oid} {name}\n".encode()
     rng = random.Random(count)
     taken = {first}
     base_time = 1_735_689_600
@@ -561,7 +563,6 @@ def make_sessions(bench: Bench, repo: Path, count: int) -> None:
             **meta,
             "id": session,
             "branch": f"session/bench-{session}",
-            "title": f"bench {index + 2}",
             "created": stamp,
             "updated": stamp,
         }
@@ -570,7 +571,7 @@ def make_sessions(bench: Bench, repo: Path, count: int) -> None:
         stream += f"commit refs/sessions/{session}\n".encode()
         stream += f"committer Bench Committer <committer@bench.invalid> {moment} +0000\n".encode()
         stream += f"data {len(message)}\n".encode() + message
-        stream += b"M 100644 inline session.json\n"
+        stream += shared + b"M 100644 inline session.json\n"
         stream += f"data {len(blob)}\n".encode() + blob + b"\n"
         if meta.get("base"):
             stream += f"reset refs/heads/session/bench-{session}\nfrom {meta['base']}\n\n".encode()

@@ -1,0 +1,137 @@
+"""Merging two divergent copies of one session (SPEC section 5), as pure functions.
+
+The merged log is the part both sides agree on, in its order, then the
+merge base's other entries in the base's order, then every entry that only
+one side (or both) added, ordered by (`ts`, `id`); but when one side already
+holds every merged entry (it is a merge result itself), its order stands. An entry both sides
+changed differently is kept once: the later `ts` wins and the other version
+goes into the winner's `meta.conflicts`. Every choice is symmetric, so
+whichever clone merges, the result is the same.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+Entry = dict[str, Any]
+Meta = dict[str, Any]
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def entry_key(entry: Entry) -> str:
+    entry_id = entry.get("id")
+    return entry_id if isinstance(entry_id, str) else "raw:" + canonical(entry)
+
+
+def merge_logs(
+    base: Sequence[Entry], ours: Sequence[Entry], theirs: Sequence[Entry]
+) -> list[Entry]:
+    """The merged log of ``ours`` and ``theirs``, whose merge base holds ``base``."""
+    base_map = _by_key(base)
+    ours_map = _by_key(ours)
+    theirs_map = _by_key(theirs)
+    order: list[str] = []
+    seen: set[str] = set()
+    for a, b in zip(ours, theirs, strict=False):  # the agreed prefix keeps its order
+        if canonical(a) != canonical(b):
+            break
+        _take(entry_key(a), order, seen)
+    for entry in base:
+        _take(entry_key(entry), order, seen)
+    rest = [k for k in {**ours_map, **theirs_map} if k not in seen]
+    resolved = {k: _resolve(base_map.get(k), ours_map.get(k), theirs_map.get(k)) for k in order}
+    added = {k: _resolve(None, ours_map.get(k), theirs_map.get(k)) for k in rest}
+    # A side that already holds the merged version of every entry is the merge: keeping its
+    # order means a log merged once is never reordered by a later exchange.
+    merged = {**resolved, **added}
+    for side in sorted((ours, theirs), key=canonical):
+        if _holds(side, merged):
+            return list(side)
+    tail = sorted(added, key=lambda k: (str(added[k].get("ts", "")), k))
+    return [resolved[k] for k in order] + [added[k] for k in tail]
+
+
+def merge_meta(ours: Meta, theirs: Meta) -> Meta:
+    """Each field from the side updated later; `tags` is the union."""
+    winner, loser = (ours, theirs) if _meta_rank(ours) >= _meta_rank(theirs) else (theirs, ours)
+    merged = {**winner, **{k: v for k, v in loser.items() if k not in winner}}
+    tags = [t for t in winner.get("tags") or [] if isinstance(t, str)]
+    tags += [t for t in loser.get("tags") or [] if isinstance(t, str) and t not in tags]
+    if "tags" in merged or tags:
+        merged["tags"] = tags
+    return merged
+
+
+def _meta_rank(meta: Meta) -> tuple[str, str]:
+    return str(meta.get("updated", "")), canonical(meta)
+
+
+def _by_key(entries: Sequence[Entry]) -> dict[str, Entry]:
+    return {entry_key(e): e for e in entries}
+
+
+def _holds(side: Sequence[Entry], merged: dict[str, Entry]) -> bool:
+    if len(side) != len(merged):
+        return False
+    return all(canonical(merged.get(entry_key(e))) == canonical(e) for e in side)
+
+
+def _take(key: str, order: list[str], seen: set[str]) -> None:
+    if key not in seen:
+        seen.add(key)
+        order.append(key)
+
+
+def _resolve(base: Entry | None, ours: Entry | None, theirs: Entry | None) -> Entry:
+    """One entry's merged version: the changed side if only one changed, else the later."""
+    if ours is None or theirs is None:
+        found = ours or theirs or base
+        assert found is not None
+        return found
+    if canonical(ours) == canonical(theirs):
+        return ours
+    if base is not None:
+        if canonical(ours) == canonical(base):
+            return theirs
+        if canonical(theirs) == canonical(base):
+            return ours
+    winner, loser = (ours, theirs) if _rank(ours) >= _rank(theirs) else (theirs, ours)
+    return _with_conflict(winner, loser)
+
+
+def _rank(entry: Entry) -> tuple[str, str]:
+    """Later `ts` wins; the version itself (without recorded conflicts) breaks ties."""
+    return str(entry.get("ts", "")), canonical(_without_conflicts(entry))
+
+
+def _without_conflicts(entry: Entry) -> Entry:
+    meta = entry.get("meta")
+    if not isinstance(meta, dict) or "conflicts" not in meta:
+        return entry
+    rest = {k: v for k, v in meta.items() if k != "conflicts"}
+    stripped = {k: v for k, v in entry.items() if k != "meta"}
+    if rest:
+        stripped["meta"] = rest
+    return stripped
+
+
+def _conflicts(entry: Entry) -> list[Any]:
+    meta = entry.get("meta")
+    found = meta.get("conflicts") if isinstance(meta, dict) else None
+    return list(found) if isinstance(found, list) else []
+
+
+def _with_conflict(winner: Entry, loser: Entry) -> Entry:
+    versions = _conflicts(winner) + _conflicts(loser) + [_without_conflicts(loser)]
+    unique = {
+        canonical(v): v for v in versions if canonical(v) != canonical(_without_conflicts(winner))
+    }
+    meta = winner.get("meta")
+    merged_meta = dict(meta) if isinstance(meta, dict) else {}
+    merged_meta["conflicts"] = [unique[k] for k in sorted(unique)]
+    return {**winner, "meta": merged_meta}
