@@ -41,7 +41,9 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON f
 
 
 def emit_json(document: Any) -> None:
-    click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+    # Indented for a person at a terminal; compact (and much faster) for programs.
+    indent = 2 if sys.stdout.isatty() else None
+    click.echo(json.dumps(document, ensure_ascii=False, indent=indent))
 
 
 def utf8(text: str, what: str) -> str:

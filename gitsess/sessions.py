@@ -6,7 +6,6 @@ layer below it knows git, and the CLI above it knows the terminal.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,6 @@ from .storage.objects import TreeEntry
 from .storage.repo import Repository
 
 DEFAULT_BRANCH_PREFIX = "session/"
-_STORED_ID = re.compile(rb'^\{"id":"([A-Za-z0-9._:-]{1,64})"')
 
 
 @dataclass
@@ -34,6 +32,7 @@ class Sessions:
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
         self.store = LogStore(repo)
+        self._current_branch: str | None = None
 
     # -- finding sessions ------------------------------------------------------
 
@@ -95,8 +94,10 @@ class Sessions:
 
     def summary(self, meta: Meta, count: int, oid: str) -> dict[str, Any]:
         """The SPEC's session summary: session.json plus entries, log and current."""
-        current = self.repo.current_branch()
-        return {**meta, "entries": count, "log": oid, "current": meta.get("branch") == current}
+        if self._current_branch is None:
+            self._current_branch = self.repo.current_branch() or ""
+        current = meta.get("branch") == self._current_branch
+        return {**meta, "entries": count, "log": oid, "current": current}
 
     def summary_of(self, state: LogState) -> dict[str, Any]:
         return self.summary(state.meta, state.count, state.oid)
@@ -240,6 +241,7 @@ class Sessions:
                 self.repo.switch(branch, create_at=start)
                 created = start
             switched = True
+            self._current_branch = None
         return Resumed(
             state,
             switched,
@@ -309,6 +311,7 @@ class Sessions:
             self.repo.switch(branch, create_at=start)
         else:
             self.repo.create_branch(branch, start)
+        self._current_branch = None
         try:
             write()
         except BaseException:
@@ -381,10 +384,7 @@ class Sessions:
         return None
 
     def _reject_known_ids(self, state: LogState, supplied: dict[str, int]) -> None:
-        for line in self.store.lines(state):
-            # Entries are stored with their id first: no need to parse every line.
-            match = _STORED_ID.match(line)
-            entry_id = match.group(1).decode() if match else parse_line(line).get("id")
+        for entry_id in self.store.ids(state):
             if entry_id in supplied:
                 raise BadInput(
                     f"line {supplied[entry_id]}: id {entry_id!r} is already in the session"

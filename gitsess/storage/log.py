@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ SEGMENT_MAX_BYTES = 1 << 20
 ENTRIES_TRAILER = "Entries"
 MAX_ATTEMPTS = 400
 
+_STORED_ID = re.compile(rb'^\{"id":"([A-Za-z0-9._:-]{1,64})"', re.MULTILINE)
 Meta = dict[str, Any]
 Entry = dict[str, Any]
 
@@ -135,6 +137,20 @@ class LogStore:
         for obj in self.repo.reader.read_many([s.oid for s in chosen]):
             if obj is not None:
                 yield from obj.data.splitlines()
+
+    def ids(self, state: LogState) -> Iterator[str]:
+        """Every entry id in the log; entries are stored id first, so few lines need parsing."""
+        for obj in self.repo.reader.read_many([s.oid for s in state.segments]):
+            if obj is None:
+                continue
+            found = _STORED_ID.findall(obj.data)
+            yield from (m.decode() for m in found)
+            if len(found) != obj.data.count(b"\n"):  # lines from another writer: parse them
+                for line in obj.data.splitlines():
+                    if not _STORED_ID.match(line):
+                        entry_id = parse_line(line).get("id")
+                        if isinstance(entry_id, str):
+                            yield entry_id
 
     def entries(self, state: LogState) -> list[Entry]:
         return [parse_line(line) for line in self.lines(state) if line.strip()]
@@ -275,25 +291,27 @@ class LogStore:
         if not lines:
             return segments
         kept = list(segments)
-        current = b""
+        parts: list[bytes] = []
+        size = entries = 0
         if kept:
-            obj = self.repo.reader.read(kept[-1].oid)
-            current = obj.data if obj else b""
-            kept.pop()
-        index = len(kept)
-        entries = current.count(b"\n")
+            obj = self.repo.reader.read(kept.pop().oid)
+            if obj and obj.data:
+                parts, size, entries = [obj.data], len(obj.data), obj.data.count(b"\n")
+
+        def seal() -> None:
+            blob = self.repo.writer.blob(b"".join(parts))
+            kept.append(TreeEntry(BLOB_MODE, segment_name(len(kept)), blob))
+
         for line in lines:
-            fits = entries < SEGMENT_MAX_ENTRIES and (
-                not current or len(current) + len(line) + 1 <= SEGMENT_MAX_BYTES
-            )
-            if not fits:
-                kept.append(
-                    TreeEntry(BLOB_MODE, segment_name(index), self.repo.writer.blob(current))
-                )
-                index, current, entries = index + 1, b"", 0
-            current += line + b"\n"
+            if entries >= SEGMENT_MAX_ENTRIES or (
+                size and size + len(line) + 1 > SEGMENT_MAX_BYTES
+            ):
+                seal()
+                parts, size, entries = [], 0, 0
+            parts.append(line + b"\n")
+            size += len(line) + 1
             entries += 1
-        kept.append(TreeEntry(BLOB_MODE, segment_name(index), self.repo.writer.blob(current)))
+        seal()
         return kept
 
     def _commit(
@@ -313,9 +331,10 @@ class LogStore:
         if segments:
             entries.append(TreeEntry(TREE_MODE, LOG_DIR, writer.tree(segments)))
         tree = writer.tree(entries)
-        signature = self.repo.identity().signature()
+        author = self.repo.identity().signature()
+        committer = self.repo.identity("COMMITTER").signature()
         body = f"{message}\n\nSession: {session_id}\n{ENTRIES_TRAILER}: {count}\n"
-        return writer.commit(tree, parents, signature, signature, body)
+        return writer.commit(tree, parents, author, committer, body)
 
 
 def parse_line(line: bytes) -> Entry:

@@ -89,10 +89,10 @@ class Repository:
                     self._config[name.lower()] = value
         return self._config.get(key.lower())
 
-    def identity(self) -> Identity:
-        """Who is writing: git's own rules (environment, then config), never failing."""
-        name = os.environ.get("GIT_AUTHOR_NAME") or self.config("user.name")
-        email = os.environ.get("GIT_AUTHOR_EMAIL") or self.config("user.email")
+    def identity(self, role: str = "AUTHOR") -> Identity:
+        """Who is writing (``role`` AUTHOR or COMMITTER): git's own rules, never failing."""
+        name = os.environ.get(f"GIT_{role}_NAME") or self.config("user.name")
+        email = os.environ.get(f"GIT_{role}_EMAIL") or self.config("user.email")
         if not name:
             name = getpass.getuser()
         if not email:
