@@ -8,6 +8,11 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args == ["--version"]:  # answered without loading the CLI: scripts call this a lot
+        from . import __version__
+
+        print(f"gitsess, version {__version__}")
+        return 0
     debug = "--debug" in args or bool(os.environ.get("GITSESS_DEBUG"))
     try:
         return _run(args)

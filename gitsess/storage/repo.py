@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import re
-import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,10 +91,12 @@ class Repository:
         """Who is writing (``role`` AUTHOR or COMMITTER): git's own rules, never failing."""
         name = os.environ.get(f"GIT_{role}_NAME") or self.config("user.name")
         email = os.environ.get(f"GIT_{role}_EMAIL") or self.config("user.email")
-        if not name:
-            name = getpass.getuser()
-        if not email:
-            email = f"{getpass.getuser()}@{socket.gethostname()}"
+        if not name or not email:
+            import getpass
+            import socket
+
+            name = name or getpass.getuser()
+            email = email or f"{getpass.getuser()}@{socket.gethostname()}"
         return Identity(name, email)
 
     # -- refs ---------------------------------------------------------------
