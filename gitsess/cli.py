@@ -29,7 +29,16 @@ class App:
     def sessions(self) -> Sessions:
         if self._sessions is None:
             self._sessions = Sessions(Repository(self.path))
+            self._merge_fetched(self._sessions)
         return self._sessions
+
+    @staticmethod
+    def _merge_fetched(sessions: Sessions) -> None:
+        """After a plain `git fetch`, merge the session logs it brought before anything else."""
+        from .sharing import Sharing, fetched_since_sync
+
+        if fetched_since_sync(sessions.repo):
+            Sharing(sessions).sync()
 
     def close(self) -> None:
         if self._sessions is not None:
@@ -291,7 +300,10 @@ def resume(app: App, session: str | None, last: bool, as_json: bool) -> None:
     from .render.terminal import entry_text, local_changes, session_header
 
     console = out()
-    if resumed.created_branch:
+    if resumed.created_branch and resumed.created_branch.startswith("refs/"):
+        origin = resumed.created_branch.removeprefix("refs/remotes/")
+        console.print(f"[dim]Branch created from {origin}.[/]")
+    elif resumed.created_branch:
         console.print(f"[dim]Branch re-created at {resumed.created_branch[:12]}.[/]")
     verb = "Switched to" if resumed.switched else "Already on"
     console.print(f"{verb} [cyan]{summary['branch']}[/]", markup=True)
@@ -385,3 +397,158 @@ def undelete(app: App, session: str | None, as_json: bool) -> None:
         return
     session_id = sessions.undelete(session)
     report_changed(app, session_id, f"Restored session {session_id}.", as_json)
+
+
+# -- sharing -------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("sessions", nargs=-1, metavar="[SESSION]...")
+@click.option("--all", "push_all", is_flag=True, help="Every shared session.")
+@click.option("--remote", "-r", metavar="R", help="Remote name or URL (default: see README).")
+@click.option("--allow-secrets", is_flag=True, help="Push even if likely secrets are found.")
+@json_option
+@pass_app
+def push(
+    app: App,
+    sessions: tuple[str, ...],
+    push_all: bool,
+    remote: str | None,
+    allow_secrets: bool,
+    as_json: bool,
+) -> int:
+    """Share sessions: push their logs and branches, and mark them shared."""
+    from .sharing import Sharing
+
+    if bool(sessions) == push_all:
+        raise click.UsageError("name the SESSIONs to push, or give --all")
+    sharing = Sharing(app.sessions)
+    if push_all:
+        ids = sharing.shared_sessions()
+    else:
+        ids = list(dict.fromkeys(app.sessions.resolve(s) for s in sessions))
+    if not ids:
+        click.echo("No shared sessions to push. Push one by name to share it.")
+        return 0
+    report = sharing.push(ids, remote, allow_secrets)
+    failed = bool(report.rejected or report.blocked)
+    if as_json:
+        emit_json(
+            {
+                "remote": report.remote.url,
+                "pushed": report.pushed,
+                "up_to_date": report.up_to_date,
+                "rejected": report.rejected,
+                "blocked": [
+                    {
+                        "session": b.session_id,
+                        "entries": {
+                            entry: [{"type": f.kind, "hash": f.secret_hash} for f in found]
+                            for entry, found in b.findings.items()
+                        },
+                    }
+                    for b in report.blocked
+                ],
+            }
+        )
+        return 1 if failed else 0
+    for session_id in report.pushed:
+        click.echo(f"Pushed {session_id} to {report.remote.url}.")
+    if report.up_to_date:
+        click.echo(f"Up to date on {report.remote.url}: {', '.join(report.up_to_date)}.")
+    for session_id, reason in report.rejected.items():
+        click.echo(f"gitsess: {session_id} was not pushed: {reason}", err=True)
+    for blocked in report.blocked:
+        click.echo(f"gitsess: not pushed, likely secrets: {blocked.describe()}", err=True)
+    if report.blocked:
+        click.echo(
+            "gitsess: remove them with `gitsess redact SESSION`, or see the README on false "
+            "positives",
+            err=True,
+        )
+    return 1 if failed else 0
+
+
+@cli.command()
+@click.argument("remote", required=False)
+@click.argument("sessions", nargs=-1, metavar="[SESSION]...")
+@json_option
+@pass_app
+def fetch(app: App, remote: str | None, sessions: tuple[str, ...], as_json: bool) -> None:
+    """Bring in teammates' sessions from REMOTE (all, or the named ones) and merge them."""
+    from .sharing import Sharing
+
+    report = Sharing(app.sessions).fetch(remote, list(sessions))
+    changed = {sid: what for sid, what in report.outcomes.items() if what != "up to date"}
+    if as_json:
+        emit_json(
+            {
+                "remote": report.remote.url,
+                "sessions": report.outcomes,
+                "missing_branches": report.missing_branches,
+            }
+        )
+        return
+    if not report.outcomes:
+        click.echo(f"No sessions on {report.remote.url}.")
+        return
+    counts: dict[str, int] = {}
+    for what in report.outcomes.values():
+        counts[what] = counts.get(what, 0) + 1
+    summary = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
+    click.echo(f"Fetched from {report.remote.url}: {summary}.")
+    for session_id, what in sorted(changed.items()):
+        click.echo(f"  {what:>10}  {session_id}")
+    for branch in report.missing_branches:
+        click.echo(f"gitsess: branch {branch} is not on {report.remote.url}", err=True)
+
+
+@cli.group()
+def remote() -> None:
+    """Remote settings for sharing sessions."""
+
+
+@remote.command("setup")
+@click.argument("name", required=False)
+@pass_app
+def remote_setup(app: App, name: str | None) -> None:
+    """Make a plain `git fetch NAME` bring session logs too."""
+    from .sharing import Sharing
+
+    found, added = Sharing(app.sessions).setup(name)
+    if added:
+        click.echo(
+            f"`git fetch {found.name}` now also fetches sessions ({found.sessions_refspec})."
+        )
+    else:
+        click.echo(f"`git fetch {found.name}` already fetches sessions.")
+
+
+@cli.command()
+@click.argument("session")
+@json_option
+@pass_app
+def redact(app: App, session: str, as_json: bool) -> None:
+    """Replace likely secrets in SESSION's log with markers, in a new log history."""
+    from .sharing import Sharing
+
+    session_id = app.sessions.resolve(session)
+    found = Sharing(app.sessions).redact(session_id)
+    if as_json:
+        emit_json(
+            {
+                "session": session_id,
+                "redacted": {
+                    entry: sorted({f.kind for f in findings}) for entry, findings in found.items()
+                },
+            }
+        )
+        return
+    if not found:
+        click.echo(f"Nothing to redact in {session_id}.")
+        return
+    for entry, findings in found.items():
+        click.echo(f"Redacted {', '.join(sorted({f.kind for f in findings}))} in {entry}.")
+    click.echo(
+        "The old history is kept locally (git reflog refs/gitsess/trash) and is never pushed."
+    )

@@ -209,6 +209,11 @@ class Sessions:
             session_id, "archive" if status == "archived" else "unarchive", status=status
         )
 
+    def set_visibility(self, session_id: str, visibility: str) -> str:
+        return self._set(
+            session_id, "share" if visibility == "shared" else "unshare", visibility=visibility
+        )
+
     def delete(self, session_id: str) -> LogState:
         state = self.store.require(session_id)
         self.store.delete(session_id)
@@ -235,9 +240,14 @@ class Sessions:
             if self.repo.branch_tip(branch):
                 self.repo.switch(branch)
             else:
-                start = self._last_head(state) or state.meta.get("base")
+                start = (
+                    self._remote_branch(branch) or self._last_head(state) or state.meta.get("base")
+                )
                 if not start:
-                    raise GitsessError(f"branch {branch} does not exist and has no known start")
+                    raise GitsessError(
+                        f"branch {branch} exists neither here nor on a fetched remote, "
+                        "and none of the session's commits is here"
+                    )
                 self.repo.switch(branch, create_at=start)
                 created = start
             switched = True
@@ -375,6 +385,18 @@ class Sessions:
             elif value.isdigit():
                 break
         return found
+
+    def _remote_branch(self, branch: str) -> str | None:
+        """A fetched copy of ``branch``: a remote-tracking branch, or gitsess's own tracking."""
+        for remote in self.repo.remotes():
+            ref = f"refs/remotes/{remote}/{branch}"
+            if self.repo.ref_value(ref):
+                return ref
+        for row in self.repo.refs("refs/gitsess/remotes/"):
+            _, ref = row.split(" ", 1)
+            if ref.endswith(f"/heads/{branch}"):
+                return ref
+        return None
 
     def _last_head(self, state: LogState) -> str | None:
         for entry in reversed(self.store.last_entries(state, 50)):

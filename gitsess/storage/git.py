@@ -46,14 +46,19 @@ class Git:
         input: bytes | None = None,
         check: bool = True,
         env: Mapping[str, str] | None = None,
+        show_stderr: bool = False,
     ) -> subprocess.CompletedProcess[bytes]:
+        """Run git; ``show_stderr`` lets its messages and progress reach the terminal."""
         proc = subprocess.run(
             ["git", *args],
             cwd=self.cwd,
             input=input,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=None if show_stderr else subprocess.PIPE,
             env={**self.env, **env} if env else self.env,
         )
+        if proc.stderr is None:
+            proc.stderr = b""
         if check and proc.returncode != 0:
             raise GitFailed(args, proc.returncode, proc.stderr.decode("utf-8", "replace"))
         return proc

@@ -243,21 +243,48 @@ class LogStore:
                 time.sleep(random.uniform(0.001, 0.004) * min(attempt + 1, 25))
         raise Conflict(f"session {session_id} kept changing under gitsess; nothing was written")
 
+    def replace(
+        self,
+        session_id: str,
+        meta: Meta,
+        lines: list[bytes],
+        parents: list[str],
+        expected: str | None,
+        message: str,
+    ) -> str:
+        """Write a log commit holding exactly ``lines`` and move the ref to it from ``expected``.
+
+        Segments are packed the way appends pack them, so equal logs get equal
+        trees. Raises RefMoved if the ref is no longer at ``expected``.
+        """
+        state = self.state(session_id, at=expected) if expected else None
+        root = state.root if state else []
+        segments = self._append_segments([], lines)
+        oid = self._commit(session_id, root, meta, segments, parents, message, len(lines))
+        self.repo.update_ref(session_ref(session_id), oid, expected, f"gitsess: {message}")
+        return oid
+
+    def move(self, session_id: str, new: str, expected: str | None, message: str) -> None:
+        """Point the session's ref at an existing log commit (compare-and-swap)."""
+        self.repo.update_ref(session_ref(session_id), new, expected, f"gitsess: {message}")
+
     def delete(self, session_id: str) -> str:
         """Remove the session's ref, keeping its log reachable from the trash reflog."""
         state = self.require(session_id)
-        title = str(state.meta.get("title", ""))
+        self.keep(state.oid, f"delete {session_id} {state.meta.get('title', '')}")
+        self.repo.delete_ref(session_ref(session_id), state.oid, f"gitsess: delete {session_id}")
+        return state.oid
+
+    def keep(self, oid: str, message: str) -> None:
+        """Record ``oid`` in the trash reflog, which keeps it from `git gc` until reflogs expire."""
         for _ in range(MAX_ATTEMPTS):
             trash = self.repo.ref_value(TRASH_REF)
             try:
-                self.repo.update_ref(TRASH_REF, state.oid, trash, f"delete {session_id} {title}")
-                break
+                self.repo.update_ref(TRASH_REF, oid, trash, message)
+                return
             except RefMoved:
                 time.sleep(random.uniform(0.001, 0.01))
-        else:
-            raise Conflict("the trash kept changing; nothing was deleted")
-        self.repo.delete_ref(session_ref(session_id), state.oid, f"gitsess: delete {session_id}")
-        return state.oid
+        raise Conflict("the trash kept changing; nothing was changed")
 
     def deleted(self) -> list[tuple[str, str, str]]:
         """(session id, log commit, title) of deleted sessions, newest first."""

@@ -145,6 +145,42 @@ class Repository:
                 raise RefMoved(ref)
             raise GitFailed(["update-ref", "-d", ref], proc.returncode, stderr)
 
+    def update_refs(self, commands: list[str], message: str) -> bool:
+        """Apply `git update-ref --stdin` commands as one all-or-nothing transaction.
+
+        Each command carries its expected old value (``create`` expects none),
+        so the transaction is a compare-and-swap of every ref in it. Returns
+        False, changing nothing, when any ref had moved.
+        """
+        if not commands:
+            return True
+        payload = "".join(c + "\n" for c in commands).encode()
+        proc = self.git.run(
+            "update-ref", "--create-reflog", "-m", message, "--stdin", input=payload, check=False
+        )
+        if proc.returncode == 0:
+            return True
+        stderr = proc.stderr.decode("utf-8", "replace")
+        if _LOST_RACE.search(stderr):
+            return False
+        raise GitFailed(["update-ref", "--stdin"], proc.returncode, stderr)
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        return self.git.ok("merge-base", "--is-ancestor", ancestor, descendant)
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        return self.git.text("merge-base", a, b, check=False) or None
+
+    def remotes(self) -> list[str]:
+        out = self.git.text("remote")
+        return out.splitlines() if out else []
+
+    def state_dir(self) -> Path:
+        """Where gitsess keeps its caches: inside the git directory, shared by worktrees."""
+        path = self.common_dir / "gitsess"
+        path.mkdir(exist_ok=True)
+        return path
+
     def reflog(self, ref: str) -> list[tuple[str, str]]:
         """(sha, message) of each reflog entry of ``ref``, newest first."""
         proc = self.git.run("reflog", "show", "--format=%H %gs", ref, "--", check=False)

@@ -1,0 +1,475 @@
+"""Sharing sessions through git remotes: push, fetch, merge (SPEC sections 2 and 5), secrets.
+
+Pushing and fetching are one git transfer each, however many sessions move.
+Fetched logs land in a tracking namespace and are then merged into the local
+refs/sessions/<id>: created if new, fast-forwarded if behind, merged if both
+sides moved. A plain `git fetch` also fills the tracking namespace (once the
+remote's fetch refspec is set up); the next gitsess command merges it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import BadInput, GitsessError
+from .ids import is_id_prefix
+from .merge import canonical, merge_logs, merge_meta
+from .secrets import Finding
+from .sessions import Sessions
+from .storage import remote as transfer
+from .storage.log import MAX_ATTEMPTS, SESSIONS, Entry, LogState, encode_json, session_ref
+from .storage.remote import TRACKING_ROOT, Remote
+from .storage.repo import RefMoved, Repository
+
+SEEN_FILE = "tracking-seen.json"
+FETCH_HEAD_SEEN = "fetch-head-seen"
+CLEAN_BLOBS_FILE = "clean-blobs"
+
+
+@dataclass
+class Blocked:
+    """A session held back from a push because its log holds likely secrets."""
+
+    session_id: str
+    findings: dict[str, list[Finding]]  # entry id (or "session.json") -> findings
+
+    def describe(self) -> str:
+        kinds = sorted({f.kind for found in self.findings.values() for f in found})
+        entries = ", ".join(list(self.findings)[:5]) + (" ..." if len(self.findings) > 5 else "")
+        return f"session {self.session_id}: {', '.join(kinds)} in {entries}"
+
+
+@dataclass
+class PushReport:
+    remote: Remote
+    pushed: list[str] = field(default_factory=list)
+    up_to_date: list[str] = field(default_factory=list)
+    rejected: dict[str, str] = field(default_factory=dict)
+    blocked: list[Blocked] = field(default_factory=list)
+
+
+@dataclass
+class FetchReport:
+    remote: Remote
+    outcomes: dict[str, str] = field(default_factory=dict)  # session id -> new/updated/merged/...
+    missing_branches: list[str] = field(default_factory=list)
+
+
+class Sharing:
+    def __init__(self, sessions: Sessions) -> None:
+        self.sessions = sessions
+        self.repo = sessions.repo
+        self.store = sessions.store
+
+    # -- remotes ---------------------------------------------------------------
+
+    def remote(self, name: str | None, session_ids: list[str] | None = None) -> Remote:
+        """REMOTE, else `gitsess.remote`, else the session branch's upstream, else origin."""
+        name = name or self.repo.config("gitsess.remote")
+        if not name:
+            for session_id in session_ids or []:
+                state = self.store.state(session_id)
+                branch = state.meta.get("branch") if state else None
+                name = self.repo.config(f"branch.{branch}.remote") if branch else None
+                if name:
+                    break
+        if not name:
+            branch = self.repo.current_branch()
+            name = self.repo.config(f"branch.{branch}.remote") if branch else None
+        return transfer.resolve_remote(self.repo, name or "origin")
+
+    def setup(self, name: str | None) -> tuple[Remote, bool]:
+        remote = self.remote(name)
+        if not remote.named:
+            raise BadInput("`remote setup` needs a configured remote name")
+        return remote, transfer.ensure_fetch_refspec(self.repo, remote)
+
+    # -- push -----------------------------------------------------------------
+
+    def push(
+        self, session_ids: list[str], remote_name: str | None, allow_secrets: bool = False
+    ) -> PushReport:
+        remote = self.remote(remote_name, session_ids)
+        transfer.ensure_fetch_refspec(self.repo, remote)
+        report = PushReport(remote)
+        if not allow_secrets:
+            report.blocked = self.scan_for_push(remote, session_ids)
+        blocked = {b.session_id for b in report.blocked}
+        ids = [sid for sid in session_ids if sid not in blocked]
+        refspecs, branch_of = [], {}
+        for session_id in ids:
+            self.sessions.set_visibility(session_id, "shared")
+            ref = session_ref(session_id)
+            refspecs.append(f"{ref}:{ref}")
+            branch = str(self.store.require(session_id).meta.get("branch", ""))
+            if branch and self.repo.branch_tip(branch):
+                refspecs.append(f"refs/heads/{branch}:refs/heads/{branch}")
+                branch_of[f"refs/heads/{branch}"] = session_id
+        if not refspecs:
+            return report
+        before = self._tracking(remote)
+        results = transfer.push(self.repo, remote, refspecs)
+        updates = []
+        for result in results:
+            if not result.ref.startswith(SESSIONS):
+                owner = branch_of.get(result.ref)
+                if owner and not result.ok:
+                    report.rejected[owner] = f"branch {result.ref[11:]}: {result.summary}"
+                continue
+            session_id = result.ref[len(SESSIONS) :]
+            if not result.ok:
+                report.rejected[session_id] = _rejection(result.summary)
+            elif result.summary == "[up to date]":
+                report.up_to_date.append(session_id)
+            else:
+                report.pushed.append(session_id)
+            if result.ok:
+                new = self.repo.ref_value(session_ref(session_id))
+                old = before.get(session_id)
+                if new and new != old:
+                    ref = remote.tracking_ref(session_id)
+                    updates.append(f"update {ref} {new} {old or self.repo.zero_oid}")
+        # The tracking refs now mirror what the remote has. git may have updated them itself.
+        self.repo.update_refs(updates, "gitsess: push")
+        self._mark_seen(
+            {
+                remote.tracking_ref(s): self.repo.ref_value(session_ref(s)) or ""
+                for s in report.pushed + report.up_to_date
+            }
+        )
+        return report
+
+    def shared_sessions(self) -> list[str]:
+        return [
+            str(row.meta["id"])
+            for row in self.sessions.listing(include_archived=True)
+            if row.meta.get("visibility") == "shared"
+        ]
+
+    # -- secrets ----------------------------------------------------------------
+
+    def scan_for_push(self, remote: Remote, session_ids: list[str]) -> list[Blocked]:
+        """Scan every log object the remote lacks; the sessions that hold likely secrets."""
+        if not session_ids:
+            return []
+        tips = [self.store.require(sid).oid for sid in session_ids]
+        blobs = self._new_blobs(remote, tips)
+        clean = self._clean_blobs()
+        to_scan = [(oid, path) for oid, path in blobs if oid not in clean]
+        if not to_scan:
+            return []
+        from .secrets import scan_entries
+
+        contents = self.repo.reader.read_many([oid for oid, _ in to_scan])
+        items: list[tuple[tuple[str, str], Any]] = []
+        for (oid, path), obj in zip(to_scan, contents, strict=True):
+            if obj is None or obj.kind != "blob":
+                continue
+            if path.endswith("session.json"):
+                items.append(((oid, "session.json"), _loads(obj.data)))
+                continue
+            for line in obj.data.splitlines():
+                entry = _loads(line)
+                key = entry.get("id") if isinstance(entry, dict) else None
+                items.append(((oid, str(key or "?")), entry))
+        allowed = set(self._config_all("gitsess.allowSecret"))
+        findings: dict[str, dict[str, list[Finding]]] = {}  # blob -> entry -> findings
+        for (oid, entry_id), found in scan_entries(items).items():
+            kept = [f for f in found if f.secret_hash not in allowed]
+            if kept:
+                findings.setdefault(oid, {})[entry_id] = kept
+        self._add_clean_blobs([oid for oid, _ in to_scan if oid not in findings])
+        if not findings:
+            return []
+        blocked = []
+        for session_id, tip in zip(session_ids, tips, strict=True):
+            reachable = {oid for oid, _ in self._new_blobs(remote, [tip])}
+            per_entry: dict[str, list[Finding]] = {}
+            for oid in reachable & findings.keys():
+                for entry_id, found in findings[oid].items():
+                    for finding in found:
+                        if finding not in per_entry.setdefault(entry_id, []):
+                            per_entry[entry_id].append(finding)
+            if per_entry:
+                blocked.append(Blocked(session_id, per_entry))
+        return blocked
+
+    def redact(self, session_id: str) -> dict[str, list[Finding]]:
+        """Replace likely secrets with markers, in a new log history of one commit.
+
+        The old history stays recoverable from the trash reflog
+        (`git reflog refs/gitsess/trash`), and is never pushed.
+        """
+        from .secrets import redact, scan_entries
+
+        for _ in range(MAX_ATTEMPTS):
+            state = self.store.require(session_id)
+            entries = self.store.entries(state)
+            found = scan_entries(
+                [(i, e) for i, e in enumerate(entries)] + [("session.json", state.meta)]
+            )
+            allowed = set(self._config_all("gitsess.allowSecret"))
+            found = {k: [f for f in v if f.secret_hash not in allowed] for k, v in found.items()}
+            found = {k: v for k, v in found.items() if v}
+            if not found:
+                return {}
+            meta = state.meta
+            if "session.json" in found:
+                meta = redact(meta, found.pop("session.json"))
+            for index, findings in found.items():
+                entries[int(index)] = redact(entries[int(index)], findings)
+            lines = [encode_json(e) for e in entries]
+            self.store.keep(state.oid, f"redact {session_id} {state.meta.get('title', '')}")
+            try:
+                self.store.replace(session_id, meta, lines, [], state.oid, "redact")
+            except RefMoved:
+                continue
+            return {str(entries[int(i)].get("id", i)): v for i, v in found.items()}
+        raise GitsessError(f"session {session_id} kept changing; nothing was redacted")
+
+    # -- fetch and merge --------------------------------------------------------
+
+    def fetch(self, remote_name: str | None, references: list[str]) -> FetchReport:
+        remote = self.remote(remote_name)
+        transfer.ensure_fetch_refspec(self.repo, remote)
+        report = FetchReport(remote)
+        if references:
+            on_remote = transfer.remote_sessions(self.repo, remote)
+            wanted = [self._remote_id(ref, on_remote, remote) for ref in references]
+            specs = [f"+{session_ref(sid)}:{remote.tracking_ref(sid)}" for sid in wanted]
+            transfer.fetch(self.repo, remote, specs)
+            report.missing_branches = self._fetch_branches(remote, wanted)
+        else:
+            transfer.fetch(self.repo, remote, [remote.sessions_refspec, remote.branches_refspec])
+            wanted = None
+        report.outcomes = self.integrate_all(remote, wanted)
+        return report
+
+    def sync(self) -> dict[str, str]:
+        """Merge what a plain `git fetch` brought into the tracking refs."""
+        stamp = fetch_head_stamp(self.repo)
+        outcomes = self.integrate_all(None, None)
+        if stamp:
+            (self.repo.state_dir() / FETCH_HEAD_SEEN).write_text(stamp)
+        return outcomes
+
+    def integrate_all(self, remote: Remote | None, only: list[str] | None) -> dict[str, str]:
+        """Merge tracking refs (of ``remote``, or of all) into the local logs."""
+        prefix = remote.tracking_prefix if remote else TRACKING_ROOT
+        tracking = []
+        for row in self.repo.refs(prefix):
+            oid, ref = row.split(" ", 1)
+            remote_name, _, rest = ref[len(TRACKING_ROOT) :].partition("/sessions/")
+            if rest and "/" not in rest and (only is None or rest in only):
+                tracking.append((ref, rest, oid, remote_name))
+        local = {
+            ref[len(SESSIONS) :]: oid
+            for oid, ref in (row.split(" ", 1) for row in self.repo.refs(SESSIONS))
+        }
+        # Named sessions are brought back even if deleted here since they were last seen.
+        seen = self._load_seen() if only is None else {}
+        outcomes: dict[str, str] = {}
+        creates: list[tuple[str, str, str]] = []
+        todo: list[tuple[str, str, str, str]] = []
+        for ref, session_id, theirs, remote_name in tracking:
+            ours = local.get(session_id)
+            if seen.get(ref) == theirs or ours == theirs:
+                outcomes.setdefault(session_id, "up to date")
+            elif ours is None and session_id not in {c[1] for c in creates}:
+                creates.append((ref, session_id, theirs))
+            else:
+                todo.append((ref, session_id, theirs, remote_name))
+        commands = [f"create {session_ref(sid)} {theirs}" for _, sid, theirs in creates]
+        if self.repo.update_refs(commands, "gitsess: fetch"):
+            outcomes.update({sid: "new" for _, sid, _ in creates})
+        else:  # someone created one of them meanwhile: take them one by one
+            todo += [(ref, sid, theirs, "") for ref, sid, theirs in creates]
+        for _ref, session_id, theirs, remote_name in todo:
+            outcomes[session_id] = self.integrate(session_id, theirs, remote_name)
+        self._mark_seen({ref: theirs for ref, _, theirs, *_ in tracking})
+        return outcomes
+
+    def integrate(self, session_id: str, theirs: str, remote_name: str = "") -> str:
+        """Bring the log commit ``theirs`` into the local session; what happened, in a word."""
+        for _ in range(MAX_ATTEMPTS):
+            ours = self.repo.ref_value(session_ref(session_id))
+            try:
+                if ours is None:
+                    self.store.move(session_id, theirs, None, "fetch")
+                    return "new"
+                if ours == theirs or self.repo.is_ancestor(theirs, ours):
+                    return "up to date"
+                if self.repo.is_ancestor(ours, theirs):
+                    self.store.move(session_id, theirs, ours, "fast-forward")
+                    return "updated"
+                return self._merge(session_id, ours, theirs, remote_name)
+            except RefMoved:
+                continue
+        raise GitsessError(f"session {session_id} kept changing; it was not merged")
+
+    def _merge(self, session_id: str, ours: str, theirs: str, remote_name: str) -> str:
+        mine = self._require_at(session_id, ours)
+        other = self._require_at(session_id, theirs)
+        base_oid = self.repo.merge_base(ours, theirs)
+        base_state = self.store.state(session_id, at=base_oid) if base_oid else None
+        raw: dict[int, bytes] = {}
+        base = self._parsed(base_state, raw) if base_state else []
+        my_entries, their_entries = self._parsed(mine, raw), self._parsed(other, raw)
+        merged = merge_logs(base, my_entries, their_entries)
+        meta = merge_meta(mine.meta, other.meta)
+        if canonical(merged) == canonical(their_entries) and canonical(meta) == canonical(
+            other.meta
+        ):
+            self.store.move(session_id, theirs, ours, "fast-forward (same content)")
+            return "updated"
+        # Entries kept as they were keep their bytes, so unchanged segments stay shared.
+        lines = [raw.get(id(e)) or encode_json(e) for e in merged]
+        where = f" {remote_name}" if remote_name else ""
+        self.store.replace(session_id, meta, lines, [ours, theirs], ours, f"merge{where}")
+        return "merged"
+
+    # -- internals ---------------------------------------------------------------
+
+    def _require_at(self, session_id: str, oid: str) -> LogState:
+        state = self.store.state(session_id, at=oid)
+        if state is None:
+            raise GitsessError(f"session {session_id}: log commit {oid[:12]} is missing")
+        return state
+
+    def _parsed(self, state: LogState, raw: dict[int, bytes]) -> list[Entry]:
+        entries = []
+        for line in self.store.lines(state):
+            if not line.strip():
+                continue
+            entry = _loads(line)
+            if not isinstance(entry, dict):
+                entry = {"type": "invalid", "raw": line.decode("utf-8", "replace")}
+            raw[id(entry)] = line
+            entries.append(entry)
+        return entries
+
+    def _remote_id(self, reference: str, on_remote: dict[str, str], remote: Remote) -> str:
+        if reference in on_remote:
+            return reference
+        matches = [
+            sid for sid in on_remote if is_id_prefix(reference) and sid.startswith(reference)
+        ]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise BadInput(
+                f"{reference!r} is ambiguous on {remote.url}: {', '.join(sorted(matches))}"
+            )
+        try:  # a local name (title, branch) for a session the remote also has
+            local_id = self.sessions.resolve(reference)
+        except BadInput:
+            local_id = None
+        if local_id in on_remote:
+            return str(local_id)
+        raise BadInput(f"no session {reference!r} on {remote.url}")
+
+    def _fetch_branches(self, remote: Remote, session_ids: list[str]) -> list[str]:
+        """Fetch the code branches of sessions; the branches the remote no longer has."""
+        proc = self.repo.git.run("ls-remote", "--heads", remote.url, check=False)
+        heads = {
+            line.split("\t", 1)[1] for line in proc.stdout.decode().splitlines() if "\t" in line
+        }
+        specs, missing = [], []
+        for session_id in session_ids:
+            state = self.store.state(session_id, at=remote.tracking_ref(session_id))
+            branch = str(state.meta.get("branch", "")) if state else ""
+            if not branch:
+                continue
+            if f"refs/heads/{branch}" in heads:
+                specs.append(f"+refs/heads/{branch}:{remote.branch_ref(branch)}")
+            else:
+                missing.append(branch)
+        if specs:
+            transfer.fetch(self.repo, remote, specs)
+        return missing
+
+    def _tracking(self, remote: Remote) -> dict[str, str]:
+        rows = self.repo.refs(remote.tracking_prefix)
+        return {
+            ref[len(remote.tracking_prefix) :]: oid for oid, ref in (r.split(" ", 1) for r in rows)
+        }
+
+    def _new_blobs(self, remote: Remote, tips: list[str]) -> list[tuple[str, str]]:
+        """(oid, path) of the log objects reachable from ``tips`` that the remote lacks."""
+        args = ["rev-list", "--objects", *tips, "--not", f"--glob={remote.tracking_prefix}*"]
+        out = self.repo.git.text(*args)
+        found = []
+        for line in out.splitlines():
+            oid, _, path = line.partition(" ")
+            if path == "session.json" or path.endswith(".jsonl"):
+                found.append((oid, path))
+        return found
+
+    def _config_all(self, key: str) -> list[str]:
+        proc = self.repo.git.run("config", "--get-all", key, check=False)
+        return proc.stdout.decode("utf-8", "replace").split()
+
+    def _clean_blobs(self) -> set[str]:
+        path = self.repo.state_dir() / CLEAN_BLOBS_FILE
+        return set(path.read_text().split()) if path.exists() else set()
+
+    def _add_clean_blobs(self, oids: list[str]) -> None:
+        if oids:
+            with open(self.repo.state_dir() / CLEAN_BLOBS_FILE, "a") as handle:
+                handle.write("".join(oid + "\n" for oid in oids))
+
+    def _load_seen(self) -> dict[str, str]:
+        """Tracking ref values already merged: a cache, so unchanged ones cost nothing."""
+        try:
+            data = json.loads((self.repo.state_dir() / SEEN_FILE).read_text())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _mark_seen(self, refs: dict[str, str]) -> None:
+        if not refs:
+            return
+        data = {**self._load_seen(), **refs}
+        path = self.repo.state_dir() / SEEN_FILE
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, path)  # a lost race only costs a recomputation next time
+
+
+def fetch_head_stamp(repo: Repository) -> str:
+    """Identifies the last `git fetch`: FETCH_HEAD's time and size, per git directory."""
+    stamps = []
+    for folder in sorted({repo.git_dir, repo.common_dir}):
+        try:
+            info = os.stat(folder / "FETCH_HEAD")
+        except OSError:
+            continue
+        stamps.append(f"{info.st_mtime_ns}:{info.st_size}")
+    return ",".join(stamps)
+
+
+def fetched_since_sync(repo: Repository) -> bool:
+    """Has a plain `git fetch` run since gitsess last merged? One or two stats."""
+    stamp = fetch_head_stamp(repo)
+    if not stamp:
+        return False
+    try:
+        return (repo.state_dir() / FETCH_HEAD_SEEN).read_text() != stamp
+    except OSError:
+        return True
+
+
+def _rejection(summary: str) -> str:
+    if "fetch first" in summary or "non-fast-forward" in summary:
+        return "the remote has entries you do not have: run `gitsess fetch`, then push again"
+    return summary.strip("[]() ") or "rejected"
+
+
+def _loads(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None

@@ -1,0 +1,123 @@
+"""Transfers: pushing and fetching session refs in one git process each.
+
+Fetched logs land in a tracking namespace of their own,
+``refs/gitsess/remotes/<remote>/sessions/<id>``, which cannot collide with a
+remote branch (``refs/remotes/<remote>/sessions/...`` would).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from dataclasses import dataclass
+
+from ..errors import BadInput, GitsessError
+from .git import first_line
+from .log import SESSIONS
+from .repo import Repository
+
+TRACKING_ROOT = "refs/gitsess/remotes/"
+
+
+@dataclass(frozen=True)
+class Remote:
+    """A configured remote (``name``) or a URL or path used directly."""
+
+    name: str
+    url: str
+    named: bool
+
+    @property
+    def tracking_prefix(self) -> str:
+        return f"{TRACKING_ROOT}{self.name}/sessions/"
+
+    def tracking_ref(self, session_id: str) -> str:
+        return self.tracking_prefix + session_id
+
+    @property
+    def sessions_refspec(self) -> str:
+        return f"+{SESSIONS}*:{self.tracking_prefix}*"
+
+    def branch_ref(self, branch: str) -> str:
+        """Where this remote's copy of ``branch`` is tracked."""
+        if self.named:
+            return f"refs/remotes/{self.name}/{branch}"
+        return f"{TRACKING_ROOT}{self.name}/heads/{branch}"
+
+    @property
+    def branches_refspec(self) -> str:
+        return f"+refs/heads/*:{self.branch_ref('*')}"
+
+
+@dataclass(frozen=True)
+class PushedRef:
+    ref: str
+    ok: bool
+    summary: str
+
+
+def resolve_remote(repo: Repository, name: str) -> Remote:
+    if name in repo.remotes():
+        url = repo.config(f"remote.{name}.url") or name
+        return Remote(name, url, True)
+    if "/" in name or ":" in name or name.endswith(".git"):
+        digest = hashlib.sha1(name.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+        return Remote(f"url-{digest}", name, False)
+    raise BadInput(f"no remote named {name!r} (see `git remote -v`)")
+
+
+def ensure_fetch_refspec(repo: Repository, remote: Remote) -> bool:
+    """Make a plain `git fetch REMOTE` bring session logs too. True if it was added."""
+    if not remote.named:
+        return False
+    proc = repo.git.run("config", "--get-all", f"remote.{remote.name}.fetch", check=False)
+    if remote.sessions_refspec in proc.stdout.decode("utf-8", "replace").splitlines():
+        return False
+    repo.git.run("config", "--add", f"remote.{remote.name}.fetch", remote.sessions_refspec)
+    return True
+
+
+def _on_terminal() -> bool:
+    """Long transfers show git's progress on a terminal, and are quiet otherwise."""
+    return sys.stderr.isatty()
+
+
+def push(repo: Repository, remote: Remote, refspecs: list[str]) -> list[PushedRef]:
+    """Push ``refspecs`` (never forced) in one transfer; the outcome of each ref."""
+    progress = ["--progress"] if _on_terminal() else []
+    args = ["push", "--porcelain", *progress, remote.url, *refspecs]
+    proc = repo.git.run(*args, check=False, show_stderr=_on_terminal())
+    results = []
+    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 3 and len(parts[0]) == 1:
+            flag, spec, summary = parts[0], parts[1], parts[2]
+            results.append(PushedRef(spec.split(":", 1)[-1], flag != "!", summary))
+    if proc.returncode != 0 and not results:
+        reason = first_line(proc.stderr.decode("utf-8", "replace")) or "git push failed"
+        raise GitsessError(f"push to {remote.url} failed: {reason}")
+    return results
+
+
+def fetch(repo: Repository, remote: Remote, refspecs: list[str]) -> None:
+    progress = "--progress" if _on_terminal() else "--quiet"
+    args = ["fetch", progress, "--no-write-fetch-head", remote.url, *refspecs]
+    proc = repo.git.run(*args, check=False, show_stderr=_on_terminal())
+    if proc.returncode != 0:
+        reason = first_line(proc.stderr.decode("utf-8", "replace")) or "git fetch failed"
+        raise GitsessError(f"fetch from {remote.url} failed: {reason}")
+
+
+def remote_sessions(repo: Repository, remote: Remote) -> dict[str, str]:
+    """{session id: log commit} on the remote, without fetching anything."""
+    proc = repo.git.run("ls-remote", "--refs", remote.url, f"{SESSIONS}*", check=False)
+    if proc.returncode != 0:
+        reason = first_line(proc.stderr.decode("utf-8", "replace")) or "git ls-remote failed"
+        raise GitsessError(f"cannot read {remote.url}: {reason}")
+    found = {}
+    for line in proc.stdout.decode().splitlines():
+        oid, _, ref = line.partition("\t")
+        if ref.startswith(SESSIONS) and re.fullmatch(r"[0-9a-z]{10}", ref[len(SESSIONS) :]):
+            found[ref[len(SESSIONS) :]] = oid
+    return found
