@@ -297,14 +297,13 @@ def resume(app: App, session: str | None, last: bool, as_json: bool) -> None:
             }
         )
         return
+    from rich.markup import escape
+
     from .render.terminal import entry_text, local_changes, session_header
 
     console = out()
-    if resumed.created_branch and resumed.created_branch.startswith("refs/"):
-        origin = resumed.created_branch.removeprefix("refs/remotes/")
-        console.print(f"[dim]Branch created from {origin}.[/]")
-    elif resumed.created_branch:
-        console.print(f"[dim]Branch re-created at {resumed.created_branch[:12]}.[/]")
+    if resumed.note:
+        console.print(escape(resumed.note), style="dim")
     verb = "Switched to" if resumed.switched else "Already on"
     console.print(f"{verb} [cyan]{summary['branch']}[/]", markup=True)
     console.print(session_header(summary))

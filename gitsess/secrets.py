@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 REDACTED = "[REDACTED:{kind}]"
+_PRIVATE_KEY_BLOCK = re.compile(
+    r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----.*?(-----END[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|\Z)",
+    re.DOTALL,
+)
 SKIPPED_PLUGINS = {"HexHighEntropyString", "IPPublicDetector"}
 # Fields gitsess itself fills with ids and hashes: never secrets.
 SAFE_KEYS = {"id", "ts", "type", "head", "sha", "call_id", "parent", "first", "last", "source"}
@@ -108,6 +113,8 @@ def redact(value: Any, findings: list[Finding]) -> Any:
 
 def _redact_string(text: str, finding: Finding) -> str:
     marker = REDACTED.format(kind=finding.kind)
+    if finding.kind == "Private Key":  # the detector sees the header; the key is the block
+        text = _PRIVATE_KEY_BLOCK.sub(marker, text)
     if len(finding.secret) >= 8 and finding.secret in text:
         return text.replace(finding.secret, marker)
     # Some detectors report only part of the token (a prefix): redact what their patterns match.

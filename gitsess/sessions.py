@@ -23,7 +23,7 @@ DEFAULT_BRANCH_PREFIX = "session/"
 class Resumed:
     state: LogState
     switched: bool
-    created_branch: str | None
+    note: str | None  # how the branch was made, when it had to be
     recent: list[Entry]
     local_changes: list[str]
 
@@ -235,27 +235,19 @@ class Sessions:
     def resume(self, session_id: str, recent: int = 5) -> Resumed:
         state = self.store.require(session_id)
         branch = str(state.meta.get("branch", ""))
-        switched, created = False, None
+        switched, note = False, None
         if self.repo.current_branch() != branch:
             if self.repo.branch_tip(branch):
                 self.repo.switch(branch)
             else:
-                start = (
-                    self._remote_branch(branch) or self._last_head(state) or state.meta.get("base")
-                )
-                if not start:
-                    raise GitsessError(
-                        f"branch {branch} exists neither here nor on a fetched remote, "
-                        "and none of the session's commits is here"
-                    )
+                start, note = self._branch_start(state, branch)
                 self.repo.switch(branch, create_at=start)
-                created = start
             switched = True
             self._current_branch = None
         return Resumed(
             state,
             switched,
-            created,
+            note,
             self.store.last_entries(state, recent),
             self.repo.local_changes(),
         )
@@ -386,6 +378,24 @@ class Sessions:
                 break
         return found
 
+    def _branch_start(self, state: LogState, branch: str) -> tuple[str, str]:
+        """Where to re-create a missing session branch, and a note saying so."""
+        remote = self._remote_branch(branch)
+        if remote:
+            return remote, f"Branch created from {remote.removeprefix('refs/remotes/')}."
+        recorded = [e.get("head") for e in self.store.last_entries(state, 50) if e.get("head")]
+        for head in reversed(recorded):
+            if isinstance(head, str) and self.repo.resolve(head):
+                return head, f"Branch re-created at {head[:12]}, the last commit the log records."
+        base = state.meta.get("base")
+        if isinstance(base, str) and self.repo.resolve(base):
+            lost = " (its later commits are not in this repository)" if recorded else ""
+            return base, f"Branch {branch} was gone; re-created at its base {base[:12]}{lost}."
+        raise GitsessError(
+            f"branch {branch} exists neither here nor on a fetched remote, "
+            "and none of the session's commits is here"
+        )
+
     def _remote_branch(self, branch: str) -> str | None:
         """A fetched copy of ``branch``: a remote-tracking branch, or gitsess's own tracking."""
         for remote in self.repo.remotes():
@@ -396,13 +406,6 @@ class Sessions:
             _, ref = row.split(" ", 1)
             if ref.endswith(f"/heads/{branch}"):
                 return ref
-        return None
-
-    def _last_head(self, state: LogState) -> str | None:
-        for entry in reversed(self.store.last_entries(state, 50)):
-            head = entry.get("head")
-            if isinstance(head, str) and self.repo.resolve(head):
-                return head
         return None
 
     def _reject_known_ids(self, state: LogState, supplied: dict[str, int]) -> None:
