@@ -199,7 +199,7 @@ def test_secrets_block_the_push_until_redacted(
     before = git(work, "rev-parse", f"refs/sessions/{sid}")
     redacted = gs("redact", sid, cwd=work)
     assert redacted.code == 0 and "leak-1" in redacted.out
-    leaked = [e for e in log_lines(work, sid) if e["id"] == "leak-1"][0]
+    leaked = next(e for e in log_lines(work, sid) if e["id"] == "leak-1")
     assert "[REDACTED:" in json.dumps(leaked)
     assert len(log_lines(work, sid)) == 3  # every entry is still there
     # The new history does not contain the old one; the old one is kept in the trash reflog.
