@@ -37,14 +37,23 @@ step gitsess record --role user "Instead, add a toggle button that remembers the
 step gitsess list
 
 echo
-echo "Sharing: the logs are refs, so plain git carries them."
-step git push -q origin "refs/sessions/*:refs/sessions/*" "refs/heads/session/*:refs/heads/session/*"
+echo "Sharing: one git push carries the logs and their branches."
+step gitsess push "$sid" "Dark mode with a toggle"
 
 git clone -q "$work/remote.git" "$work/bob" 2>/dev/null
 cd "$work/bob"
-step git fetch -q origin "refs/sessions/*:refs/sessions/*"
+step gitsess fetch
 step gitsess list
 step gitsess resume "Add dark mode"
 step git log --oneline -3
+
+echo
+echo "Bob carries on; Alice appends too; the logs merge without losing either side."
+step gitsess record --role user "Also darken the code blocks."
+(cd "$work/alice" && gitsess record "$sid" --role assistant "Alice here: the toggle fork is ready." >/dev/null && gitsess push "$sid")
+step gitsess push "$sid" || true
+step gitsess fetch
+step gitsess push "$sid"
+step gitsess show "$sid"
 echo
 echo "Demo finished in $work (removed on exit)."

@@ -260,3 +260,42 @@ def test_only_what_the_remote_lacks_is_scanned(gs, work: Path, origin: Path) -> 
     assert gs("push", sid, cwd=work).code == 0
     second = cache.read_text().split()
     assert set(first) < set(second) and len(second) - len(first) <= 2
+
+
+def test_transfers_are_quiet_when_piped_and_show_progress_on_a_terminal(
+    work: Path, origin: Path
+) -> None:
+    import os
+    import pty
+    import subprocess
+
+    from .conftest import gitsess_exe, run_cli
+
+    sid = json.loads(run_cli(work, "new", "Progress", "--json").out)["id"]
+    piped = run_cli(work, "push", sid)
+    assert piped.code == 0 and piped.err == ""
+    run_cli(work, "record", "--role", "user", "-", stdin=os.urandom(300_000).hex().encode())
+    primary, secondary = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [gitsess_exe(), "push", sid],
+            cwd=work,
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+            check=False,
+            timeout=60,
+        )
+        os.close(secondary)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(primary)
+    assert proc.returncode == 0
+    assert b"Writing objects" in shown
