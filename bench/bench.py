@@ -7,10 +7,11 @@ that does comparable work (starting Python, appending to a tiny log, parsing
 the same JSONL, reading the same objects with git alone). The two are run
 alternately and compared by their medians, so machine noise hits both.
 
-Usage: python bench/bench.py [--quick] [--repeat N] [--sessions N] [--json]
-with the `gitsess` executable on PATH. Everything happens in throwaway
-repositories under a temporary directory, with HOME and git's configuration
-isolated from the user's. The script reports; it never fails on a figure.
+Usage: python bench/bench.py [--quick] [--repeat N] [--sessions N]
+[--share-sessions N] [--only KEYS] [--json] with the `gitsess` executable on
+PATH. Everything happens in throwaway repositories under a temporary
+directory, with HOME and git's configuration isolated from the user's. The
+script reports; it never fails on a figure.
 
 Adding a figure: write a function `(bench, figure) -> None` that builds what
 it needs and calls `bench.compare(figure, gitsess_run, floor_run)`, and
@@ -36,6 +37,8 @@ from typing import Any
 
 ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 SMALL_LOG = 10
+SHARED_ENTRIES = 3  # entries in each session of the push and fetch figures
+TRACKING_ROOT = "refs/gitsess/remotes/"  # where gitsess keeps what it knows of remotes
 
 Entry = dict[str, Any]
 
@@ -139,12 +142,14 @@ class Sizes:
     heavy_repeat: int
     entries: int
     sessions: int
+    shared: int
 
     def fields(self) -> dict[str, str]:
         return {
             "entries": f"{self.entries:,}",
             "small": str(SMALL_LOG),
             "sessions": f"{self.sessions:,}",
+            "shared": f"{self.shared:,}",
         }
 
 
@@ -175,6 +180,7 @@ class Bench:
         )
         self.env = env
         self._files: dict[int, Path] = {}
+        self._shared: dict[int, Path] = {}
         self.current = ""
 
     # -- output ----------------------------------------------------------------
@@ -223,6 +229,15 @@ class Bench:
     def command(self, argv: Sequence[str], cwd: Path) -> Run:
         return lambda: self.timed(argv, cwd)
 
+    def prepared(self, setup: Callable[[], object], argv: Sequence[str], cwd: Path) -> Run:
+        """Like command(), but ``setup`` runs first, outside the timing, before every run."""
+
+        def run() -> float:
+            setup()
+            return self.timed(argv, cwd)
+
+        return run
+
     def git(self, *args: str, cwd: Path, input: bytes | None = None) -> str:
         out = self.run(["git", *args], cwd, input=input).stdout
         return out.decode("utf-8", "replace").rstrip("\n")
@@ -248,6 +263,28 @@ class Bench:
     def new_session(self, repo: Path, title: str = "bench", checkout: bool = True) -> str:
         args = ["new", title] + ([] if checkout else ["--no-checkout"])
         return str(self.gitsess_json(*args, cwd=repo)["id"])
+
+    def empty_repo(self, path: Path, *, bare: bool = False, origin: Path | None = None) -> Path:
+        """A brand-new empty repository at ``path`` (whatever was there is removed)."""
+        shutil.rmtree(path, ignore_errors=True)
+        self.git("init", "-q", *(["--bare"] if bare else ["-b", "main"]), str(path), cwd=self.root)
+        if origin is not None:
+            self.git("remote", "add", "origin", str(origin), cwd=path)
+        return path
+
+    def shared_repo(self, count: int) -> Path:
+        """A repository of ``count`` shared sessions (see make_shared_sessions), made once."""
+        if count not in self._shared:
+            repo = self.new_repo(f"shared-{count}")
+            self.progress(f"creating {count:,} shared sessions")
+            make_shared_sessions(self, repo, count)
+            listed = self.gitsess_json("list", "--all", cwd=repo)
+            shared = sum(1 for row in listed if row.get("visibility") == "shared")
+            if shared != count or len(listed) != count:
+                detail = f"{shared} shared sessions of {len(listed)}, not {count}"
+                raise CommandFailed(["gitsess", "list", "--all"], 0, detail.encode())
+            self._shared[count] = repo
+        return self._shared[count]
 
     def entries_file(self, count: int) -> Path:
         """A JSONL file of ``count`` realistic entries (the same ones for a given count)."""
@@ -578,6 +615,174 @@ def make_sessions(bench: Bench, repo: Path, count: int) -> None:
     bench.git("fast-import", "--quiet", cwd=repo, input=bytes(stream))
 
 
+def forget_pushes(bench: Bench, repo: Path, *, scan_cache: bool) -> None:
+    """Make ``repo`` as if it had never pushed: no tracking refs, and maybe no scan cache.
+
+    With them gone gitsess takes every remote for empty, as the fresh bare
+    repositories the push figures push into are; without ``scan_cache`` it
+    also scans every blob for secrets again.
+    """
+    refs = bench.git("for-each-ref", "--format=delete %(refname)", TRACKING_ROOT, cwd=repo)
+    if refs:
+        bench.git("update-ref", "--stdin", cwd=repo, input=(refs + "\n").encode())
+    state = repo / ".git" / "gitsess"
+    (state / "tracking-seen.json").unlink(missing_ok=True)
+    if not scan_cache:
+        (state / "clean-blobs").unlink(missing_ok=True)
+
+
+def push_figure(bench: Bench, fig: Figure, *, scan_cache: bool) -> None:
+    """`gitsess push --all` against `git push` of the same refs, each into a fresh bare repo."""
+    count = bench.sizes.shared
+    repo = bench.shared_repo(count)
+    mine_remote, floor_remote = bench.root / "push-mine.git", bench.root / "push-floor.git"
+
+    def mine_setup() -> None:
+        forget_pushes(bench, repo, scan_cache=scan_cache)
+        bench.empty_repo(mine_remote, bare=True)
+
+    mine_argv = [bench.gitsess_exe, "push", "--all", "--remote", str(mine_remote)]
+    mine = bench.prepared(mine_setup, mine_argv, repo)
+    refspecs = ["refs/sessions/*:refs/sessions/*", "refs/heads/session/*:refs/heads/session/*"]
+    floor = bench.prepared(
+        lambda: bench.empty_repo(floor_remote, bare=True),
+        ["git", "push", str(floor_remote), *refspecs],
+        repo,
+    )
+    # The warm-up run of `mine` scans everything: it fills the cache of the warm figure.
+    bench.compare(fig, mine, floor, repeat=bench.sizes.heavy_repeat)
+    for remote in (mine_remote, floor_remote):
+        held = len(bench.git("for-each-ref", "refs/sessions/", cwd=remote).splitlines())
+        if held != count:
+            detail = f"{remote.name} holds {held} sessions, not {count}"
+            raise CommandFailed(["git", "for-each-ref"], 0, detail.encode())
+
+
+@figure(
+    "push-first",
+    "push --all, {shared} shared sessions, first push (secrets scan)",
+    "git push of the same refs",
+    1.2,
+)
+def fig_push_first(bench: Bench, fig: Figure) -> None:
+    push_figure(bench, fig, scan_cache=False)
+
+
+@figure(
+    "push-warm",
+    "push --all, {shared} shared sessions, scan cache warm",
+    "git push of the same refs",
+    1.2,
+)
+def fig_push_warm(bench: Bench, fig: Figure) -> None:
+    push_figure(bench, fig, scan_cache=True)
+
+
+@figure(
+    "fetch",
+    "fetch {shared} sessions into a fresh repository",
+    "git fetch of the same refspecs",
+    1.2,
+)
+def fig_fetch(bench: Bench, fig: Figure) -> None:
+    count = bench.sizes.shared
+    source = bench.shared_repo(count)
+    origin = bench.empty_repo(bench.root / "fetch-origin.git", bare=True)
+    everything = ["refs/sessions/*:refs/sessions/*", "refs/heads/*:refs/heads/*"]
+    bench.git("push", "-q", str(origin), *everything, cwd=source)
+    mine_repo, floor_repo = bench.root / "fetch-mine", bench.root / "fetch-floor"
+    mine = bench.prepared(
+        lambda: bench.empty_repo(mine_repo, origin=origin),
+        [bench.gitsess_exe, "fetch", "origin"],
+        mine_repo,
+    )
+    refspecs = [
+        "+refs/sessions/*:refs/gitsess/remotes/origin/sessions/*",
+        "+refs/heads/*:refs/remotes/origin/*",
+    ]
+    floor = bench.prepared(
+        lambda: bench.empty_repo(floor_repo, origin=origin),
+        ["git", "fetch", "origin", *refspecs],
+        floor_repo,
+    )
+    bench.compare(fig, mine, floor, repeat=bench.sizes.heavy_repeat)
+    held = len(bench.git("for-each-ref", "refs/sessions/", cwd=mine_repo).splitlines())
+    if held != count:
+        detail = f"the fetching repository holds {held} sessions, not {count}"
+        raise CommandFailed(["gitsess", "fetch"], 0, detail.encode())
+
+
+def make_shared_sessions(bench: Bench, repo: Path, count: int) -> None:
+    """``count`` shared sessions of SHARED_ENTRIES entries each, written by fast-import.
+
+    The entries are recorded by gitsess, all in one session of a scratch
+    repository, so they are stored the way gitsess stores them; each session
+    here gets SHARED_ENTRIES of them (no two sessions share an entry or a
+    blob). Each has the three log commits gitsess would have written
+    ("create", "append", then "share", which sets its visibility to "shared"),
+    with their trailers, a ref refs/sessions/<id> and a branch
+    session/bench-<id> at the base commit.
+    """
+    scratch = bench.new_repo(f"shared-{count}-scratch")
+    source = bench.new_session(scratch, checkout=False)
+    entries = bench.entries_file(count * SHARED_ENTRIES)
+    bench.run([bench.gitsess_exe, "record", source, "--jsonl", str(entries)], scratch)
+    log = f"refs/sessions/{source}"
+    meta = json.loads(bench.git("show", f"{log}:session.json", cwd=scratch))
+    lines: list[bytes] = []
+    for name in bench.git("ls-tree", "--name-only", f"{log}:log", cwd=scratch).splitlines():
+        segment = bench.run(["git", "cat-file", "blob", f"{log}:log/{name}"], scratch).stdout
+        lines += segment.splitlines()
+    if len(lines) != count * SHARED_ENTRIES:
+        detail = f"{len(lines)} entries recorded, not {count * SHARED_ENTRIES}"
+        raise CommandFailed(["gitsess", "record"], 0, detail.encode())
+    base = bench.git("rev-parse", "HEAD", cwd=repo)
+    rng = random.Random(count)
+    taken: set[str] = set()
+    base_time = 1_735_689_600
+    stream = bytearray()
+    for index in range(count):
+        session = ""
+        while not session or session in taken:
+            session = "".join(rng.choice(ID_ALPHABET) for _ in range(10))
+        taken.add(session)
+        meta.update(
+            id=session,
+            title=f"bench {index}",
+            branch=f"session/bench-{session}",
+            base=base,
+            visibility="private",
+        )
+        first = index * SHARED_ENTRIES
+        chunk = b"".join(line + b"\n" for line in lines[first : first + SHARED_ENTRIES])
+        steps = [
+            ("create", 0, b""),
+            (f"append {SHARED_ENTRIES} entries", SHARED_ENTRIES, chunk),
+            ("share", SHARED_ENTRIES, b""),
+        ]
+        for step, (message, held, segment) in enumerate(steps):
+            moment = base_time + index * 37 + step * 60
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + ".000Z"
+            meta["updated"] = stamp
+            if step == 0:
+                meta["created"] = stamp
+            if message == "share":
+                meta["visibility"] = "shared"
+            blob = (json.dumps(meta, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+            body = f"{message}\n\nSession: {session}\nEntries: {held}\n".encode()
+            stream += f"commit refs/sessions/{session}\n".encode()
+            for who in ("author Bench Author <author", "committer Bench Committer <committer"):
+                stream += f"{who}@bench.invalid> {moment} +0000\n".encode()
+            stream += f"data {len(body)}\n".encode() + body
+            stream += f"M 100644 inline session.json\ndata {len(blob)}\n".encode() + blob
+            if segment:  # fast-import carries the rest of the tree over from the parent
+                stream += f"M 100644 inline log/00000000.jsonl\ndata {len(segment)}\n".encode()
+                stream += segment
+            stream += b"\n"
+        stream += f"reset refs/heads/session/bench-{session}\nfrom {base}\n\n".encode()
+    bench.git("fast-import", "--quiet", cwd=repo, input=bytes(stream))
+
+
 # -- reporting -----------------------------------------------------------------
 
 
@@ -648,6 +853,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Time gitsess against its floors.")
     parser.add_argument("--repeat", type=int, help="runs of each command (default 15, quick 3)")
     parser.add_argument("--sessions", type=int, help="sessions for `list` (default 1000)")
+    parser.add_argument(
+        "--share-sessions",
+        type=int,
+        metavar="N",
+        help=f"sessions ({SHARED_ENTRIES} entries each) for push and fetch (default 500)",
+    )
     parser.add_argument("--entries", type=int, help="entries in the large log (default 20000)")
     parser.add_argument("--quick", action="store_true", help="small sizes, few runs: a smoke test")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -669,6 +880,7 @@ def main(argv: list[str] | None = None) -> int:
         heavy_repeat=max(1, min(repeat, 5 if args.repeat is None else max(3, repeat // 3))),
         entries=max(SMALL_LOG + 1, args.entries or (2000 if quick else 20_000)),
         sessions=max(1, args.sessions or (100 if quick else 1000)),
+        shared=max(1, args.share_sessions or (100 if quick else 500)),
     )
     exe = shutil.which("gitsess")
     if exe is None:
@@ -715,6 +927,7 @@ def main(argv: list[str] | None = None) -> int:
                 "heavy_repeat": sizes.heavy_repeat,
                 "entries": sizes.entries,
                 "sessions": sizes.sessions,
+                "share_sessions": sizes.shared,
                 "quick": quick,
                 "gitsess": exe,
                 "python": bench.python,

@@ -551,3 +551,33 @@ def redact(app: App, session: str, as_json: bool) -> None:
     click.echo(
         "The old history is kept locally (git reflog refs/gitsess/trash) and is never pushed."
     )
+
+
+# -- agents --------------------------------------------------------------------
+
+
+@cli.command("import")
+@click.argument("file")
+@click.option(
+    "--format",
+    "format_name",
+    metavar="F",
+    help="claude-code, codex, gemini, kimi, aider or gitsess (default: detected).",
+)
+@click.option("--title", help="Title of the new session (default: from the transcript).")
+@click.option("--no-checkout", is_flag=True, help="Create the branch without checking it out.")
+@json_option
+@pass_app
+def import_(
+    app: App,
+    file: str,
+    format_name: str | None,
+    title: str | None,
+    no_checkout: bool,
+    as_json: bool,
+) -> None:
+    """Import an agent's transcript as a new session (branch at HEAD)."""
+    from .agents import import_conversation
+
+    state = import_conversation(app.sessions, Path(file), format_name, title, not no_checkout)
+    report_created(app, state, "Imported", as_json, not no_checkout)

@@ -6,6 +6,7 @@ layer below it knows git, and the CLI above it knows the terminal.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -110,10 +111,15 @@ class Sessions:
         from_rev: str | None = None,
         checkout: bool = True,
         agent: str | None = None,
+        entries: list[Entry] | None = None,
+        extra: Meta | None = None,
     ) -> LogState:
+        """A new session; with ``entries`` (already SPEC entries) its log starts with them."""
         from .model import check_title
 
         check_title(title)
+        normal, _ = self.normalized(entries or [], head=None)
+        lines = [encode_json(entry) for entry in normal]
         if from_rev is None:
             start = self.repo.head_commit()
         else:
@@ -122,8 +128,35 @@ class Sessions:
                 raise BadInput(f"unknown revision {from_rev!r}")
         session_id = new_session_id()
         meta = self._new_meta(session_id, title, start, agent=agent)
-        self._start(meta, start, checkout, lambda: self.store.create(meta))
+        meta.update(extra or {})
+        self._start(meta, start, checkout, lambda: self.store.create(meta, lines=lines))
         return self.store.require(session_id)
+
+    @staticmethod
+    def normalized(
+        raw: Iterable[Any], head: str | None, numbers: Iterable[int] | None = None
+    ) -> tuple[list[Entry], dict[str, int]]:
+        """SPEC entries from ``raw``, and the line of each id the input supplied.
+
+        BadInput names the first bad entry, or the first repeated id.
+        """
+        from .model import normalize_entry
+
+        entries: list[Entry] = []
+        seen: dict[str, int] = {}
+        for number, value in zip(numbers or itertools.count(1), raw, strict=False):
+            try:
+                entry = normalize_entry(value, head)
+            except ValueError as exc:
+                raise BadInput(f"line {number}: {exc}") from None
+            if isinstance(value, dict) and "id" in value:
+                if entry["id"] in seen:
+                    raise BadInput(
+                        f"line {number}: id {entry['id']!r} repeats line {seen[entry['id']]}"
+                    )
+                seen[entry["id"]] = number
+            entries.append(entry)
+        return entries, seen
 
     def fork(
         self,
@@ -163,38 +196,42 @@ class Sessions:
 
     # -- appending -------------------------------------------------------------
 
-    def record(self, session_id: str, raw: Iterable[tuple[int, Any]]) -> tuple[int, str]:
-        """Append entries, all or nothing. ``raw`` pairs each entry with its line number."""
-        from .model import normalize_entry
+    def record(
+        self, session_id: str, raw: Iterable[tuple[int, Any]], skip_known: bool = False
+    ) -> tuple[int, str]:
+        """Append entries, all or nothing. ``raw`` pairs each entry with its line number.
 
+        An id the session already has is an error, or with ``skip_known`` (capture,
+        which may see an entry again) that entry is left out.
+        """
         state = self.store.require(session_id)
         head = self.repo.branch_tip(str(state.meta.get("branch", "")))
-        entries: list[Entry] = []
-        supplied: dict[str, int] = {}
-        for number, value in raw:
-            try:
-                entry = normalize_entry(value, head)
-            except ValueError as exc:
-                raise BadInput(f"line {number}: {exc}") from None
-            if isinstance(value, dict) and "id" in value:
-                if entry["id"] in supplied:
+        pairs = list(raw)
+        entries, supplied = self.normalized((v for _, v in pairs), head, (n for n, _ in pairs))
+        appended = len(entries)
+
+        def change(state: LogState) -> Change | None:
+            nonlocal appended
+            chosen = entries
+            if supplied:
+                known = self._known_ids(state, supplied)
+                if known and not skip_known:
+                    first = min(known, key=lambda i: supplied[i])
                     raise BadInput(
-                        f"line {number}: id {entry['id']!r} repeats line {supplied[entry['id']]}"
+                        f"line {supplied[first]}: id {first!r} is already in the session"
                     )
-                supplied[entry["id"]] = number
-            entries.append(entry)
+                chosen = [e for e in entries if e["id"] not in known]
+            appended = len(chosen)
+            if not chosen:
+                return None
+            meta = {**state.meta, "updated": now()}
+            noun = "entry" if len(chosen) == 1 else "entries"
+            return Change(meta, f"append {len(chosen)} {noun}", [encode_json(e) for e in chosen])
+
         if not entries:
             return 0, state.oid
-        lines = [encode_json(entry) for entry in entries]
-
-        def change(state: LogState) -> Change:
-            if supplied:
-                self._reject_known_ids(state, supplied)
-            meta = {**state.meta, "updated": now()}
-            noun = "entry" if len(lines) == 1 else "entries"
-            return Change(meta, f"append {len(lines)} {noun}", lines)
-
-        return len(lines), self.store.update(session_id, change)
+        oid = self.store.update(session_id, change)
+        return appended, oid
 
     # -- changing metadata -----------------------------------------------------
 
@@ -408,9 +445,5 @@ class Sessions:
                 return ref
         return None
 
-    def _reject_known_ids(self, state: LogState, supplied: dict[str, int]) -> None:
-        for entry_id in self.store.ids(state):
-            if entry_id in supplied:
-                raise BadInput(
-                    f"line {supplied[entry_id]}: id {entry_id!r} is already in the session"
-                )
+    def _known_ids(self, state: LogState, supplied: dict[str, int]) -> set[str]:
+        return {entry_id for entry_id in self.store.ids(state) if entry_id in supplied}

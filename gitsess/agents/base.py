@@ -1,0 +1,65 @@
+"""The one small interface every agent format implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..errors import BadInput
+
+Entry = dict[str, Any]
+
+
+class FormatError(BadInput):
+    """The file is not (or no longer) a valid transcript of this format."""
+
+
+@dataclass
+class Conversation:
+    """A transcript turned into SPEC entries (section 4), in conversation order.
+
+    Every entry has `id`, `ts` and `type`, and `source` = {"format": ..., "id":
+    <native id>}; what the SPEC has no field for is kept in the entry's `meta`.
+    Ids are stable: parsing the same transcript twice gives the same ids, and
+    a transcript that grew gives the old entries the same ids as before.
+    """
+
+    agent: str
+    entries: list[Entry]
+    title: str | None = None
+    native_id: str | None = None
+    cwd: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class AgentFormat(ABC):
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    @abstractmethod
+    def sniff(self, path: Path, head: bytes) -> bool:
+        """Whether ``path`` (whose first bytes are ``head``) is in this format. Cheap."""
+
+    @abstractmethod
+    def parse(self, path: Path) -> Conversation:
+        """The whole conversation. Raises FormatError for garbage or truncated files."""
+
+
+def first_prompt_title(entries: list[Entry], limit: int = 72) -> str | None:
+    """A title from the first user message: its first line, shortened."""
+    for entry in entries:
+        if entry.get("type") == "message" and entry.get("role") == "user":
+            content = entry.get("content")
+            text = (
+                content
+                if isinstance(content, str)
+                else " ".join(
+                    part.get("text", "") for part in content or [] if isinstance(part, dict)
+                )
+            )
+            line = " ".join(text.split())
+            if line:
+                return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+    return None
