@@ -581,3 +581,57 @@ def import_(
 
     state = import_conversation(app.sessions, Path(file), format_name, title, not no_checkout)
     report_created(app, state, "Imported", as_json, not no_checkout)
+
+
+EXPORT_SUFFIXES = {
+    ".jsonl": "jsonl",
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+}
+
+
+@cli.command()
+@click.argument("session")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "md", "html"]),
+    help="Default: from the -o suffix, else jsonl.",
+)
+@click.option("-o", "--output", metavar="PATH", help="Write to PATH instead of stdout.")
+@pass_app
+def export(app: App, session: str, fmt: str | None, output: str | None) -> None:
+    """Write SESSION as portable JSONL, Markdown (for pull requests) or one HTML page."""
+    sessions = app.sessions
+    state = sessions.store.require(sessions.resolve(session))
+    fmt = fmt or EXPORT_SUFFIXES.get(Path(output).suffix.lower() if output else "", "jsonl")
+    if fmt == "jsonl":
+        from .agents.gitsess_jsonl import write
+
+        data = write(state.meta, list(sessions.store.lines(state)))
+    else:
+        summary = sessions.summary_of(state)
+        entries = sessions.store.entries(state)
+        if fmt == "md":
+            from .render.markdown import session_markdown
+
+            data = session_markdown(summary, entries).encode("utf-8")
+        else:
+            from .render.html import session_html
+
+            data = session_html(summary, entries).encode("utf-8")
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    target = Path(output)
+    tmp = target.with_name(f".{target.name}.gitsess-tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(target)  # never a half-written file where the user asked for one
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise BadInput(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(f"Wrote {target} ({fmt}, {state.count} entries).", err=True)

@@ -82,7 +82,7 @@ def import_conversation(
     return sessions.new(
         title if title else " ".join(chosen.split())[:200],
         checkout=checkout,
-        agent=conversation.agent,
+        agent=conversation.agent or None,
         entries=conversation.entries,
         extra={"source": source},
     )

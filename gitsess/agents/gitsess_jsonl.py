@@ -42,7 +42,7 @@ class GitsessJsonl(AgentFormat):
         found = header.get("session")
         session: dict[str, object] = found if isinstance(found, dict) else {}
         return Conversation(
-            agent=str(session.get("agent") or "gitsess"),
+            agent=str(session.get("agent") or ""),  # the original session's agent, if any
             entries=entries,
             title=str(session["title"]) if session.get("title") else None,
             native_id=str(session["id"]) if session.get("id") else None,
@@ -51,3 +51,9 @@ class GitsessJsonl(AgentFormat):
 
 
 FORMAT = GitsessJsonl()
+
+
+def write(meta: dict[str, object], lines: list[bytes]) -> bytes:
+    """The portable file: the header, then each stored entry line as it is."""
+    header = json.dumps({HEADER_KEY: 1, "session": meta}, ensure_ascii=False).encode("utf-8")
+    return b"".join([header + b"\n", *(line + b"\n" for line in lines if line.strip())])

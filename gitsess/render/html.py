@@ -1,0 +1,83 @@
+"""One self-contained HTML page per session: inline styles, no scripts, no network.
+
+Jinja2 renders it with autoescaping on, so every piece of conversation text
+is escaped whatever it holds.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .markdown import OUTPUT_LIMIT
+from .text import compact, content_text
+
+Entry = dict[str, Any]
+
+
+def session_html(summary: dict[str, Any], entries: list[Entry]) -> str:
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("gitsess.render", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    template = env.get_template("session.html.j2")
+    results = {e.get("call_id"): e for e in entries if e.get("type") == "tool_result"}
+    shown, paired = [], set()
+    for entry in entries:
+        if entry.get("type") == "tool_call" and entry.get("call_id") in results:
+            paired.add(id(results[entry["call_id"]]))
+    for entry in entries:
+        if id(entry) in paired:
+            continue
+        shown.append(_view(entry, results.get(entry.get("call_id"))))
+    return template.render(session=summary, entries=shown, count=len(entries))
+
+
+def _view(entry: Entry, result: Entry | None) -> dict[str, Any]:
+    kind = str(entry.get("type", "?"))
+    meta = entry.get("meta")
+    view: dict[str, Any] = {
+        "kind": kind,
+        "id": entry.get("id", ""),
+        "ts": str(entry.get("ts", ""))[:19].replace("T", " "),
+        "inactive": isinstance(meta, dict) and bool(meta.get("inactive")),
+        "model": entry.get("model"),
+    }
+    if kind == "message":
+        view.update(role=entry.get("role", ""), text=content_text(entry.get("content")))
+    elif kind == "tool_call":
+        view.update(
+            name=entry.get("name", ""),
+            brief=_clip(compact(entry.get("input")), 100),
+            input=json.dumps(entry.get("input"), indent=2, ensure_ascii=False),
+            output=_clip(_text(result.get("output")), OUTPUT_LIMIT) if result else None,
+            is_error=bool(result and result.get("is_error")),
+        )
+    elif kind == "tool_result":
+        view.update(
+            output=_clip(_text(entry.get("output")), OUTPUT_LIMIT),
+            is_error=bool(entry.get("is_error")),
+        )
+    elif kind in ("reasoning", "summary"):
+        view.update(text=content_text(entry.get("content")))
+    elif kind == "commit":
+        view.update(sha=str(entry.get("sha", "")), subject=entry.get("subject", ""))
+    elif kind == "event":
+        view.update(name=entry.get("name", ""), data=compact(entry.get("data")))
+    else:
+        view.update(text=json.dumps(entry, indent=2, ensure_ascii=False))
+    return view
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else content_text(value) or json.dumps(value)
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n… ({len(text) - limit:,} more characters cut)"
