@@ -13,6 +13,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"gitsess, version {__version__}")
         return 0
+    if args[:1] == ["capture"]:  # runs on every agent turn: no click, no rich
+        from .capture import main as capture
+
+        return capture(args[1:])
     debug = "--debug" in args or bool(os.environ.get("GITSESS_DEBUG"))
     try:
         return _run(args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -635,3 +636,21 @@ def export(app: App, session: str, fmt: str | None, output: str | None) -> None:
         tmp.unlink(missing_ok=True)
         raise BadInput(f"cannot write {output}: {exc.strerror}") from None
     click.echo(f"Wrote {target} ({fmt}, {state.count} entries).", err=True)
+
+
+@cli.command(
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_extra_args": True,
+        "help_option_names": [],
+    }
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@pass_app
+def capture(app: App, args: tuple[str, ...]) -> int:
+    """Record what an agent's transcript gained (called from the agent's hooks)."""
+    from .capture import main as capture_main
+
+    if app.path:
+        os.chdir(app.path)
+    return capture_main(list(args))

@@ -46,6 +46,10 @@ class AgentFormat(ABC):
     def parse(self, path: Path) -> Conversation:
         """The whole conversation. Raises FormatError for garbage or truncated files."""
 
+    def watched_files(self, path: Path) -> list[Path]:
+        """The files whose growth means the conversation grew (for capture's fast path)."""
+        return [path]
+
 
 def first_prompt_title(entries: list[Entry], limit: int = 72) -> str | None:
     """A title from the first user message: its first line, shortened."""

@@ -1,0 +1,233 @@
+"""`gitsess capture`: called from an agent's hook on every turn, it records what the
+transcript gained since the last call into the current session.
+
+It must never break the agent: every failure is logged to
+`.git/gitsess/capture.log`, reported in one line on stderr, and the exit
+status is 0. Nothing is printed on stdout (Gemini CLI reads hook stdout as JSON).
+
+When nothing changed since the last capture (the transcript files have the
+same size and time, and the same session is checked out) it answers from one
+small state file, without starting git or loading the rest of gitsess.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+AGENT_ALIASES = {
+    "claude": "claude-code",
+    "claude-code": "claude-code",
+    "codex": "codex",
+    "gemini": "gemini",
+    "gemini-cli": "gemini",
+}
+USAGE = "usage: gitsess capture [--agent claude-code|codex|gemini] [PAYLOAD] < hook JSON"
+
+
+class CaptureSkipped(Exception):
+    """Nothing to capture, for a reason worth logging but not an error."""
+
+
+def main(args: list[str]) -> int:
+    """Entry point; always returns 0."""
+    if args and args[0] in ("-h", "--help"):
+        print(__doc__.strip() + "\n\n" + USAGE)
+        return 0
+    git_dir: Path | None = None
+    try:
+        agent, payload = _read_invocation(args)
+        cwd = Path(payload.get("cwd") or os.getcwd())
+        dirs = find_git_dirs(cwd)
+        if dirs is None:
+            raise CaptureSkipped(f"{cwd} is not in a git repository")
+        git_dir = dirs[1]
+        transcript = _transcript_path(agent, payload)
+        run(agent, payload, transcript, cwd, dirs)
+    except CaptureSkipped as skipped:
+        _log(git_dir, f"skipped: {skipped}")
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            return 0
+        _log(git_dir, "".join(traceback.format_exception(exc)))
+        where = f" (see {git_dir / 'gitsess' / 'capture.log'})" if git_dir else ""
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"gitsess capture: {message}{where}", file=sys.stderr)
+    return 0
+
+
+def run(
+    agent: str, payload: dict[str, Any], transcript: Path, cwd: Path, dirs: tuple[Path, Path]
+) -> None:
+    from .agents import get
+
+    fmt = get(agent)
+    git_dir, common_dir = dirs
+    state_file = (
+        common_dir
+        / "gitsess"
+        / "capture"
+        / (hashlib.sha1(str(transcript.resolve()).encode()).hexdigest() + ".json")
+    )
+    stamp = _stamp(fmt.watched_files(transcript))
+    branch = _current_branch(git_dir)
+    saved = _load(state_file)
+    if saved.get("stamp") == stamp and saved.get("branch") == branch and branch:
+        return  # the fast path: nothing new since the last capture
+    if not transcript.is_file():
+        raise CaptureSkipped(f"no transcript at {transcript}")
+
+    from .sessions import Sessions
+    from .storage.repo import Repository
+
+    repo = Repository(cwd)
+    try:
+        sessions = Sessions(repo)
+        conversation = fmt.parse(transcript)
+        current = sessions.current()
+        if current is None:
+            if (repo.config("gitsess.captureNew") or "true").lower() in ("false", "no", "0", "off"):
+                raise CaptureSkipped("no current session, and gitsess.captureNew is off")
+            if not conversation.entries:
+                return
+            current = _start_session(sessions, agent, conversation, payload)
+        entries = conversation.entries
+        sessions.record(current.session_id, list(enumerate(entries, start=1)), skip_known=True)
+        _save(
+            state_file,
+            {
+                "stamp": stamp,
+                "branch": repo.current_branch() or "",
+                "session": current.session_id,
+                "at": time.time(),
+            },
+        )
+    finally:
+        repo.close()
+
+
+def _start_session(sessions: Any, agent: str, conversation: Any, payload: dict[str, Any]) -> Any:
+    from .agents.base import first_prompt_title
+
+    title = first_prompt_title(conversation.entries)
+    if not title and isinstance(payload.get("prompt"), str):
+        title = " ".join(payload["prompt"].split())[:72]
+    title = title or conversation.title or f"{agent} session"
+    source = {"format": agent, "id": conversation.native_id, "captured": True}
+    return sessions.new(title, agent=agent, extra={"source": source})
+
+
+def _read_invocation(args: list[str]) -> tuple[str, dict[str, Any]]:
+    agent = "claude-code"
+    rest = list(args)
+    while rest and rest[0].startswith("-"):
+        flag = rest.pop(0)
+        if flag == "--agent" and rest:
+            agent = rest.pop(0)
+        elif flag.startswith("--agent="):
+            agent = flag.split("=", 1)[1]
+        else:
+            raise ValueError(f"unknown option {flag}; {USAGE}")
+    agent = AGENT_ALIASES.get(agent, agent)
+    # Codex's notify program gets its JSON as the last argument; hooks get it on stdin.
+    if rest:
+        raw = rest[-1]
+    else:
+        raw = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+    payload = json.loads(raw) if raw.strip() else {}
+    if not isinstance(payload, dict):
+        raise ValueError("the hook's input is not a JSON object")
+    return agent, payload
+
+
+def _transcript_path(agent: str, payload: dict[str, Any]) -> Path:
+    path = payload.get("transcript_path") or payload.get("transcriptPath")
+    if isinstance(path, str) and path:
+        return Path(os.path.expanduser(path))
+    if agent == "codex":
+        thread = payload.get("thread-id") or payload.get("session_id")
+        if isinstance(thread, str) and thread:
+            found = _codex_rollout(thread)
+            if found:
+                return found
+    raise CaptureSkipped("the hook's input names no transcript")
+
+
+def _codex_rollout(thread_id: str) -> Path | None:
+    home = Path(os.environ.get("CODEX_HOME") or Path.home() / ".codex")
+    matches = sorted((home / "sessions").glob(f"*/*/*/rollout-*-{thread_id}.jsonl"))
+    return matches[-1] if matches else None
+
+
+def find_git_dirs(start: Path) -> tuple[Path, Path] | None:
+    """(git dir, common git dir) of the repository holding ``start``, without running git."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        dot = folder / ".git"
+        if dot.is_dir():
+            return dot, dot
+        if dot.is_file():  # a linked worktree or submodule: "gitdir: <path>"
+            text = dot.read_text(errors="replace").strip()
+            if not text.startswith("gitdir:"):
+                return None
+            git_dir = (folder / text[7:].strip()).resolve()
+            common = git_dir
+            pointer = git_dir / "commondir"
+            if pointer.is_file():
+                common = (git_dir / pointer.read_text().strip()).resolve()
+            return git_dir, common
+    return None
+
+
+def _current_branch(git_dir: Path) -> str:
+    try:
+        head = (git_dir / "HEAD").read_text(errors="replace").strip()
+    except OSError:
+        return ""
+    return head[16:] if head.startswith("ref: refs/heads/") else ""
+
+
+def _stamp(paths: list[Path]) -> list[list[Any]]:
+    stamps: list[list[Any]] = []
+    for path in paths:
+        try:
+            info = path.stat()
+        except OSError:
+            stamps.append([str(path), None])
+            continue
+        stamps.append([str(path), info.st_size, info.st_mtime_ns])
+    return stamps
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _save(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+
+
+def _log(git_dir: Path | None, message: str) -> None:
+    if git_dir is None:
+        return
+    try:
+        log = git_dir / "gitsess" / "capture.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(f"{stamp} {message.rstrip()}\n")
+    except OSError:
+        pass
