@@ -136,14 +136,15 @@ def _read_invocation(args: list[str]) -> tuple[str, dict[str, Any]]:
             raise ValueError(f"unknown option {flag}; {USAGE}")
     agent = AGENT_ALIASES.get(agent, agent)
     # Codex's notify program gets its JSON as the last argument; hooks get it on stdin.
-    if rest:
-        raw = rest[-1]
-    else:
-        raw = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+    raw = rest[-1] if rest else _stdin_text()
     payload = json.loads(raw) if raw.strip() else {}
     if not isinstance(payload, dict):
         raise ValueError("the hook's input is not a JSON object")
     return agent, payload
+
+
+def _stdin_text() -> str:
+    return "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
 
 
 def _transcript_path(agent: str, payload: dict[str, Any]) -> Path:
