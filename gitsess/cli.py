@@ -654,3 +654,88 @@ def capture(app: App, args: tuple[str, ...]) -> int:
     if app.path:
         os.chdir(app.path)
     return capture_main(list(args))
+
+
+@cli.group()
+def hooks() -> None:
+    """Install, remove and inspect the hooks that call gitsess."""
+
+
+agent_option = click.option(
+    "--agent",
+    "agents",
+    multiple=True,
+    metavar="NAME",
+    help="claude-code, codex or gemini (repeatable; status: default all).",
+)
+
+
+@hooks.command("install")
+@agent_option
+@pass_app
+def hooks_install(app: App, agents: tuple[str, ...]) -> None:
+    """Make each agent call `gitsess capture` on every turn, in this repository."""
+    from .agents.hooks import installer
+
+    if not agents:
+        raise click.UsageError("name the agent: --agent claude-code|codex|gemini")
+    root = app.sessions.repo.root
+    for agent in agents:
+        target = installer(agent)
+        added = target.install(root)
+        where = target.path(root).relative_to(root)
+        if added:
+            click.echo(f"{target.agent}: capture hooked on {', '.join(added)} in {where}")
+        else:
+            click.echo(f"{target.agent}: already installed in {where}")
+        advice = target.advice(root)
+        if advice:
+            click.echo(f"{target.agent}: {advice}", err=True)
+
+
+@hooks.command("uninstall")
+@agent_option
+@pass_app
+def hooks_uninstall(app: App, agents: tuple[str, ...]) -> None:
+    """Remove gitsess's hooks, and only those."""
+    from .agents.hooks import INSTALLERS, installer
+
+    root = app.sessions.repo.root
+    for agent in agents or tuple(INSTALLERS):
+        target = installer(agent)
+        removed = target.uninstall(root)
+        if removed or agents:
+            status = f"removed from {', '.join(removed)}" if removed else "nothing to remove"
+            click.echo(f"{target.agent}: {status}")
+
+
+@hooks.command("status")
+@agent_option
+@json_option
+@pass_app
+def hooks_status(app: App, agents: tuple[str, ...], as_json: bool) -> None:
+    """Which hooks are installed here."""
+    from .agents.hooks import INSTALLERS, installer
+
+    root = app.sessions.repo.root
+    rows = [installer(agent).status(root) for agent in agents or tuple(INSTALLERS)]
+    if as_json:
+        emit_json(
+            [
+                {
+                    "agent": r.agent,
+                    "file": str(r.path),
+                    "events": r.installed,
+                    "installed": r.complete,
+                }
+                for r in rows
+            ]
+        )
+        return
+    for row in rows:
+        state = (
+            "installed"
+            if row.complete
+            else ("partly installed" if row.installed else "not installed")
+        )
+        click.echo(f"{row.agent:12} {state:17} {row.path.relative_to(root)}")
