@@ -1,0 +1,148 @@
+"""`gitsess capture`: what a transcript gained, recorded once, from a real subprocess hook."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from .conftest import git, gitsess_exe, log_lines, session_ids
+
+
+def hook(repo: Path, payload: dict, agent: str = "gitsess") -> subprocess.CompletedProcess[str]:
+    """Run capture as an agent's hook does: JSON on stdin, from the agent's working directory."""
+    return subprocess.run(
+        [gitsess_exe(), "capture", "--agent", agent],
+        cwd=repo,
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def write_transcript(path: Path, entries: list[dict]) -> None:
+    header = {"gitsess": 1, "session": {"title": "From an agent"}}
+    path.write_text("".join(json.dumps(x) + "\n" for x in [header, *entries]))
+
+
+def turn(n: int) -> list[dict]:
+    return [
+        {
+            "id": f"u{n}",
+            "ts": f"2026-11-25T10:0{n}:00Z",
+            "type": "message",
+            "role": "user",
+            "content": f"prompt {n}",
+        },
+        {
+            "id": f"a{n}",
+            "ts": f"2026-11-25T10:0{n}:30Z",
+            "type": "message",
+            "role": "assistant",
+            "content": f"answer {n}",
+        },
+    ]
+
+
+def log_commits(repo: Path, sid: str) -> int:
+    return int(git(repo, "rev-list", "--count", f"refs/sessions/{sid}"))
+
+
+def test_capture_records_only_what_is_new(repo: Path, gs, tmp_path: Path) -> None:
+    sid = gs("new", "Captured", "--json").json()["id"]
+    transcript = tmp_path / "t.jsonl"
+    payload = {"transcript_path": str(transcript), "cwd": str(repo), "hook_event_name": "Stop"}
+    write_transcript(transcript, turn(1))
+    first = hook(repo, payload)
+    assert first.returncode == 0 and first.stdout == "" and first.stderr == ""
+    assert [e["id"] for e in log_lines(repo, sid)] == ["u1", "a1"]
+    commits = log_commits(repo, sid)
+    assert hook(repo, payload).returncode == 0  # nothing new: the fast path writes nothing
+    assert log_commits(repo, sid) == commits
+    write_transcript(transcript, turn(1) + turn(2))
+    assert hook(repo, payload).returncode == 0
+    assert [e["id"] for e in log_lines(repo, sid)] == ["u1", "a1", "u2", "a2"]
+    # Even if the fast path is fooled (state lost), nothing is recorded twice.
+    state = Path(git(repo, "rev-parse", "--git-common-dir"))
+    for cached in ((repo / state) / "gitsess" / "capture").glob("*.json"):
+        cached.unlink()
+    assert hook(repo, payload).returncode == 0
+    assert [e["id"] for e in log_lines(repo, sid)] == ["u1", "a1", "u2", "a2"]
+
+
+def test_capture_starts_a_session_from_the_first_prompt(repo: Path, gs, tmp_path: Path) -> None:
+    transcript = tmp_path / "t.jsonl"
+    write_transcript(transcript, turn(1))
+    (repo / "README.md").write_text("work in progress\n")
+    result = hook(repo, {"transcript_path": str(transcript), "cwd": str(repo)})
+    assert result.returncode == 0, result.stderr
+    (sid,) = session_ids(repo)
+    shown = gs("show", sid, "--json").json()
+    assert shown["session"]["title"] == "prompt 1" and shown["session"]["current"] is True
+    assert (repo / "README.md").read_text() == "work in progress\n"  # local edits came along
+
+
+def test_capture_new_sessions_can_be_turned_off(repo: Path, tmp_path: Path) -> None:
+    git(repo, "config", "gitsess.captureNew", "false")
+    transcript = tmp_path / "t.jsonl"
+    write_transcript(transcript, turn(1))
+    assert hook(repo, {"transcript_path": str(transcript), "cwd": str(repo)}).returncode == 0
+    assert session_ids(repo) == []
+    log = (repo / ".git" / "gitsess" / "capture.log").read_text()
+    assert "gitsess.captureNew is off" in log
+
+
+def test_capture_never_breaks_the_agent(repo: Path, gs, tmp_path: Path) -> None:
+    gs("new", "Robust")
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_text("this is not json\n")
+    cases = [
+        ("not json at all", None),
+        (json.dumps({"transcript_path": str(garbage), "cwd": str(repo)}), None),
+        (json.dumps({"transcript_path": str(tmp_path / "missing.jsonl"), "cwd": str(repo)}), None),
+        (json.dumps({"cwd": str(tmp_path)}), None),  # not a repository
+        (json.dumps([1, 2]), None),
+    ]
+    for stdin, _ in cases:
+        proc = subprocess.run(
+            [gitsess_exe(), "capture", "--agent", "gitsess"],
+            cwd=repo,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 0 and proc.stdout == ""
+        assert len(proc.stderr.strip().splitlines()) <= 1 and "Traceback" not in proc.stderr
+    log = (repo / ".git" / "gitsess" / "capture.log").read_text()
+    assert "Traceback" in log  # the details are kept for whoever looks
+    unknown = subprocess.run(
+        [gitsess_exe(), "capture", "--agent", "nope"],
+        cwd=repo,
+        input=json.dumps({"transcript_path": str(garbage)}),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert unknown.returncode == 0 and "unknown format" in unknown.stderr
+
+
+def test_codex_notify_passes_its_json_as_an_argument(repo: Path, gs, tmp_path: Path) -> None:
+    sid = gs("new", "Notified", "--json").json()["id"]
+    transcript = tmp_path / "t.jsonl"
+    write_transcript(transcript, turn(1))
+    payload = json.dumps(
+        {"type": "agent-turn-complete", "transcript_path": str(transcript), "cwd": str(repo)}
+    )
+    proc = subprocess.run(
+        [gitsess_exe(), "capture", "--agent", "gitsess", payload],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert len(log_lines(repo, sid)) == 2
