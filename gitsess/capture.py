@@ -97,7 +97,10 @@ def run(
             if not conversation.entries:
                 return
             current = _start_session(sessions, agent, conversation, payload)
-        entries = conversation.entries
+        from .agents.resume import handed_back_ids
+
+        given = handed_back_ids(repo.common_dir, current.session_id)
+        entries = [e for e in conversation.entries if e.get("id") not in given]
         sessions.record(current.session_id, list(enumerate(entries, start=1)), skip_known=True)
         _save(
             state_file,

@@ -277,26 +277,40 @@ def parse_jsonl(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
 @cli.command()
 @click.argument("session", required=False)
 @click.option("--last", is_flag=True, help="The most recently updated session (the default).")
+@click.option(
+    "--agent",
+    metavar="NAME",
+    help="Also hand the conversation to claude-code or codex, to carry on there.",
+)
 @json_option
 @pass_app
-def resume(app: App, session: str | None, last: bool, as_json: bool) -> None:
+def resume(app: App, session: str | None, last: bool, agent: str | None, as_json: bool) -> None:
     """Check a session's branch out and show where its conversation stands."""
     if session and last:
         raise click.UsageError("give a SESSION or --last, not both")
     sessions = app.sessions
     session_id = sessions.resolve(session) if session else sessions.last_session()
+    if agent:
+        from .agents.resume import check_agent
+
+        agent = check_agent(agent)  # before anything is checked out
     resumed = sessions.resume(session_id)
     summary = sessions.summary_of(resumed.state)
     summary["current"] = True
+    handed: dict[str, str] = {}
+    if agent:
+        from .agents.resume import resume_in_agent
+
+        path, command = resume_in_agent(sessions, session_id, agent)
+        handed = {"transcript": str(path), "command": command}
     if as_json:
-        emit_json(
-            {
-                "session": summary,
-                "recent": resumed.recent,
-                "local_changes": resumed.local_changes,
-                "switched": resumed.switched,
-            }
-        )
+        document = {
+            "session": summary,
+            "recent": resumed.recent,
+            "local_changes": resumed.local_changes,
+            "switched": resumed.switched,
+        }
+        emit_json({**document, "agent": handed} if handed else document)
         return
     from rich.markup import escape
 
@@ -314,6 +328,9 @@ def resume(app: App, session: str | None, last: bool, as_json: bool) -> None:
             console.print(entry_text(entry, console.width))
     console.print()
     local_changes(console, resumed.local_changes)
+    if handed:
+        console.print(f"\nWrote the conversation to {escape(handed['transcript'])}")
+        console.print(f"Carry on with: [bold]{escape(handed['command'])}[/]")
 
 
 @cli.command()

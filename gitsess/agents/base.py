@@ -51,9 +51,20 @@ class AgentFormat(ABC):
         return [path]
 
 
+_NOT_A_PROMPT = (
+    "<command-name>",
+    "<command-message>",
+    "<local-command-stdout>",
+    "<local-command-stderr>",
+)
+
+
 def first_prompt_title(entries: list[Entry], limit: int = 72) -> str | None:
     """A title from the first user message: its first line, shortened."""
     for entry in entries:
+        meta = entry.get("meta")
+        if isinstance(meta, dict) and (meta.get("injected") or meta.get("inactive")):
+            continue
         if entry.get("type") == "message" and entry.get("role") == "user":
             content = entry.get("content")
             text = (
@@ -64,6 +75,8 @@ def first_prompt_title(entries: list[Entry], limit: int = 72) -> str | None:
                 )
             )
             line = " ".join(text.split())
+            if line.startswith(_NOT_A_PROMPT):
+                continue  # slash commands and their output, as agents record them
             if line:
                 return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
     return None

@@ -1,0 +1,94 @@
+"""Handing a session back to an agent: write its conversation where the agent looks.
+
+The written transcript's entries get the agent's ids, not the session's; so
+that capture does not record the handed-back history a second time, those
+ids are remembered as already present in the session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import BadInput
+
+if TYPE_CHECKING:
+    from ..sessions import Sessions
+
+RESUMABLE = ("claude-code", "codex")
+
+
+def resume_in_agent(sessions: Sessions, session_id: str, agent: str) -> tuple[Path, str]:
+    """Write the session as ``agent``'s transcript; its path and the command that continues it."""
+    from . import get
+
+    agent = check_agent(agent)
+    state = sessions.store.require(session_id)
+    entries = [e for e in sessions.store.entries(state) if not _inactive(e)]
+    cwd = str(sessions.repo.root)
+    if agent == "claude-code":
+        from .claude_code import to_transcript, transcript_dir
+
+        native = str(uuid.uuid4())
+        config = os.environ.get("CLAUDE_CONFIG_DIR")
+        path = transcript_dir(Path(cwd), Path(config) if config else None) / f"{native}.jsonl"
+        _write_new(path, to_transcript(entries, native, cwd))
+        command = f"claude --resume {native}"
+    else:
+        from .codex import new_session_uuid, rollout_path, to_rollout, write_rollout
+
+        native = new_session_uuid()
+        path = rollout_path(datetime.now(timezone.utc), native)
+        write_rollout(to_rollout(entries, native, cwd), path)
+        command = f"codex resume {native}"
+    written = get(agent).parse(path)
+    remember_handed_back(sessions.repo.common_dir, session_id, [e["id"] for e in written.entries])
+    return path, command
+
+
+def check_agent(agent: str) -> str:
+    """The agent's canonical name, or BadInput if gitsess cannot hand sessions to it."""
+    from ..capture import AGENT_ALIASES
+
+    name = AGENT_ALIASES.get(agent, agent)
+    if name not in RESUMABLE:
+        raise BadInput(f"cannot resume in {agent!r}: choose one of {', '.join(RESUMABLE)}")
+    return name
+
+
+def handed_back_ids(common_dir: Path, session_id: str) -> set[str]:
+    """Ids of entries an agent was given back for ``session_id``: already in its log."""
+    try:
+        data = json.loads(_state_file(common_dir, session_id).read_text())
+    except (OSError, ValueError):
+        return set()
+    return set(data) if isinstance(data, list) else set()
+
+
+def remember_handed_back(common_dir: Path, session_id: str, ids: list[str]) -> None:
+    path = _state_file(common_dir, session_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    known = sorted(handed_back_ids(common_dir, session_id) | set(ids))
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(known))
+    os.replace(tmp, path)
+
+
+def _state_file(common_dir: Path, session_id: str) -> Path:
+    return common_dir / "gitsess" / "capture" / f"handed-back-{session_id}.json"
+
+
+def _inactive(entry: dict[str, Any]) -> bool:
+    meta = entry.get("meta")
+    return isinstance(meta, dict) and bool(meta.get("inactive"))
+
+
+def _write_new(path: Path, records: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records)
+    with path.open("x", encoding="utf-8") as handle:
+        handle.write(data)
