@@ -146,3 +146,59 @@ def test_codex_notify_passes_its_json_as_an_argument(repo: Path, gs, tmp_path: P
     )
     assert proc.returncode == 0, proc.stderr
     assert len(log_lines(repo, sid)) == 2
+
+
+def test_capture_a_real_claude_code_transcript_growing_with_subagents(
+    repo: Path, gs, tmp_path: Path
+) -> None:
+    import shutil
+
+    import pytest
+
+    from gitsess.agents import get
+
+    from .conftest import CORPUS
+
+    sample = CORPUS / "claude-code" / "incremental-subagents"
+    if not sample.exists():
+        pytest.skip("no corpus beside this checkout")
+    sid = gs("new", "Growing", "--json").json()["id"]
+    project = tmp_path / "projects" / "-work-app"
+    project.mkdir(parents=True)
+    transcript = project / "5f3c1a2e.jsonl"
+    payload = {
+        "session_id": "5f3c1a2e",
+        "transcript_path": str(transcript),
+        "cwd": str(repo),
+        "hook_event_name": "Stop",
+    }
+    expected: set[str] = set()
+    for step in ("turn-1", "turn-2"):
+        shutil.copyfile(sample / f"{step}.jsonl", transcript)
+        shutil.rmtree(project / "5f3c1a2e", ignore_errors=True)
+        shutil.copytree(sample / step, project / "5f3c1a2e")
+        result = hook(repo, payload, agent="claude-code")
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+        parsed = get("claude-code").parse(transcript).entries
+        expected |= {e["id"] for e in parsed}
+        stored = [e["id"] for e in log_lines(repo, sid)]
+        assert len(stored) == len(set(stored))  # never an entry twice
+        assert set(stored) == expected
+        subagent = [e for e in parsed if (e.get("meta") or {}).get("subagent")]
+        assert subagent and {e["id"] for e in subagent} <= set(stored)
+    commits = log_commits(repo, sid)
+    assert hook(repo, payload, agent="claude-code").returncode == 0
+    assert log_commits(repo, sid) == commits
+    # A subagent file growing on its own is noticed too.
+    (sub_file,) = (project / "5f3c1a2e").rglob("agent-*.jsonl")
+    last = json.loads(sub_file.read_text().splitlines()[-1])
+    grown = {
+        **last,
+        "uuid": "0b7e-extra-line",
+        "parentUuid": last.get("uuid"),
+        "timestamp": "2099-01-01T00:00:00.000Z",
+    }
+    with sub_file.open("a") as handle:
+        handle.write(json.dumps(grown) + "\n")
+    assert hook(repo, payload, agent="claude-code").returncode == 0
+    assert log_commits(repo, sid) == commits + 1
