@@ -7,10 +7,22 @@ comes in. pydantic is imported only by the commands that take input.
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
+# gitsess loads no pydantic plugins; not looking for them saves start-up time on every command
+# that validates input.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+)
 
 from .errors import BadInput
 from .ids import ENTRY_ID_RE, new_entry_id, normalize_ts, now
@@ -20,7 +32,8 @@ TITLE_MAX = 1000
 
 
 class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow", strict=True)
+    # Schemas are built on first use: a command validates only a few of these types.
+    model_config = ConfigDict(extra="allow", strict=True, defer_build=True)
 
 
 class Author(_Open):
