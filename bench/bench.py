@@ -650,12 +650,14 @@ def push_figure(bench: Bench, fig: Figure, *, scan_cache: bool) -> None:
         repo,
     )
     # The warm-up run of `mine` scans everything: it fills the cache of the warm figure.
-    bench.compare(fig, mine, floor, repeat=bench.sizes.heavy_repeat)
+    repeat = bench.sizes.repeat if scan_cache else bench.sizes.heavy_repeat
+    bench.compare(fig, mine, floor, repeat=repeat)
     for remote in (mine_remote, floor_remote):
-        held = len(bench.git("for-each-ref", "refs/sessions/", cwd=remote).splitlines())
-        if held != count:
-            detail = f"{remote.name} holds {held} sessions, not {count}"
-            raise CommandFailed(["git", "for-each-ref"], 0, detail.encode())
+        for what, prefix in (("sessions", "refs/sessions/"), ("branches", "refs/heads/session/")):
+            held = len(bench.git("for-each-ref", prefix, cwd=remote).splitlines())
+            if held != count:
+                detail = f"{remote.name} holds {held} {what}, not {count}"
+                raise CommandFailed(["git", "for-each-ref"], 0, detail.encode())
 
 
 @figure(
@@ -705,7 +707,7 @@ def fig_fetch(bench: Bench, fig: Figure) -> None:
         ["git", "fetch", "origin", *refspecs],
         floor_repo,
     )
-    bench.compare(fig, mine, floor, repeat=bench.sizes.heavy_repeat)
+    bench.compare(fig, mine, floor)
     held = len(bench.git("for-each-ref", "refs/sessions/", cwd=mine_repo).splitlines())
     if held != count:
         detail = f"the fetching repository holds {held} sessions, not {count}"

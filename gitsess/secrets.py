@@ -24,6 +24,7 @@ _PRIVATE_KEY_BLOCK = re.compile(
     r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----.*?(-----END[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|\Z)",
     re.DOTALL,
 )
+INDIRECT_REFERENCE_FILTER = "detect_secrets.filters.heuristic.is_indirect_reference"
 SKIPPED_PLUGINS = {"HexHighEntropyString", "IPPublicDetector"}
 # Fields gitsess itself fills with ids and hashes: never secrets.
 SAFE_KEYS = {"id", "ts", "type", "head", "sha", "call_id", "parent", "first", "last", "source"}
@@ -89,11 +90,19 @@ def _scan_lines(lines: list[str]) -> Iterator[tuple[int, Finding]]:
         with os.fdopen(handle, "w", encoding="utf-8", errors="replace") as out:
             out.write(text)
         collection = SecretsCollection()
-        with transient_settings({"plugins_used": plugins}):
+        with transient_settings({"plugins_used": plugins}) as settings:
+            # This filter's regex backtracks badly on long lines (about 6 ms a line of prose):
+            # run on every line it dominates the scan, so it is applied to the findings only.
+            settings.disable_filters(INDIRECT_REFERENCE_FILTER)
             collection.scan_file(path)
+        from detect_secrets.filters.heuristic import is_indirect_reference
+
         for _, secret in collection:
+            number = secret.line_number - 1
+            if is_indirect_reference(lines[number]):
+                continue
             value = secret.secret_value or ""
-            yield secret.line_number - 1, Finding(secret.type, value, secret.secret_hash)
+            yield number, Finding(secret.type, value, secret.secret_hash)
     finally:
         os.unlink(path)
 

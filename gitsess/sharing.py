@@ -95,23 +95,28 @@ class Sharing:
         remote = self.remote(remote_name, session_ids)
         transfer.ensure_fetch_refspec(self.repo, remote)
         report = PushReport(remote)
+        sessions = self.store.read_many(session_ids)
         if not allow_secrets:
-            report.blocked = self.scan_for_push(remote, session_ids)
+            report.blocked = self.scan_for_push(remote, {s: sessions[s].oid for s in sessions})
         blocked = {b.session_id for b in report.blocked}
-        ids = [sid for sid in session_ids if sid not in blocked]
+        ids = [sid for sid in session_ids if sid in sessions and sid not in blocked]
+        branches = {sid: str(sessions[sid].meta.get("branch") or "") for sid in ids}
+        existing = self._existing_branches([b for b in branches.values() if b])
         refspecs, branch_of = [], {}
         for session_id in ids:
-            self.sessions.set_visibility(session_id, "shared")
+            if sessions[session_id].meta.get("visibility") != "shared":
+                self.sessions.set_visibility(session_id, "shared")
             ref = session_ref(session_id)
             refspecs.append(f"{ref}:{ref}")
-            branch = str(self.store.require(session_id).meta.get("branch", ""))
-            if branch and self.repo.branch_tip(branch):
+            branch = branches[session_id]
+            if branch in existing:
                 refspecs.append(f"refs/heads/{branch}:refs/heads/{branch}")
                 branch_of[f"refs/heads/{branch}"] = session_id
         if not refspecs:
             return report
         before = self._tracking(remote)
         results = transfer.push(self.repo, remote, refspecs)
+        local = self._local_logs()
         updates = []
         for result in results:
             if not result.ref.startswith(SESSIONS):
@@ -127,20 +132,26 @@ class Sharing:
             else:
                 report.pushed.append(session_id)
             if result.ok:
-                new = self.repo.ref_value(session_ref(session_id))
+                new = local.get(session_id)
                 old = before.get(session_id)
                 if new and new != old:
                     ref = remote.tracking_ref(session_id)
                     updates.append(f"update {ref} {new} {old or self.repo.zero_oid}")
-        # The tracking refs now mirror what the remote has. git may have updated them itself.
-        self.repo.update_refs(updates, "gitsess: push")
+        # The tracking refs now mirror what the remote has (git may have updated them itself).
+        # They are a cache of the remote's state: no reflog.
+        self.repo.update_refs(updates, "gitsess: push", reflog=False)
         self._mark_seen(
-            {
-                remote.tracking_ref(s): self.repo.ref_value(session_ref(s)) or ""
-                for s in report.pushed + report.up_to_date
-            }
+            {remote.tracking_ref(s): local.get(s, "") for s in report.pushed + report.up_to_date}
         )
         return report
+
+    def _local_logs(self) -> dict[str, str]:
+        pairs = (row.split(" ", 1) for row in self.repo.refs(SESSIONS))
+        return {ref[len(SESSIONS) :]: oid for oid, ref in pairs}
+
+    def _existing_branches(self, branches: list[str]) -> set[str]:
+        found = self.repo.reader.read_many([f"refs/heads/{b}" for b in branches])
+        return {b for b, obj in zip(branches, found, strict=True) if obj is not None}
 
     def shared_sessions(self) -> list[str]:
         return [
@@ -151,11 +162,14 @@ class Sharing:
 
     # -- secrets ----------------------------------------------------------------
 
-    def scan_for_push(self, remote: Remote, session_ids: list[str]) -> list[Blocked]:
-        """Scan every log object the remote lacks; the sessions that hold likely secrets."""
-        if not session_ids:
+    def scan_for_push(self, remote: Remote, logs: dict[str, str]) -> list[Blocked]:
+        """Scan every log object the remote lacks; the sessions that hold likely secrets.
+
+        ``logs`` maps each session to push to its log commit.
+        """
+        if not logs:
             return []
-        tips = [self.store.require(sid).oid for sid in session_ids]
+        session_ids, tips = list(logs), list(logs.values())
         blobs = self._new_blobs(remote, tips)
         clean = self._clean_blobs()
         to_scan = [(oid, path) for oid, path in blobs if oid not in clean]
@@ -265,10 +279,7 @@ class Sharing:
             remote_name, _, rest = ref[len(TRACKING_ROOT) :].partition("/sessions/")
             if rest and "/" not in rest and (only is None or rest in only):
                 tracking.append((ref, rest, oid, remote_name))
-        local = {
-            ref[len(SESSIONS) :]: oid
-            for oid, ref in (row.split(" ", 1) for row in self.repo.refs(SESSIONS))
-        }
+        local = self._local_logs()
         # Named sessions are brought back even if deleted here since they were last seen.
         seen = self._load_seen() if only is None else {}
         outcomes: dict[str, str] = {}

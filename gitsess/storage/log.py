@@ -189,6 +189,26 @@ class LogStore:
             listed.append(Listed(meta, int(count), oid))
         return listed
 
+    def read_many(self, session_ids: list[str]) -> dict[str, Listed]:
+        """Metadata and log commit of several sessions, in one `cat-file` whatever their number."""
+        specs = [session_ref(s) for s in session_ids] + [
+            f"{session_ref(s)}:{META_FILE}" for s in session_ids
+        ]
+        found = self.repo.reader.read_many(specs)
+        commits, blobs = found[: len(session_ids)], found[len(session_ids) :]
+        listed = {}
+        for session_id, commit, blob in zip(session_ids, commits, blobs, strict=True):
+            if commit is None or blob is None:
+                continue
+            try:
+                meta = json.loads(blob.data)
+            except ValueError:
+                continue
+            trailer = decode_commit(commit.data).trailer(ENTRIES_TRAILER)
+            count = int(trailer) if trailer and trailer.isdigit() else -1
+            listed[session_id] = Listed(meta, count, commit.oid)
+        return listed
+
     # -- writing ------------------------------------------------------------
 
     def create(

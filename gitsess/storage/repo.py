@@ -145,7 +145,7 @@ class Repository:
                 raise RefMoved(ref)
             raise GitFailed(["update-ref", "-d", ref], proc.returncode, stderr)
 
-    def update_refs(self, commands: list[str], message: str) -> bool:
+    def update_refs(self, commands: list[str], message: str, reflog: bool = True) -> bool:
         """Apply `git update-ref --stdin` commands as one all-or-nothing transaction.
 
         Each command carries its expected old value (``create`` expects none),
@@ -155,8 +155,9 @@ class Repository:
         if not commands:
             return True
         payload = "".join(c + "\n" for c in commands).encode()
+        flags = ["--create-reflog"] if reflog else []
         proc = self.git.run(
-            "update-ref", "--create-reflog", "-m", message, "--stdin", input=payload, check=False
+            "update-ref", *flags, "-m", message, "--stdin", input=payload, check=False
         )
         if proc.returncode == 0:
             return True
