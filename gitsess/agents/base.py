@@ -59,6 +59,24 @@ _NOT_A_PROMPT = (
 )
 
 
+def read_transcript(path: Path) -> tuple[bytes, float]:
+    """The file's bytes and modification time; FormatError if it cannot be read or is empty."""
+    try:
+        data = path.read_bytes()
+        mtime = path.stat().st_mtime
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read: {exc.strerror}") from None
+    if not data.strip():
+        raise FormatError(f"{path}: empty file")
+    return data, mtime
+
+
+def entry_meta(entry: Entry) -> dict[str, Any]:
+    """The entry's `meta` object, or an empty one."""
+    meta = entry.get("meta")
+    return meta if isinstance(meta, dict) else {}
+
+
 def first_prompt_title(entries: list[Entry], limit: int = 72) -> str | None:
     """A title from the first user message: its first line, shortened."""
     for entry in entries:

@@ -121,7 +121,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .base import AgentFormat, Conversation, Entry, FormatError
+from .base import AgentFormat, Conversation, Entry, FormatError, entry_meta
 
 NAME = "claude-code"
 
@@ -1116,11 +1116,6 @@ _ZERO_USAGE = {
 }
 
 
-def _meta(entry: Entry) -> dict[str, Any]:
-    meta = entry.get("meta")
-    return meta if isinstance(meta, dict) else {}
-
-
 def _native(entry: Entry) -> bool:
     source = entry.get("source")
     return isinstance(source, dict) and source.get("format") == NAME
@@ -1133,7 +1128,7 @@ def _call_id(value: Any) -> str:
 
 def _block(entry: Entry, block: dict[str, Any]) -> dict[str, Any]:
     """``block`` with the native block fields kept in ``meta.block`` put back."""
-    extra = _meta(entry).get("block") if _native(entry) else None
+    extra = entry_meta(entry).get("block") if _native(entry) else None
     if isinstance(extra, dict):
         if "type" in extra:
             return dict(extra)
@@ -1199,7 +1194,7 @@ def to_transcript(entries: list[Entry], session_uuid: str, cwd: str) -> list[dic
 
     def line(entry: Entry, kind: str, uid: str, **fields: Any) -> dict[str, Any]:
         nonlocal previous
-        meta = _meta(entry) if _native(entry) else {}
+        meta = entry_meta(entry) if _native(entry) else {}
         record: dict[str, Any] = {"parentUuid": previous}
         if "logicalParentUuid" in fields:
             record["logicalParentUuid"] = fields.pop("logicalParentUuid")
@@ -1234,7 +1229,7 @@ def to_transcript(entries: list[Entry], session_uuid: str, cwd: str) -> list[dic
     def assistant(entry: Entry, block: dict[str, Any]) -> None:
         nonlocal group_id, group_native, last_boundary
         last_boundary = False
-        meta = _meta(entry) if _native(entry) else {}
+        meta = entry_meta(entry) if _native(entry) else {}
         found = meta.get("message")
         native_message: dict[str, Any] = found if isinstance(found, dict) else {}
         native_id = native_message.get("id")
@@ -1275,7 +1270,7 @@ def to_transcript(entries: list[Entry], session_uuid: str, cwd: str) -> list[dic
         last_boundary = True
 
     for entry in entries:
-        meta = _meta(entry)
+        meta = entry_meta(entry)
         if meta.get("inactive") or meta.get("subagent"):
             continue
         kind = entry.get("type")

@@ -87,7 +87,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .base import AgentFormat, Conversation, Entry, FormatError
+from .base import AgentFormat, Conversation, Entry, FormatError, entry_meta
 
 FORMAT_NAME = "codex"
 RECORD_TYPES = ("session_meta", "response_item", "event_msg", "turn_context", "compacted")
@@ -418,7 +418,7 @@ class _Parser:
             return None
         for index, (entry, other) in enumerate(waiting):
             other = other.strip()
-            if _meta(entry).get("injected"):
+            if entry_meta(entry).get("injected"):
                 continue
             if not wanted or not other or wanted in other or other in wanted:
                 del waiting[index]
@@ -813,14 +813,14 @@ def to_rollout(entries: list[Entry], session_uuid: str, cwd: str) -> list[dict[s
         (
             e
             for e in entries
-            if e["type"] == "message" and _meta(e).get("kind") == "base_instructions"
+            if e["type"] == "message" and entry_meta(e).get("kind") == "base_instructions"
         ),
         None,
     )
     if base is not None and isinstance(base.get("content"), str):
         session["base_instructions"] = {
             "text": base["content"],
-            **_meta(base).get("base_instructions", {}),
+            **entry_meta(base).get("base_instructions", {}),
         }
     records.append(_line(session["timestamp"], "session_meta", session))
 
@@ -829,7 +829,7 @@ def to_rollout(entries: list[Entry], session_uuid: str, cwd: str) -> list[dict[s
     for entry in entries:
         ts = str(entry["ts"]) if isinstance(entry.get("ts"), str) else str(session["timestamp"])
         kind = entry.get("type")
-        meta = _meta(entry)
+        meta = entry_meta(entry)
         out: list[tuple[str, dict[str, Any]]] = []
         if kind == "message":
             out = _message_records(entry, meta)
@@ -864,11 +864,6 @@ def _now() -> str:
 
 def _line(ts: str, record_type: str, payload: dict[str, Any]) -> dict[str, Any]:
     return {"timestamp": ts, "type": record_type, "payload": payload}
-
-
-def _meta(entry: Entry) -> dict[str, Any]:
-    meta = entry.get("meta")
-    return meta if isinstance(meta, dict) else {}
 
 
 def _native(entry: Entry) -> bool:

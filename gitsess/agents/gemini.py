@@ -69,7 +69,7 @@ from pathlib import Path
 from typing import Any
 
 from ..ids import format_ts, normalize_ts
-from .base import AgentFormat, Conversation, Entry, FormatError
+from .base import AgentFormat, Conversation, Entry, FormatError, read_transcript
 
 FORMAT_NAME = "gemini"
 _FIRST_KEY = re.compile(rb'\{\s*"(?:sessionId|projectHash)"\s*:')
@@ -93,13 +93,7 @@ class Gemini(AgentFormat):
         return b'"sessionId"' in text and b'"projectHash"' in text
 
     def parse(self, path: Path) -> Conversation:
-        try:
-            data = path.read_bytes()
-            mtime = path.stat().st_mtime
-        except OSError as exc:
-            raise FormatError(f"{path}: cannot read: {exc.strerror}") from None
-        if not data.strip():
-            raise FormatError(f"{path}: empty file")
+        data, mtime = read_transcript(path)
         first_line = data.lstrip().split(b"\n", 1)[0]
         try:
             first = json.loads(first_line)

@@ -65,7 +65,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .base import AgentFormat, Conversation, Entry, FormatError
+from .base import AgentFormat, Conversation, Entry, FormatError, read_transcript
 
 FORMAT_NAME = "kimi"
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -95,13 +95,7 @@ class Kimi(AgentFormat):
         return isinstance(record.get("type"), str) and isinstance(record.get("time"), (int, float))
 
     def parse(self, path: Path) -> Conversation:
-        try:
-            data = path.read_bytes()
-            mtime = path.stat().st_mtime
-        except OSError as exc:
-            raise FormatError(f"{path}: cannot read: {exc.strerror}") from None
-        if not data.strip():
-            raise FormatError(f"{path}: empty file")
+        data, mtime = read_transcript(path)
         reader = _Reader(_epoch_ts(mtime, 1.0) or "1970-01-01T00:00:00.000Z")
         try:
             text = data.decode("utf-8")
