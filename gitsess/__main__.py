@@ -17,6 +17,10 @@ def main(argv: list[str] | None = None) -> int:
         from .capture import main as capture
 
         return capture(args[1:])
+    if args[:1] == ["hook"]:  # runs on every commit
+        from .githooks import main as hook
+
+        return hook(args[1:])
     debug = "--debug" in args or bool(os.environ.get("GITSESS_DEBUG"))
     try:
         return _run(args)

@@ -691,39 +691,65 @@ agent_option = click.option(
 @agent_option
 @pass_app
 def hooks_install(app: App, agents: tuple[str, ...]) -> None:
-    """Make each agent call `gitsess capture` on every turn, in this repository."""
+    """Install the git hooks (default), or an agent's capture hooks with --agent."""
+    root = app.sessions.repo.root
+    if not agents:
+        from .githooks import hooks_dir, install
+
+        installed = install(app.sessions.repo, _gitsess_executable())
+        where = hooks_dir(app.sessions.repo)
+        if installed:
+            click.echo(f"Installed {', '.join(installed)} in {where}")
+        else:
+            click.echo(f"Git hooks already installed in {where}")
+        return
     from .agents.hooks import installer
 
-    if not agents:
-        raise click.UsageError("name the agent: --agent claude-code|codex|gemini")
-    root = app.sessions.repo.root
     for agent in agents:
         target = installer(agent)
         added = target.install(root)
-        where = target.path(root).relative_to(root)
+        where_file = target.path(root).relative_to(root)
         if added:
-            click.echo(f"{target.agent}: capture hooked on {', '.join(added)} in {where}")
+            click.echo(f"{target.agent}: capture hooked on {', '.join(added)} in {where_file}")
         else:
-            click.echo(f"{target.agent}: already installed in {where}")
+            click.echo(f"{target.agent}: already installed in {where_file}")
         advice = target.advice(root)
         if advice:
             click.echo(f"{target.agent}: {advice}", err=True)
 
 
+def _gitsess_executable() -> str:
+    import shutil
+
+    found = shutil.which("gitsess")
+    return found or "gitsess"
+
+
 @hooks.command("uninstall")
 @agent_option
+@click.option(
+    "--git/--no-git",
+    "with_git",
+    default=None,
+    help="Also remove the git hooks (default: when no --agent is given).",
+)
 @pass_app
-def hooks_uninstall(app: App, agents: tuple[str, ...]) -> None:
-    """Remove gitsess's hooks, and only those."""
+def hooks_uninstall(app: App, agents: tuple[str, ...], with_git: bool | None) -> None:
+    """Remove gitsess's hooks, and only those, putting back what was there."""
     from .agents.hooks import INSTALLERS, installer
 
     root = app.sessions.repo.root
+    if with_git or (with_git is None and not agents):
+        from .githooks import uninstall
+
+        removed = uninstall(app.sessions.repo)
+        click.echo(f"git: {'removed ' + ', '.join(removed) if removed else 'nothing to remove'}")
     for agent in agents or tuple(INSTALLERS):
         target = installer(agent)
-        removed = target.uninstall(root)
-        if removed or agents:
-            status = f"removed from {', '.join(removed)}" if removed else "nothing to remove"
-            click.echo(f"{target.agent}: {status}")
+        gone = target.uninstall(root)
+        if gone or agents:
+            state = f"removed from {', '.join(gone)}" if gone else "nothing to remove"
+            click.echo(f"{target.agent}: {state}")
 
 
 @hooks.command("status")
@@ -733,22 +759,24 @@ def hooks_uninstall(app: App, agents: tuple[str, ...]) -> None:
 def hooks_status(app: App, agents: tuple[str, ...], as_json: bool) -> None:
     """Which hooks are installed here."""
     from .agents.hooks import INSTALLERS, installer
+    from .githooks import hooks_dir
+    from .githooks import status as git_status
 
     root = app.sessions.repo.root
     rows = [installer(agent).status(root) for agent in agents or tuple(INSTALLERS)]
+    git_rows = git_status(app.sessions.repo) if not agents else {}
     if as_json:
-        emit_json(
-            [
-                {
-                    "agent": r.agent,
-                    "file": str(r.path),
-                    "events": r.installed,
-                    "installed": r.complete,
-                }
-                for r in rows
-            ]
+        agent_rows = [
+            {"agent": r.agent, "file": str(r.path), "events": r.installed, "installed": r.complete}
+            for r in rows
+        ]
+        git_doc = (
+            {"dir": str(hooks_dir(app.sessions.repo)), "hooks": git_rows} if git_rows else None
         )
+        emit_json({"git": git_doc, "agents": agent_rows})
         return
+    for name, state in git_rows.items():
+        click.echo(f"git {name:19} {state}")
     for row in rows:
         state = (
             "installed"
@@ -756,3 +784,86 @@ def hooks_status(app: App, agents: tuple[str, ...], as_json: bool) -> None:
             else ("partly installed" if row.installed else "not installed")
         )
         click.echo(f"{row.agent:12} {state:17} {row.path.relative_to(root)}")
+
+
+# -- review: the sessions behind commits ------------------------------------------
+
+
+@cli.command()
+@click.argument("range_", metavar="[RANGE]", required=False)
+@click.option(
+    "--conversation/--no-conversation",
+    default=True,
+    help="Fold each session's whole conversation in (the default), or leave it out.",
+)
+@json_option
+@pass_app
+def pr(app: App, range_: str | None, conversation: bool, as_json: bool) -> None:
+    """The sessions behind a range of commits, as Markdown for a pull request.
+
+    RANGE defaults to the current branch against its upstream (unless that is the
+    branch's own copy on the remote), else against main, master or origin/main. A
+    single revision REV means REV..HEAD.
+    """
+    from .review import Review
+
+    document = Review(app.sessions).pr(range_)
+    if as_json:
+        emit_json(document)
+        return
+    from .render.review import GITHUB_BODY_LIMIT, pr_markdown
+
+    text = pr_markdown(document, conversation)
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.flush()
+    if len(text) > GITHUB_BODY_LIMIT:
+        click.echo(
+            f"gitsess: this is {len(text):,} characters; GitHub takes {GITHUB_BODY_LIMIT:,} in a "
+            "pull request description: try --no-conversation",
+            err=True,
+        )
+
+
+@cli.command()
+@click.argument("commit", metavar="COMMIT|FILE:LINE")
+@json_option
+@pass_app
+def why(app: App, commit: str, as_json: bool) -> None:
+    """The session behind COMMIT (or the commit of FILE:LINE), and what led to it."""
+    from .review import Review
+
+    document = Review(app.sessions).why(commit, Path(app.path or os.getcwd()))
+    if as_json:
+        emit_json(document)
+        return
+    from .render.review import why_view
+
+    why_view(out(), document)
+
+
+@cli.command("log")
+@click.argument("range_", metavar="[RANGE]", required=False)
+@click.option(
+    "-n",
+    "--max-count",
+    "count",
+    type=click.IntRange(min=1),
+    help="At most this many commits (default 20 without a RANGE A..B).",
+)
+@json_option
+@pass_app
+def log_(app: App, range_: str | None, count: int | None, as_json: bool) -> None:
+    """Commits, oldest first, each after the conversation that produced it.
+
+    Default: the last 20 commits of the current branch. RANGE is A..B, or a revision
+    whose last 20 commits are shown.
+    """
+    from .review import Review
+
+    document = Review(app.sessions).log(range_, count)
+    if as_json:
+        emit_json(document)
+        return
+    from .render.review import log_view
+
+    log_view(out(), document)

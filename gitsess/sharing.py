@@ -90,8 +90,13 @@ class Sharing:
     # -- push -----------------------------------------------------------------
 
     def push(
-        self, session_ids: list[str], remote_name: str | None, allow_secrets: bool = False
+        self,
+        session_ids: list[str],
+        remote_name: str | None,
+        allow_secrets: bool = False,
+        with_branches: bool = True,
     ) -> PushReport:
+        """Push the logs (and, unless the caller is git pushing them, the branches)."""
         remote = self.remote(remote_name, session_ids)
         transfer.ensure_fetch_refspec(self.repo, remote)
         report = PushReport(remote)
@@ -109,7 +114,7 @@ class Sharing:
             ref = session_ref(session_id)
             refspecs.append(f"{ref}:{ref}")
             branch = branches[session_id]
-            if branch in existing:
+            if with_branches and branch in existing:
                 refspecs.append(f"refs/heads/{branch}:refs/heads/{branch}")
                 branch_of[f"refs/heads/{branch}"] = session_id
         if not refspecs:

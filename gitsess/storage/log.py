@@ -152,6 +152,11 @@ class LogStore:
                         if isinstance(entry_id, str):
                             yield entry_id
 
+    def segment_data(self, oids: list[str]) -> dict[str, bytes]:
+        """The contents of segment blobs, by oid, in one `cat-file` whatever their number."""
+        found = self.repo.reader.read_many(oids)
+        return {oid: obj.data for oid, obj in zip(oids, found, strict=True) if obj is not None}
+
     def entries(self, state: LogState) -> list[Entry]:
         return [parse_line(line) for line in self.lines(state) if line.strip()]
 

@@ -87,7 +87,9 @@ def push(repo: Repository, remote: Remote, refspecs: list[str]) -> list[PushedRe
     """Push ``refspecs`` (never forced) in one transfer; the outcome of each ref."""
     progress = ["--progress"] if _on_terminal() else []
     args = ["push", "--porcelain", *progress, remote.url, *refspecs]
-    proc = repo.git.run(*args, check=False, show_stderr=_on_terminal())
+    # Our own pushes do not run gitsess's pre-push work again (it would push the logs twice).
+    env = {"GITSESS_IN_PRE_PUSH": "1"}
+    proc = repo.git.run(*args, check=False, show_stderr=_on_terminal(), env=env)
     results = []
     for line in proc.stdout.decode("utf-8", "replace").splitlines():
         parts = line.split("\t")

@@ -1,0 +1,395 @@
+"""Git hooks: link every commit to the session that made it.
+
+- prepare-commit-msg adds the trailer `Session: <id>` on a session's branch;
+- post-commit appends a `commit` entry (sha, subject) to that session's log;
+- post-rewrite (amend, rebase) appends entries for the rewritten commits, so a
+  rewritten commit still leads to its session;
+- pre-push (with `git config gitsess.pushSessions true`) pushes the shared
+  sessions whose branches are being pushed.
+
+The installed scripts (the same as in the project's `hooks/` folder) run the
+hook that was there before gitsess first, keep its exit status, then call
+`gitsess hook NAME`, which never fails: a problem is one line on stderr and
+git goes on. This module is loaded without click or pydantic, since it runs on
+every commit.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .sessions import Sessions
+    from .storage.repo import Repository
+
+HOOKS = ("prepare-commit-msg", "post-commit", "post-rewrite", "pre-push")
+MARKER = "# gitsess hook"
+PREVIOUS_SUFFIX = ".gitsess-previous"
+TRAILER = "Session"
+_SESSION_ID = re.compile(r"[0-9a-hjkmnp-tv-z]{10}")
+
+SCRIPT = """#!/bin/sh
+{marker}: {name}. Installed by `gitsess hooks install`, removed by `gitsess hooks uninstall`.
+# It runs the hook that was here before (its exit status is kept), then lets gitsess
+# record the commit. gitsess itself never stops git.
+GITSESS="${{GITSESS:-{exe}}}"
+command -v "$GITSESS" >/dev/null 2>&1 || GITSESS=gitsess
+previous="$0{suffix}"
+{body}"""
+
+PLAIN_BODY = """status=0
+if [ -x "$previous" ]; then "$previous" "$@"; status=$?; fi
+"$GITSESS" hook {name} "$@" </dev/null || true
+exit $status
+"""
+
+# post-rewrite and pre-push read a list on stdin: both hooks get it.
+STDIN_BODY = """input=$(cat)
+status=0
+if [ -x "$previous" ]; then printf '%s\\n' "$input" | "$previous" "$@"; status=$?; fi
+printf '%s\\n' "$input" | "$GITSESS" hook {name} "$@" || true
+exit $status
+"""
+
+
+def script(name: str, exe: str = "gitsess") -> str:
+    """The hook script for ``name``; ``exe`` is the gitsess to call (by absolute path if known)."""
+    body = (STDIN_BODY if name in ("post-rewrite", "pre-push") else PLAIN_BODY).format(name=name)
+    return SCRIPT.format(marker=MARKER, name=name, exe=exe, suffix=PREVIOUS_SUFFIX, body=body)
+
+
+# -- running --------------------------------------------------------------------------
+
+
+def main(args: list[str]) -> int:
+    """`gitsess hook NAME ARGS...`: always exit 0."""
+    if not args or args[0] not in HOOKS:
+        print(f"gitsess hook: expected one of {', '.join(HOOKS)}", file=sys.stderr)
+        return 0
+    name, rest = args[0], args[1:]
+    try:
+        if name == "prepare-commit-msg":
+            prepare_commit_msg(rest)
+        elif name == "post-commit":
+            post_commit()
+        elif name == "post-rewrite":
+            post_rewrite(rest, sys.stdin.read())
+        else:
+            pre_push(rest, sys.stdin.read())
+    except Exception as exc:
+        if os.environ.get("GITSESS_DEBUG"):
+            raise
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(
+            f"gitsess {name}: {message} (the commit is fine; gitsess did not record it)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def prepare_commit_msg(args: list[str]) -> None:
+    if not args:
+        return
+    message_file, source = Path(args[0]), (args[1] if len(args) > 1 else "")
+    from .capture import find_git_dirs
+
+    dirs = find_git_dirs(Path.cwd())
+    if dirs is None:
+        return
+    git_dir, common_dir = dirs
+    if source == "merge" and not _config_true(common_dir, "gitsess.trailerOnMerge"):
+        return
+    session_id = _branch_session(git_dir, common_dir)
+    if session_id is None:
+        return
+    text = message_file.read_text(encoding="utf-8", errors="surrogateescape")
+    if re.search(rf"(?mi)^{TRAILER}:\s*{session_id}\s*$", text):
+        return  # not twice (amend, reword)
+    message_file.write_text(
+        add_trailer(text, f"{TRAILER}: {session_id}"), encoding="utf-8", errors="surrogateescape"
+    )
+
+
+def add_trailer(message: str, trailer: str) -> str:
+    """``message`` with ``trailer`` in its trailer block, before git's comment lines."""
+    lines = message.split("\n")
+    end = len(lines)
+    # git appends instructions as comment lines (and a scissors line with -v): keep them last.
+    for index, line in enumerate(lines):
+        if line.startswith("#"):
+            end = index
+            break
+    body = lines[:end]
+    while body and not body[-1].strip():
+        body.pop()
+    tail = lines[end:]
+    if not body:
+        return "\n".join(["", "", trailer, *(["", *tail] if tail else [])]) + ("" if tail else "\n")
+    last_paragraph: list[str] = []
+    for line in reversed(body):
+        if not line.strip():
+            break
+        last_paragraph.insert(0, line)
+    has_trailers = len(last_paragraph) < len(body) and all(
+        re.match(r"^[A-Za-z0-9-]+: ", line) for line in last_paragraph
+    )
+    new = [*body, trailer] if has_trailers else [*body, "", trailer]
+    return "\n".join([*new, "", *tail]) if tail else "\n".join(new) + "\n"
+
+
+def post_commit() -> None:
+    from .storage.repo import Repository
+
+    repo = Repository(Path.cwd())
+    try:
+        head = repo.git.text(
+            "log",
+            "-1",
+            f"--format=%H%x00%P%x00%s%x00%(trailers:key={TRAILER},valueonly,separator=%x2C)",
+        )
+        sha, parents, subject, trailers = ([*head.split("\x00"), "", "", ""])[:4]
+        merge = len(parents.split()) > 1
+        if merge and (repo.config("gitsess.trailerOnMerge") or "").lower() != "true":
+            return
+        sessions = _sessions(repo)
+        target = _current_session_id(repo)
+        if target is None:  # a cherry-pick onto another branch: its trailer still knows
+            named = [t.strip() for t in trailers.split(",") if _SESSION_ID.fullmatch(t.strip())]
+            target = next((s for s in named if sessions.store.exists(s)), None)
+        if target is None:
+            return
+        _append_commits(sessions, target, [{"type": "commit", "sha": sha, "subject": subject}])
+    finally:
+        repo.close()
+
+
+def post_rewrite(args: list[str], stdin: str) -> None:
+    """Record the new commit of every rewritten commit a session's log knows."""
+    pairs = [line.split()[:2] for line in stdin.splitlines() if len(line.split()) >= 2]
+    if not pairs:
+        return
+    from .storage.repo import Repository
+
+    repo = Repository(Path.cwd())
+    try:
+        sessions = _sessions(repo)
+        candidates = {s for s in [_current_session_id(repo)] if s}
+        news = [new for _, new in pairs]
+        out = repo.git.text(
+            "log",
+            "--no-walk",
+            f"--format=%H%x00%s%x00%(trailers:key={TRAILER},valueonly,separator=%x2C)",
+            *news,
+        )
+        subjects = {}
+        for line in out.splitlines():
+            sha, subject, trailers = ([*line.split("\x00"), "", ""])[:3]
+            subjects[sha] = subject
+            candidates |= {
+                t.strip() for t in trailers.split(",") if _SESSION_ID.fullmatch(t.strip())
+            }
+        kind = args[0] if args else "rewrite"
+        for session_id in sorted(candidates):
+            state = sessions.store.state(session_id)
+            if state is None:
+                continue
+            known = {
+                e.get("sha") for e in sessions.store.entries(state) if e.get("type") == "commit"
+            }
+            entries: list[dict[str, Any]] = []
+            for old, new in pairs:
+                if old not in known:
+                    continue
+                # post-commit may have recorded the new commit already (amend, rebase): then
+                # only the link from the old one is new.
+                if new not in known:
+                    entries.append({"type": "commit", "sha": new, "subject": subjects.get(new, "")})
+                entries.append(
+                    {
+                        "type": "event",
+                        "name": "rewritten",
+                        "data": {"from": old, "to": new, "kind": kind},
+                    }
+                )
+            if entries:
+                _append_commits(sessions, session_id, entries)
+    finally:
+        repo.close()
+
+
+def pre_push(args: list[str], stdin: str) -> None:
+    """With gitsess.pushSessions, push the shared sessions whose branches are being pushed."""
+    from .storage.repo import Repository
+
+    if os.environ.get("GITSESS_IN_PRE_PUSH"):
+        return  # our own push of the logs below runs this hook again
+    repo = Repository(Path.cwd())
+    try:
+        if (repo.config("gitsess.pushSessions") or "").lower() != "true" or not args:
+            return
+        sessions = _sessions(repo)
+        ids = []
+        for line in stdin.splitlines():
+            local_ref = line.split()[0] if line.split() else ""
+            if not local_ref.startswith("refs/heads/"):
+                continue
+            candidate = _id_from_branch(local_ref[len("refs/heads/") :])
+            state = sessions.store.state(candidate) if candidate else None
+            if state and state.meta.get("visibility") == "shared":
+                ids.append(state.session_id)
+        if not ids:
+            return
+        from .sharing import Sharing
+
+        # git is pushing the branches itself: send only the logs beside them.
+        report = Sharing(sessions).push(ids, args[0], with_branches=False)
+        for session_id, reason in report.rejected.items():
+            print(f"gitsess pre-push: {session_id} not pushed: {reason}", file=sys.stderr)
+        for blocked in report.blocked:
+            print(
+                f"gitsess pre-push: not pushed, likely secrets: {blocked.describe()}",
+                file=sys.stderr,
+            )
+    finally:
+        repo.close()
+
+
+def _sessions(repo: Repository) -> Sessions:
+    from .sessions import Sessions
+
+    return Sessions(repo)
+
+
+def _append_commits(sessions: Sessions, session_id: str, entries: list[dict[str, Any]]) -> None:
+    """Append commit entries without loading the input validation: they are made here."""
+    from .ids import new_entry_id, now
+    from .storage.log import Change, LogState, encode_json
+
+    head = sessions.repo.head_commit()
+    stamp = now()
+    lines = [
+        encode_json({"id": new_entry_id(), "ts": stamp, **entry, "head": head}) for entry in entries
+    ]
+
+    def change(state: LogState) -> Change:
+        noun = "entry" if len(lines) == 1 else "entries"
+        return Change({**state.meta, "updated": stamp}, f"append {len(lines)} commit {noun}", lines)
+
+    sessions.store.update(session_id, change)
+
+
+def _id_from_branch(branch: str) -> str | None:
+    candidate = branch.rsplit("-", 1)[-1].rsplit("/", 1)[-1]
+    return candidate if _SESSION_ID.fullmatch(candidate) else None
+
+
+def _current_session_id(repo: Repository) -> str | None:
+    branch = repo.current_branch()
+    return _id_from_branch(branch) if branch else None
+
+
+def _branch_session(git_dir: Path, common_dir: Path) -> str | None:
+    """The session of the checked-out branch, from files alone (no git process)."""
+    from .capture import _current_branch
+
+    branch = _current_branch(git_dir)
+    session_id = _id_from_branch(branch) if branch else None
+    if session_id is None:
+        return None
+    ref = f"refs/sessions/{session_id}"
+    if (common_dir / ref).is_file():
+        return session_id
+    packed = common_dir / "packed-refs"
+    try:
+        with open(packed, encoding="utf-8", errors="replace") as handle:
+            if any(line.rstrip("\n").endswith(" " + ref) for line in handle):
+                return session_id
+    except OSError:
+        pass
+    return None
+
+
+def _config_true(common_dir: Path, key: str) -> bool:
+    import subprocess
+
+    proc = subprocess.run(
+        ["git", "config", "--type=bool", "--get", key], capture_output=True, text=True, check=False
+    )
+    return proc.stdout.strip() == "true"
+
+
+# -- installing -----------------------------------------------------------------------
+
+
+def hooks_dir(repo: Repository) -> Path:
+    """Where git runs hooks from: honours core.hooksPath (Husky, pre-commit, team folders)."""
+    path = Path(repo.git.text("rev-parse", "--git-path", "hooks"))
+    return path if path.is_absolute() else repo.root / path
+
+
+def is_ours(path: Path) -> bool:
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:400]
+    except OSError:
+        return False
+    return MARKER in head
+
+
+def install(repo: Repository, exe: str) -> list[str]:
+    """Install every hook, keeping any hook already there as the one ours runs first."""
+    folder = hooks_dir(repo)
+    folder.mkdir(parents=True, exist_ok=True)
+    installed = []
+    for name in HOOKS:
+        target = folder / name
+        previous = folder / (name + PREVIOUS_SUFFIX)
+        if target.exists() and not is_ours(target):
+            if previous.exists():
+                raise RuntimeError(f"{previous} already exists; not moving {target} over it")
+            os.replace(target, previous)
+        elif target.exists() and target.read_text(encoding="utf-8") == script(name, exe):
+            continue
+        _write_executable(target, script(name, exe))
+        installed.append(name)
+    return installed
+
+
+def uninstall(repo: Repository) -> list[str]:
+    """Remove our hooks and put back exactly what was there before."""
+    folder = hooks_dir(repo)
+    removed = []
+    for name in HOOKS:
+        target = folder / name
+        previous = folder / (name + PREVIOUS_SUFFIX)
+        if target.exists() and is_ours(target):
+            target.unlink()
+            removed.append(name)
+            if previous.exists():
+                os.replace(previous, target)
+    return removed
+
+
+def status(repo: Repository) -> dict[str, str]:
+    """Per hook: "installed", "installed (runs the previous hook first)", or "not installed"."""
+    folder = hooks_dir(repo)
+    found = {}
+    for name in HOOKS:
+        target = folder / name
+        if target.exists() and is_ours(target):
+            chained = (folder / (name + PREVIOUS_SUFFIX)).exists()
+            found[name] = "installed, runs the previous hook first" if chained else "installed"
+        else:
+            found[name] = "not installed" + (" (another hook is there)" if target.exists() else "")
+    return found
+
+
+def _write_executable(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.gitsess-tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.chmod(tmp.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    os.replace(tmp, path)

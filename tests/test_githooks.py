@@ -1,0 +1,194 @@
+"""Git hooks: trailers, commit entries, rewrites, other people's hooks, never blocking git."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gitsess.githooks import HOOKS, script
+
+from .conftest import git, log_lines
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def commit(
+    repo: Path, name: str, message: str | None = None, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    (repo / name).write_text(name + "\n")
+    git(repo, "add", name)
+    return subprocess.run(
+        ["git", "commit", "-q", "-m", message or f"Add {name}", *extra],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def commits_in_log(repo: Path, sid: str) -> list[dict]:
+    return [e for e in log_lines(repo, sid) if e["type"] == "commit"]
+
+
+def rewrites(repo: Path, sid: str) -> list[dict]:
+    return [
+        e["data"]
+        for e in log_lines(repo, sid)
+        if e["type"] == "event" and e.get("name") == "rewritten"
+    ]
+
+
+@pytest.fixture
+def hooked(repo: Path, gs) -> str:
+    assert gs("hooks", "install").code == 0
+    return gs("new", "Hooked work", "--json").json()["id"]
+
+
+def test_commit_on_a_session_branch_gets_trailer_and_entry(repo: Path, gs, hooked: str) -> None:
+    done = commit(repo, "a.txt", "Add a\n\nWith a body.")
+    assert done.returncode == 0 and done.stderr == ""
+    message = git(repo, "log", "-1", "--format=%B")
+    assert message.endswith(f"With a body.\n\nSession: {hooked}")
+    (entry,) = commits_in_log(repo, hooked)
+    assert entry["sha"] == git(repo, "rev-parse", "HEAD") and entry["subject"] == "Add a"
+    # An amend keeps one trailer, and the log learns the new commit.
+    old = entry["sha"]
+    (repo / "a.txt").write_text("changed\n")
+    git(repo, "commit", "-q", "-a", "--amend", "--no-edit")
+    assert git(repo, "log", "-1", "--format=%B").count("Session:") == 1
+    assert commits_in_log(repo, hooked)[-1]["sha"] == git(repo, "rev-parse", "HEAD")
+    assert rewrites(repo, hooked) == [
+        {"from": old, "to": git(repo, "rev-parse", "HEAD"), "kind": "amend"}
+    ]
+
+
+def test_other_branches_and_merges_get_nothing(repo: Path, gs, hooked: str) -> None:
+    git(repo, "switch", "-q", "main")
+    commit(repo, "plain.txt")
+    assert "Session:" not in git(repo, "log", "-1", "--format=%B")
+    git(repo, "switch", "-q", "-")
+    commit(repo, "b.txt")
+    git(repo, "merge", "-q", "--no-ff", "-m", "Merge main", "main")
+    assert "Session:" not in git(repo, "log", "-1", "--format=%B")
+    assert [e["subject"] for e in commits_in_log(repo, hooked)] == ["Add b.txt"]
+    git(repo, "config", "gitsess.trailerOnMerge", "true")
+    git(repo, "switch", "-q", "main")
+    commit(repo, "c.txt")
+    git(repo, "switch", "-q", "-")
+    git(repo, "merge", "-q", "--no-ff", "-m", "Merge again", "main")
+    assert f"Session: {hooked}" in git(repo, "log", "-1", "--format=%B")
+
+
+def test_rebase_and_cherry_pick_still_lead_to_the_session(repo: Path, gs, hooked: str) -> None:
+    commit(repo, "one.txt")
+    commit(repo, "two.txt")
+    branch = git(repo, "symbolic-ref", "--short", "HEAD")
+    git(repo, "switch", "-q", "main")
+    commit(repo, "upstream.txt")
+    git(repo, "switch", "-q", branch)
+    before = {e["sha"] for e in commits_in_log(repo, hooked)}
+    git(repo, "rebase", "-q", "main")
+    rebased = git(repo, "rev-list", "main..HEAD").splitlines()
+    entries = commits_in_log(repo, hooked)
+    assert set(rebased) <= {e["sha"] for e in entries}
+    assert {r["from"] for r in rewrites(repo, hooked)} == before
+    assert {r["to"] for r in rewrites(repo, hooked)} == set(rebased)
+    # A cherry-pick onto another branch is found through its trailer.
+    git(repo, "switch", "-q", "main")
+    git(repo, "cherry-pick", rebased[0])
+    assert git(repo, "rev-parse", "HEAD") in {e["sha"] for e in commits_in_log(repo, hooked)}
+
+
+def test_hooks_honour_core_hookspath_and_chain_to_existing_hooks(
+    repo: Path, gs, tmp_path: Path
+) -> None:
+    team = repo / ".githooks"
+    team.mkdir()
+    existing = team / "prepare-commit-msg"
+    original = (
+        '#!/bin/sh\necho "Reviewed-by: Team Bot" >> "$1"\necho ran >> "$(dirname "$0")/ran.log"\n'
+    )
+    existing.write_text(original)
+    existing.chmod(0o750)
+    git(repo, "config", "core.hooksPath", ".githooks")
+    assert gs("hooks", "install").code == 0
+    status = gs("hooks", "status", "--json").json()["git"]
+    assert status["dir"] == str(team)
+    assert status["hooks"]["prepare-commit-msg"] == "installed, runs the previous hook first"
+    sid = gs("new", "Team hooks", "--json").json()["id"]
+    commit(repo, "t.txt")
+    message = git(repo, "log", "-1", "--format=%B")
+    assert "Reviewed-by: Team Bot" in message and f"Session: {sid}" in message
+    assert (team / "ran.log").read_text() == "ran\n"
+    # The team's hook still decides: when it fails, the commit is refused.
+    existing_prev = team / "prepare-commit-msg.gitsess-previous"
+    existing_prev.write_text("#!/bin/sh\nexit 1\n")
+    assert commit(repo, "refused.txt").returncode != 0
+    existing_prev.write_text(original)
+    assert gs("hooks", "uninstall").code == 0
+    assert existing.read_text() == original and oct(existing.stat().st_mode & 0o777) == "0o750"
+    assert not any(p.name.endswith(".gitsess-previous") for p in team.iterdir())
+    assert not any((team / name).exists() for name in HOOKS if name != "prepare-commit-msg")
+
+
+def test_linked_worktree_commits_are_recorded(repo: Path, gs, tmp_path: Path) -> None:
+    gs("hooks", "install")
+    linked = tmp_path / "linked"
+    git(repo, "worktree", "add", "-q", "--detach", str(linked))
+    sid = gs("new", "In a worktree", "--json", cwd=linked).json()["id"]
+    commit(linked, "w.txt")
+    assert f"Session: {sid}" in git(linked, "log", "-1", "--format=%B")
+    assert [e["subject"] for e in commits_in_log(repo, sid)] == ["Add w.txt"]
+
+
+def test_a_broken_session_never_blocks_a_commit(repo: Path, gs, hooked: str) -> None:
+    blob = git(repo, "hash-object", "-w", "--stdin", input="{broken")
+    tree = git(repo, "mktree", input=f"100644 blob {blob}\tsession.json\n")
+    git(repo, "update-ref", f"refs/sessions/{hooked}", git(repo, "commit-tree", tree, "-m", "x"))
+    done = commit(repo, "still.txt")
+    assert done.returncode == 0
+    assert len(done.stderr.strip().splitlines()) == 1 and "the commit is fine" in done.stderr
+    assert git(repo, "log", "-1", "--format=%s") == "Add still.txt"
+
+
+def test_without_gitsess_on_path_commits_still_work(repo: Path, gs, hooked: str) -> None:
+    env = {**os.environ, "PATH": "/usr/bin:/bin", "GITSESS": "/nonexistent/gitsess"}
+    (repo / "x.txt").write_text("x\n")
+    git(repo, "add", "x.txt")
+    done = subprocess.run(
+        ["git", "commit", "-q", "-m", "No gitsess here"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0
+
+
+def test_pre_push_pushes_shared_sessions_with_their_branch(repo: Path, gs, tmp_path: Path) -> None:
+    bare = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(repo, "remote", "add", "origin", str(bare))
+    gs("hooks", "install")
+    git(repo, "config", "gitsess.pushSessions", "true")
+    made = gs("new", "Pushed along", "--json").json()
+    gs("push", made["id"])
+    commit(repo, "p.txt")
+    git(repo, "push", "-q", "origin", made["branch"])
+    remote_log = git(bare, "rev-parse", f"refs/sessions/{made['id']}")
+    assert remote_log == git(repo, "rev-parse", f"refs/sessions/{made['id']}")
+    assert [e["subject"] for e in commits_in_log(bare, made["id"])] == ["Add p.txt"]
+
+
+def test_hooks_folder_holds_the_scripts_gitsess_installs() -> None:
+    for name in HOOKS:
+        shipped = ROOT / "hooks" / name
+        assert shipped.read_text() == script(name), f"hooks/{name} is out of date"
+        assert os.access(shipped, os.X_OK)
+    declared = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    for stage in ("prepare-commit-msg", "post-commit", "post-rewrite"):
+        assert f"entry: gitsess hook {stage}" in declared
