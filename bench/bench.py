@@ -569,6 +569,46 @@ def fig_list(bench: Bench, fig: Figure) -> None:
     bench.compare(fig, mine, bench.command(["sh", "-c", pipeline], repo))
 
 
+def hooks_added(bench: Bench, fig: Figure, sessions: int) -> None:
+    """What the git hooks add to `git commit` on a session branch, with ``sessions`` present.
+
+    The gitsess figure is a commit with the hooks minus the same commit in a twin
+    repository without them (run alternately), against `python -c pass`.
+    """
+    with_hooks, without = bench.new_repo(f"hooks-{sessions}"), bench.new_repo(f"plain-{sessions}")
+    for repo in (with_hooks, without):
+        if sessions > 1:
+            make_sessions(bench, repo, sessions - 1)
+        bench.new_session(repo)
+    bench.run([bench.gitsess_exe, "hooks", "install"], with_hooks)
+    commit = ["git", "commit", "-q", "--allow-empty", "-m", "bench commit"]
+    floor = bench.python_floor(with_hooks)
+    for _ in range(2):
+        bench.timed(commit, with_hooks), bench.timed(commit, without), floor()
+    for _ in range(bench.sizes.repeat):
+        hooked, plain = bench.timed(commit, with_hooks), bench.timed(commit, without)
+        fig.gitsess_samples.append(max(hooked - plain, 0.0))
+        fig.floor_samples.append(floor())
+    subjects = bench.git("log", "--format=%B", "-1", cwd=with_hooks)
+    if "Session:" not in subjects:
+        raise CommandFailed(commit, 0, b"the hooks did not add the Session trailer")
+
+
+@figure("hooks-1", "time git hooks add to `git commit` (1 session)", "python -c pass", 4.0)
+def fig_hooks_one(bench: Bench, fig: Figure) -> None:
+    hooks_added(bench, fig, 1)
+
+
+@figure(
+    "hooks-many",
+    "time git hooks add to `git commit` ({sessions} sessions)",
+    "python -c pass",
+    4.0,
+)
+def fig_hooks_many(bench: Bench, fig: Figure) -> None:
+    hooks_added(bench, fig, bench.sizes.sessions)
+
+
 def make_sessions(bench: Bench, repo: Path, count: int) -> None:
     """``count`` sessions: one made by gitsess, the rest copies of it written by fast-import.
 
