@@ -694,9 +694,9 @@ def hooks_install(app: App, agents: tuple[str, ...]) -> None:
     """Install the git hooks (default), or an agent's capture hooks with --agent."""
     root = app.sessions.repo.root
     if not agents:
-        from .githooks import hooks_dir, install
+        from .githooks import gitsess_executable, hooks_dir, install
 
-        installed = install(app.sessions.repo, _gitsess_executable())
+        installed = install(app.sessions.repo, gitsess_executable())
         where = hooks_dir(app.sessions.repo)
         if installed:
             click.echo(f"Installed {', '.join(installed)} in {where}")
@@ -716,13 +716,6 @@ def hooks_install(app: App, agents: tuple[str, ...]) -> None:
         advice = target.advice(root)
         if advice:
             click.echo(f"{target.agent}: {advice}", err=True)
-
-
-def _gitsess_executable() -> str:
-    import shutil
-
-    found = shutil.which("gitsess")
-    return found or "gitsess"
 
 
 @hooks.command("uninstall")

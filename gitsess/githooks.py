@@ -44,7 +44,11 @@ previous="$0{suffix}"
 
 PLAIN_BODY = """status=0
 if [ -x "$previous" ]; then "$previous" "$@"; status=$?; fi
-"$GITSESS" hook {name} "$@" </dev/null || true
+if command -v "$GITSESS" >/dev/null 2>&1; then
+  "$GITSESS" hook {name} "$@" </dev/null || true
+else
+  echo "gitsess {name}: gitsess is not installed; this commit is not recorded" >&2
+fi
 exit $status
 """
 
@@ -52,9 +56,22 @@ exit $status
 STDIN_BODY = """input=$(cat)
 status=0
 if [ -x "$previous" ]; then printf '%s\\n' "$input" | "$previous" "$@"; status=$?; fi
-printf '%s\\n' "$input" | "$GITSESS" hook {name} "$@" || true
+if command -v "$GITSESS" >/dev/null 2>&1; then
+  printf '%s\\n' "$input" | "$GITSESS" hook {name} "$@" || true
+fi
 exit $status
 """
+
+
+def gitsess_executable() -> str:
+    """This gitsess, by absolute path when it can be found, so hooks work outside its venv."""
+    import shutil
+
+    found = shutil.which("gitsess")
+    if found:
+        return found
+    argv0 = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    return str(argv0) if argv0 and argv0.name in ("gitsess", "git-session") else "gitsess"
 
 
 def script(name: str, exe: str = "gitsess") -> str:

@@ -16,8 +16,6 @@ import json
 import os
 import re
 import shlex
-import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,11 +41,9 @@ class HookStatus:
 
 def capture_command(agent: str) -> str:
     """The command an agent runs: this gitsess, by absolute path when it can be found."""
-    exe = shutil.which("gitsess")
-    if exe is None:
-        candidate = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
-        exe = str(candidate) if candidate and candidate.name == "gitsess" else "gitsess"
-    return f"{shlex.quote(exe)} {MARK} {agent}"
+    from ..githooks import gitsess_executable
+
+    return f"{shlex.quote(gitsess_executable())} {MARK} {agent}"
 
 
 def _ours(command: Any) -> bool:
