@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .sessions import Sessions
+    from .storage.log import LogStore
     from .storage.repo import Repository
 
 HOOKS = ("prepare-commit-msg", "post-commit", "post-rewrite", "pre-push")
@@ -160,27 +161,34 @@ def add_trailer(message: str, trailer: str) -> str:
 
 
 def post_commit() -> None:
-    from .storage.repo import Repository
+    from .storage.objects import decode_commit
+    from .storage.repo import Identity, Repository
 
     repo = Repository(Path.cwd())
     try:
-        head = repo.git.text(
-            "log",
-            "-1",
-            f"--format=%H%x00%P%x00%s%x00%(trailers:key={TRAILER},valueonly,separator=%x2C)",
-        )
-        sha, parents, subject, trailers = ([*head.split("\x00"), "", "", ""])[:4]
-        merge = len(parents.split()) > 1
-        if merge and (repo.config("gitsess.trailerOnMerge") or "").lower() != "true":
+        # One read of the commit just made gives everything, even who made it.
+        head = repo.reader.read("HEAD")
+        if head is None:
             return
-        sessions = _sessions(repo)
+        commit = decode_commit(head.data)
+        if len(commit.parents) > 1 and (repo.config("gitsess.trailerOnMerge") or "") != "true":
+            return
+        subject = commit.message.split("\n", 1)[0].strip()
+        committer = dict(commit.headers).get("committer", "")
+        who = re.match(r"^(.*?) <(.*?)>", committer)
+        if who:
+            repo.assumed_identity = Identity(who.group(1), who.group(2))
         target = _current_session_id(repo)
+        from .storage.log import LogStore
+
+        store = LogStore(repo)
         if target is None:  # a cherry-pick onto another branch: its trailer still knows
-            named = [t.strip() for t in trailers.split(",") if _SESSION_ID.fullmatch(t.strip())]
-            target = next((s for s in named if sessions.store.exists(s)), None)
+            named = re.findall(rf"(?mi)^{TRAILER}:\s*([0-9a-z]{{10}})\s*$", commit.message)
+            target = next((s for s in named if store.exists(s)), None)
         if target is None:
             return
-        _append_commits(sessions, target, [{"type": "commit", "sha": sha, "subject": subject}])
+        entry = {"type": "commit", "sha": head.oid, "subject": subject}
+        _append_commits(store, target, [entry], head=head.oid)
     finally:
         repo.close()
 
@@ -234,7 +242,7 @@ def post_rewrite(args: list[str], stdin: str) -> None:
                     }
                 )
             if entries:
-                _append_commits(sessions, session_id, entries)
+                _append_commits(sessions.store, session_id, entries)
     finally:
         repo.close()
 
@@ -282,12 +290,14 @@ def _sessions(repo: Repository) -> Sessions:
     return Sessions(repo)
 
 
-def _append_commits(sessions: Sessions, session_id: str, entries: list[dict[str, Any]]) -> None:
+def _append_commits(
+    store: LogStore, session_id: str, entries: list[dict[str, Any]], head: str | None = None
+) -> None:
     """Append commit entries without loading the input validation: they are made here."""
     from .ids import new_entry_id, now
     from .storage.log import Change, LogState, encode_json
 
-    head = sessions.repo.head_commit()
+    head = head or store.repo.head_commit()
     stamp = now()
     lines = [
         encode_json({"id": new_entry_id(), "ts": stamp, **entry, "head": head}) for entry in entries
@@ -297,7 +307,7 @@ def _append_commits(sessions: Sessions, session_id: str, entries: list[dict[str,
         noun = "entry" if len(lines) == 1 else "entries"
         return Change({**state.meta, "updated": stamp}, f"append {len(lines)} commit {noun}", lines)
 
-    sessions.store.update(session_id, change)
+    store.update(session_id, change)
 
 
 def _id_from_branch(branch: str) -> str | None:

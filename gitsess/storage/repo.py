@@ -61,6 +61,8 @@ class Repository:
         self.reader = ObjectReader(self.git)
         self.writer = ObjectWriter(objects_dir.resolve(), algorithm)
         self._config: dict[str, str] | None = None
+        # Set by callers that already know who is writing (a hook, from the commit just made).
+        self.assumed_identity: Identity | None = None
 
     @staticmethod
     def _why_not_a_work_tree(git: Git, start: Path) -> str:
@@ -89,6 +91,8 @@ class Repository:
 
     def identity(self, role: str = "AUTHOR") -> Identity:
         """Who is writing (``role`` AUTHOR or COMMITTER): git's own rules, never failing."""
+        if self.assumed_identity is not None:
+            return self.assumed_identity
         name = os.environ.get(f"GIT_{role}_NAME") or self.config("user.name")
         email = os.environ.get(f"GIT_{role}_EMAIL") or self.config("user.email")
         if not name or not email:
