@@ -71,6 +71,19 @@ def read_transcript(path: Path) -> tuple[bytes, float]:
     return data, mtime
 
 
+def write_new_jsonl(records: list[dict[str, Any]], path: Path) -> Path:
+    """Write ``records`` one JSON object a line to a new file (never over an existing one)."""
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = "".join(
+        json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n" for record in records
+    )
+    with path.open("x", encoding="utf-8") as handle:
+        handle.write(data)
+    return path
+
+
 def entry_meta(entry: Entry) -> dict[str, Any]:
     """The entry's `meta` object, or an empty one."""
     meta = entry.get("meta")

@@ -121,7 +121,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .base import AgentFormat, Conversation, Entry, FormatError, entry_meta
+from .base import AgentFormat, Conversation, Entry, FormatError, entry_meta, write_new_jsonl
 
 NAME = "claude-code"
 
@@ -1095,13 +1095,7 @@ def new_session_uuid() -> str:
 
 def write_transcript(records: list[dict[str, Any]], path: Path) -> Path:
     """Write ``records`` as a new transcript at ``path`` (never over an existing one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = "".join(
-        json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n" for record in records
-    )
-    with path.open("x", encoding="utf-8") as handle:
-        handle.write(data)
-    return path
+    return write_new_jsonl(records, path)
 
 
 # Fields Claude Code writes after `uuid` and `timestamp` (its reader of big files expects

@@ -87,7 +87,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .base import AgentFormat, Conversation, Entry, FormatError, entry_meta
+from .base import AgentFormat, Conversation, Entry, FormatError, entry_meta, write_new_jsonl
 
 FORMAT_NAME = "codex"
 RECORD_TYPES = ("session_meta", "response_item", "event_msg", "turn_context", "compacted")
@@ -760,13 +760,7 @@ def new_session_uuid(when: datetime | None = None) -> str:
 
 def write_rollout(records: list[dict[str, Any]], path: Path) -> Path:
     """Write ``records`` as a new rollout file at ``path`` (never over an existing one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = "".join(
-        json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n" for record in records
-    )
-    with path.open("x", encoding="utf-8") as handle:
-        handle.write(data)
-    return path
+    return write_new_jsonl(records, path)
 
 
 def to_rollout(entries: list[Entry], session_uuid: str, cwd: str) -> list[dict[str, Any]]:

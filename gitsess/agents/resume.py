@@ -31,12 +31,12 @@ def resume_in_agent(sessions: Sessions, session_id: str, agent: str) -> tuple[Pa
     entries = [e for e in sessions.store.entries(state) if not _inactive(e)]
     cwd = str(sessions.repo.root)
     if agent == "claude-code":
-        from .claude_code import to_transcript, transcript_dir
+        from .claude_code import to_transcript, transcript_dir, write_transcript
 
         native = str(uuid.uuid4())
         config = os.environ.get("CLAUDE_CONFIG_DIR")
         path = transcript_dir(Path(cwd), Path(config) if config else None) / f"{native}.jsonl"
-        _write_new(path, to_transcript(entries, native, cwd))
+        write_transcript(to_transcript(entries, native, cwd), path)
         command = f"claude --resume {native}"
     else:
         from .codex import new_session_uuid, rollout_path, to_rollout, write_rollout
@@ -85,10 +85,3 @@ def _state_file(common_dir: Path, session_id: str) -> Path:
 def _inactive(entry: dict[str, Any]) -> bool:
     meta = entry.get("meta")
     return isinstance(meta, dict) and bool(meta.get("inactive"))
-
-
-def _write_new(path: Path, records: list[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records)
-    with path.open("x", encoding="utf-8") as handle:
-        handle.write(data)

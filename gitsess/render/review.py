@@ -215,7 +215,7 @@ def lead_up(out: Console, item: Document, drop_commit: bool) -> None:
     """The prompt and the entries that led to a commit; non-message entries one line each."""
     from rich.text import Text
 
-    from .terminal import entry_text
+    from .terminal import entry_text, print_entries
 
     entries = [e for e in item["entries"] if _shown(e)]
     if drop_commit and entries and entries[-1].get("type") == "commit":
@@ -228,12 +228,7 @@ def lead_up(out: Console, item: Document, drop_commit: bool) -> None:
         out.print(entry_text(prompt, out.width))
         out.print(Text("  …", style="dim"))
         previous_folded = True
-    for entry in entries:
-        folded = entry.get("type") != "message"
-        if not (folded and previous_folded):
-            out.print()
-        out.print(entry_text(entry, out.width))
-        previous_folded = folded
+    print_entries(out, entries, previous_folded)
 
 
 def why_view(out: Console, doc: Document) -> None:

@@ -99,15 +99,20 @@ def entry_text(entry: Entry, width: int) -> Text:
     return text
 
 
-def conversation(out: Console, summary: dict[str, Any], entries: list[Entry]) -> None:
-    out.print(session_header(summary))
-    previous_folded = False
+def print_entries(out: Console, entries: list[Entry], after_folded: bool = False) -> None:
+    """Entries in reading order: a blank line before each message, folded lines kept together."""
+    previous_folded = after_folded
     for entry in entries:
         folded = entry.get("type") != "message"
         if not (folded and previous_folded):
             out.print()
         out.print(entry_text(entry, out.width))
         previous_folded = folded
+
+
+def conversation(out: Console, summary: dict[str, Any], entries: list[Entry]) -> None:
+    out.print(session_header(summary))
+    print_entries(out, entries)
     if not entries:
         out.print("\n[dim](no entries yet)[/]")
 
