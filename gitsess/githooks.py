@@ -43,12 +43,34 @@ command -v "$GITSESS" >/dev/null 2>&1 || GITSESS=gitsess
 previous="$0{suffix}"
 {body}"""
 
-PLAIN_BODY = """status=0
+# The trailer is added by the shell alone: no Python start-up on the commit's path.
+TRAILER_BODY = """status=0
 if [ -x "$previous" ]; then "$previous" "$@"; status=$?; fi
-if command -v "$GITSESS" >/dev/null 2>&1; then
+branch=$(git symbolic-ref -q --short HEAD 2>/dev/null) || branch=""
+id=${branch##*[-/]}
+case "$id" in @ID@) ;; *) id="" ;; esac
+if [ -n "$id" ] && [ -n "$1" ] && git rev-parse -q --verify "refs/sessions/$id" >/dev/null
+then
+  if [ "$2" != merge ] || [ "$(git config --type=bool gitsess.trailerOnMerge)" = true ]; then
+    grep -qi "^@TRAILER@: *$id *\\$" "$1" ||
+      git interpret-trailers --in-place --if-exists addIfDifferent \\
+        --trailer "@TRAILER@: $id" "$1" ||
+      echo "gitsess: could not add the @TRAILER@ trailer; the commit goes on" >&2
+  fi
+fi
+exit $status
+""".replace("@ID@", "[0-9a-hjkmnp-tv-z]" * 10).replace("@TRAILER@", TRAILER)
+
+# Recording the commit runs in the background (GITSESS_HOOKS_FOREGROUND=1 waits for it):
+# the commit does not wait for Python to start. Problems go to .git/gitsess/hooks.log.
+RECORD_BODY = """status=0
+if [ -x "$previous" ]; then "$previous" "$@"; status=$?; fi
+if ! command -v "$GITSESS" >/dev/null 2>&1; then
+  echo "gitsess {name}: gitsess is not installed; this commit is not recorded" >&2
+elif [ -n "$GITSESS_HOOKS_FOREGROUND" ]; then
   "$GITSESS" hook {name} "$@" </dev/null || true
 else
-  echo "gitsess {name}: gitsess is not installed; this commit is not recorded" >&2
+  ("$GITSESS" hook {name} --background "$@" </dev/null >/dev/null 2>&1 &)
 fi
 exit $status
 """
@@ -77,7 +99,14 @@ def gitsess_executable() -> str:
 
 def script(name: str, exe: str = "gitsess") -> str:
     """The hook script for ``name``; ``exe`` is the gitsess to call (by absolute path if known)."""
-    body = (STDIN_BODY if name in ("post-rewrite", "pre-push") else PLAIN_BODY).format(name=name)
+    if name == "prepare-commit-msg":
+        body = (
+            TRAILER_BODY.replace("{{sessions}}", "sessions").replace("{{", "{").replace("}}", "}")
+        )
+    elif name == "post-commit":
+        body = RECORD_BODY.format(name=name)
+    else:
+        body = STDIN_BODY.format(name=name)
     return SCRIPT.format(marker=MARKER, name=name, exe=exe, suffix=PREVIOUS_SUFFIX, body=body)
 
 
@@ -90,9 +119,14 @@ def main(args: list[str]) -> int:
         print(f"gitsess hook: expected one of {', '.join(HOOKS)}", file=sys.stderr)
         return 0
     name, rest = args[0], args[1:]
+    background = "--background" in rest
+    rest = [a for a in rest if a != "--background"]
     try:
         if name == "prepare-commit-msg":
-            prepare_commit_msg(rest)
+            print(
+                "gitsess hook: prepare-commit-msg is done by the installed script alone",
+                file=sys.stderr,
+            )
         elif name == "post-commit":
             post_commit()
         elif name == "post-rewrite":
@@ -103,61 +137,27 @@ def main(args: list[str]) -> int:
         if os.environ.get("GITSESS_DEBUG"):
             raise
         message = " ".join(str(exc).split()) or type(exc).__name__
-        print(
-            f"gitsess {name}: {message} (the commit is fine; gitsess did not record it)",
-            file=sys.stderr,
-        )
+        line = f"gitsess {name}: {message} (the commit is fine; gitsess did not record it)"
+        if background:
+            _log_background(line)
+        else:
+            print(line, file=sys.stderr)
     return 0
 
 
-def prepare_commit_msg(args: list[str]) -> None:
-    if not args:
-        return
-    message_file, source = Path(args[0]), (args[1] if len(args) > 1 else "")
+def _log_background(line: str) -> None:
+    """Where a hook running in the background reports: .git/gitsess/hooks.log."""
+    import time
+
     from .capture import find_git_dirs
 
     dirs = find_git_dirs(Path.cwd())
     if dirs is None:
         return
-    git_dir, common_dir = dirs
-    if source == "merge" and not _config_true(common_dir, "gitsess.trailerOnMerge"):
-        return
-    session_id = _branch_session(git_dir, common_dir)
-    if session_id is None:
-        return
-    text = message_file.read_text(encoding="utf-8", errors="surrogateescape")
-    if re.search(rf"(?mi)^{TRAILER}:\s*{session_id}\s*$", text):
-        return  # not twice (amend, reword)
-    message_file.write_text(
-        add_trailer(text, f"{TRAILER}: {session_id}"), encoding="utf-8", errors="surrogateescape"
-    )
-
-
-def add_trailer(message: str, trailer: str) -> str:
-    """``message`` with ``trailer`` in its trailer block, before git's comment lines."""
-    lines = message.split("\n")
-    end = len(lines)
-    # git appends instructions as comment lines (and a scissors line with -v): keep them last.
-    for index, line in enumerate(lines):
-        if line.startswith("#"):
-            end = index
-            break
-    body = lines[:end]
-    while body and not body[-1].strip():
-        body.pop()
-    tail = lines[end:]
-    if not body:
-        return "\n".join(["", "", trailer, *(["", *tail] if tail else [])]) + ("" if tail else "\n")
-    last_paragraph: list[str] = []
-    for line in reversed(body):
-        if not line.strip():
-            break
-        last_paragraph.insert(0, line)
-    has_trailers = len(last_paragraph) < len(body) and all(
-        re.match(r"^[A-Za-z0-9-]+: ", line) for line in last_paragraph
-    )
-    new = [*body, trailer] if has_trailers else [*body, "", trailer]
-    return "\n".join([*new, "", *tail]) if tail else "\n".join(new) + "\n"
+    log = dirs[1] / "gitsess" / "hooks.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {line}\n")
 
 
 def post_commit() -> None:

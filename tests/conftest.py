@@ -64,6 +64,8 @@ def isolated_home(
         monkeypatch.setenv(f"GIT_{role}_NAME", "Ada Tester")
         monkeypatch.setenv(f"GIT_{role}_EMAIL", "ada@example.com")
     monkeypatch.setenv("NO_COLOR", "1")
+    # Hooks record commits in the background; tests look right after a commit.
+    monkeypatch.setenv("GITSESS_HOOKS_FOREGROUND", "1")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.delenv("GITSESS_DEBUG", raising=False)
     monkeypatch.setenv("PATH", f"{BIN_DIR}{os.pathsep}{os.environ['PATH']}")

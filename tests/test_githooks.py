@@ -190,5 +190,20 @@ def test_hooks_folder_holds_the_scripts_gitsess_installs() -> None:
         assert shipped.read_text() == script(name), f"hooks/{name} is out of date"
         assert os.access(shipped, os.X_OK)
     declared = (ROOT / ".pre-commit-hooks.yaml").read_text()
-    for stage in ("prepare-commit-msg", "post-commit", "post-rewrite"):
+    assert "entry: hooks/prepare-commit-msg" in declared
+    for stage in ("post-commit", "post-rewrite"):
         assert f"entry: gitsess hook {stage}" in declared
+
+
+def test_commits_are_recorded_in_the_background_by_default(
+    repo: Path, gs, hooked: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    monkeypatch.delenv("GITSESS_HOOKS_FOREGROUND")
+    assert commit(repo, "bg.txt").returncode == 0
+    assert f"Session: {hooked}" in git(repo, "log", "-1", "--format=%B")
+    deadline = time.monotonic() + 20
+    while not commits_in_log(repo, hooked) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [e["sha"] for e in commits_in_log(repo, hooked)] == [git(repo, "rev-parse", "HEAD")]
