@@ -182,12 +182,14 @@ def post_commit() -> None:
         from .storage.log import LogStore
 
         store = LogStore(repo)
+        via: dict[str, Any] = {}
         if target is None:  # a cherry-pick onto another branch: its trailer still knows
             named = re.findall(rf"(?mi)^{TRAILER}:\s*([0-9a-z]{{10}})\s*$", commit.message)
             target = next((s for s in named if store.exists(s)), None)
+            via = {"meta": {"via": "trailer"}}  # the message said so; not proof
         if target is None:
             return
-        entry = {"type": "commit", "sha": head.oid, "subject": subject}
+        entry = {"type": "commit", "sha": head.oid, "subject": subject, **via}
         _append_commits(store, target, [entry], head=head.oid)
     finally:
         repo.close()

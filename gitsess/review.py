@@ -122,7 +122,11 @@ class SessionLog:
         for index in range(self.own_from, len(self.entries)):
             entry = self.entries[index]
             sha = entry.get("sha")
-            if entry.get("type") == "commit" and isinstance(sha, str) and sha:
+            meta = entry.get("meta")
+            via_trailer = isinstance(meta, dict) and meta.get("via") == "trailer"
+            # A commit recorded only because its message named the session (a cherry-pick,
+            # or a forged trailer) does not verify the link.
+            if entry.get("type") == "commit" and isinstance(sha, str) and sha and not via_trailer:
                 self.by_sha.setdefault(sha.lower(), index)
         self.short = [(k, i) for k, i in self.by_sha.items() if MIN_SHORT_SHA <= len(k) < 40]
         for entry in self.entries:

@@ -207,3 +207,15 @@ def test_commits_are_recorded_in_the_background_by_default(
     while not commits_in_log(repo, hooked) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert [e["sha"] for e in commits_in_log(repo, hooked)] == [git(repo, "rev-parse", "HEAD")]
+
+
+def test_a_forged_trailer_is_recorded_but_never_verified(repo: Path, gs, hooked: str) -> None:
+    git(repo, "switch", "-q", "main")
+    commit(repo, "forged.txt", f"Not from the agent\n\nSession: {hooked}")
+    sha = git(repo, "rev-parse", "HEAD")
+    assert sha in {e["sha"] for e in commits_in_log(repo, hooked)}
+    shown = gs("why", sha, "--json")
+    assert shown.code == 0, shown.err
+    (link,) = shown.json()["sessions"]
+    assert link["session"]["id"] == hooked and link["verified"] is False
+    assert "unverified" in gs("pr", "HEAD~1").out
