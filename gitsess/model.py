@@ -27,7 +27,6 @@ from pydantic import (
 from .errors import BadInput
 from .ids import ENTRY_ID_RE, new_entry_id, normalize_ts, now
 
-ENTRY_TYPES = ("message", "reasoning", "tool_call", "tool_result", "summary", "commit", "event")
 TITLE_MAX = 1000
 
 

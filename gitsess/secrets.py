@@ -11,7 +11,6 @@ addresses are not secrets either.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -137,8 +136,3 @@ def _patterns(kind: str) -> list[Any]:
 
     found: type | None = get_mapping_from_secret_type_to_class().get(kind)
     return list(getattr(found, "denylist", []) or []) if found else []
-
-
-def canonical_lines(value: Any) -> list[str]:
-    """For tests and reports: the lines that would be scanned for ``value``."""
-    return list(_texts(json.loads(json.dumps(value))))
