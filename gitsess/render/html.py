@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .markdown import OUTPUT_LIMIT
-from .text import compact, content_text
+from .markdown import HIDDEN_EVENTS, OUTPUT_LIMIT
+from .text import clip, compact, content_text
+
+EVENT_LIMIT = 160
 
 Entry = dict[str, Any]
 
@@ -31,7 +33,9 @@ def session_html(summary: dict[str, Any], entries: list[Entry]) -> str:
         if entry.get("type") == "tool_call" and entry.get("call_id") in results:
             paired.add(id(results[entry["call_id"]]))
     for entry in entries:
-        if id(entry) in paired:
+        if id(entry) in paired or (
+            entry.get("type") == "event" and entry.get("name") in HIDDEN_EVENTS
+        ):
             continue
         shown.append(_view(entry, results.get(entry.get("call_id"))))
     return template.render(session=summary, entries=shown, count=len(entries))
@@ -52,7 +56,7 @@ def _view(entry: Entry, result: Entry | None) -> dict[str, Any]:
     elif kind == "tool_call":
         view.update(
             name=entry.get("name", ""),
-            brief=_clip(compact(entry.get("input")), 100),
+            brief=clip(compact(entry.get("input")), 100),
             input=json.dumps(entry.get("input"), indent=2, ensure_ascii=False),
             output=_clip(_text(result.get("output")), OUTPUT_LIMIT) if result else None,
             is_error=bool(result and result.get("is_error")),
@@ -67,7 +71,13 @@ def _view(entry: Entry, result: Entry | None) -> dict[str, Any]:
     elif kind == "commit":
         view.update(sha=str(entry.get("sha", "")), subject=entry.get("subject", ""))
     elif kind == "event":
-        view.update(name=entry.get("name", ""), data=compact(entry.get("data")))
+        data = entry.get("data")
+        shown = "" if data in (None, {}, []) else compact(data)
+        view.update(
+            name=entry.get("name", ""),
+            data=_clip(shown, EVENT_LIMIT),
+            full=shown if len(shown) > EVENT_LIMIT else None,
+        )
     else:
         view.update(text=json.dumps(entry, indent=2, ensure_ascii=False))
     return view

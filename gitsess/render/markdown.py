@@ -10,7 +10,8 @@ from .text import compact, content_text
 
 Entry = dict[str, Any]
 OUTPUT_LIMIT = 4000
-HIDDEN_EVENTS = {"file-history-snapshot", "turn_context", "token_count"}
+# Agents' bookkeeping, kept in the log but not worth a reader's attention.
+HIDDEN_EVENTS = {"file-history-snapshot", "turn_context", "token_count", "stop_hook_summary"}
 
 
 def session_markdown(summary: dict[str, Any], entries: list[Entry], level: int = 1) -> str:
