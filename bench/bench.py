@@ -569,6 +569,50 @@ def fig_list(bench: Bench, fig: Figure) -> None:
     bench.compare(fig, mine, bench.command(["sh", "-c", pipeline], repo))
 
 
+@figure("capture-idle", "gitsess capture, nothing new (Claude Code hook)", "python -c pass", 4.0)
+def fig_capture_idle(bench: Bench, fig: Figure) -> None:
+    """A Claude Code hook call when the transcript has not changed since the last one."""
+    repo = bench.new_repo("capture")
+    bench.new_session(repo)
+    transcript = bench.root / "capture-transcript.jsonl"
+    lines = []
+    parent = None
+    for index in range(200):
+        uuid = f"00000000-0000-4000-8000-{index:012d}"
+        role = "user" if index % 2 == 0 else "assistant"
+        lines.append(
+            json.dumps(
+                {
+                    "type": role,
+                    "uuid": uuid,
+                    "parentUuid": parent,
+                    "sessionId": "bench",
+                    "timestamp": f"2026-11-25T10:{index // 60:02d}:{index % 60:02d}.000Z",
+                    "message": {"role": role, "content": f"turn {index} " + "words " * 40},
+                }
+            )
+        )
+        parent = uuid
+    transcript.write_text("\n".join(lines) + "\n")
+    payload = json.dumps(
+        {
+            "session_id": "bench",
+            "transcript_path": str(transcript),
+            "cwd": str(repo),
+            "hook_event_name": "Stop",
+        }
+    ).encode()
+    argv = [bench.gitsess_exe, "capture", "--agent", "claude-code"]
+    bench.run(argv, repo, input=payload)  # the first call records the 200 entries
+
+    def idle() -> float:
+        start = time.perf_counter()
+        bench.run(argv, repo, input=payload)
+        return time.perf_counter() - start
+
+    bench.compare(fig, idle, bench.python_floor(repo))
+
+
 def hooks_added(bench: Bench, fig: Figure, sessions: int) -> None:
     """What the git hooks add to `git commit` on a session branch, with ``sessions`` present.
 

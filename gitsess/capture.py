@@ -17,7 +17,6 @@ import json
 import os
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +54,8 @@ def main(args: list[str]) -> int:
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             return 0
+        import traceback
+
         _log(git_dir, "".join(traceback.format_exception(exc)))
         where = f" (see {git_dir / 'gitsess' / 'capture.log'})" if git_dir else ""
         message = " ".join(str(exc).split()) or type(exc).__name__
@@ -65,9 +66,6 @@ def main(args: list[str]) -> int:
 def run(
     agent: str, payload: dict[str, Any], transcript: Path, cwd: Path, dirs: tuple[Path, Path]
 ) -> None:
-    from .agents import get
-
-    fmt = get(agent)
     git_dir, common_dir = dirs
     state_file = (
         common_dir
@@ -75,11 +73,25 @@ def run(
         / "capture"
         / (hashlib.sha1(str(transcript.resolve()).encode()).hexdigest() + ".json")
     )
-    stamp = _stamp(fmt.watched_files(transcript))
     branch = _current_branch(git_dir)
     saved = _load(state_file)
-    if saved.get("stamp") == stamp and saved.get("branch") == branch and branch:
-        return  # the fast path: nothing new since the last capture
+    watched = [Path(p) for p in saved.get("watched", [])]
+    if (
+        branch
+        and watched
+        and saved.get("branch") == branch
+        and saved.get("stamp") == _stamp(watched)
+    ):
+        return  # the fast path: nothing new since the last capture, and no format loaded
+
+    from .agents import get
+
+    fmt = get(agent)
+    # The files the conversation lives in, and their folders: a new file (a subagent
+    # starting) changes its folder's time, so the fast path notices it too.
+    files = fmt.watched_files(transcript)
+    watched = files + sorted({f.parent for f in files} | {transcript.parent})
+    stamp = _stamp(watched)
     if not transcript.is_file():
         raise CaptureSkipped(f"no transcript at {transcript}")
 
@@ -106,6 +118,7 @@ def run(
             state_file,
             {
                 "stamp": stamp,
+                "watched": [str(path) for path in watched],
                 "branch": repo.current_branch() or "",
                 "session": current.session_id,
                 "at": time.time(),
