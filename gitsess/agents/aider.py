@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from ..ids import format_ts
-from .base import AgentFormat, Conversation, Entry, FormatError
+from .base import AgentFormat, Conversation, Entry, FormatError, decode_text
 
 FORMAT_NAME = "aider"
 FILE_NAME = ".aider.chat.history.md"
@@ -70,11 +70,7 @@ class Aider(AgentFormat):
             mtime = path.stat().st_mtime
         except OSError as exc:
             raise FormatError(f"{path}: cannot read: {exc.strerror}") from None
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise FormatError(f"{path}: line {line} is not UTF-8 text") from None
+        text = decode_text(path, data)
         if "\x00" in text:
             line = text[: text.index("\x00")].count("\n") + 1
             raise FormatError(f"{path}: line {line}: binary data, not an aider chat history")

@@ -84,6 +84,15 @@ def write_new_jsonl(records: list[dict[str, Any]], path: Path) -> Path:
     return path
 
 
+def decode_text(path: Path, data: bytes) -> str:
+    """``data`` as UTF-8 text; FormatError naming the first line that is not."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise FormatError(f"{path}: line {line} is not UTF-8 text") from None
+
+
 def entry_meta(entry: Entry) -> dict[str, Any]:
     """The entry's `meta` object, or an empty one."""
     meta = entry.get("meta")

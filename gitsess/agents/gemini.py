@@ -69,7 +69,7 @@ from pathlib import Path
 from typing import Any
 
 from ..ids import format_ts, normalize_ts
-from .base import AgentFormat, Conversation, Entry, FormatError, read_transcript
+from .base import AgentFormat, Conversation, Entry, FormatError, decode_text, read_transcript
 
 FORMAT_NAME = "gemini"
 _FIRST_KEY = re.compile(rb'\{\s*"(?:sessionId|projectHash)"\s*:')
@@ -239,11 +239,7 @@ def _is_known_call_part(part: Any, known: set[Any]) -> bool:
 
 def _read_jsonl(path: Path, data: bytes) -> tuple[dict[str, Any], list[_Slot]]:
     log = _Log()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise FormatError(f"{path}: line {line} is not UTF-8 text") from None
+    text = decode_text(path, data)
     lines = text.split("\n")
     complete = text.endswith("\n")
     last = len(lines)

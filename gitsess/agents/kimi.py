@@ -65,7 +65,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .base import AgentFormat, Conversation, Entry, FormatError, read_transcript
+from .base import AgentFormat, Conversation, Entry, FormatError, decode_text, read_transcript
 
 FORMAT_NAME = "kimi"
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -97,11 +97,7 @@ class Kimi(AgentFormat):
     def parse(self, path: Path) -> Conversation:
         data, mtime = read_transcript(path)
         reader = _Reader(_epoch_ts(mtime, 1.0) or "1970-01-01T00:00:00.000Z")
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise FormatError(f"{path}: line {line} is not UTF-8 text") from None
+        text = decode_text(path, data)
         lines = text.split("\n")
         complete = text.endswith("\n")
         for number, raw in enumerate(lines, start=1):
