@@ -53,6 +53,9 @@ def _run(args: list[str]) -> int:
     except click.exceptions.Abort:
         _fail("aborted")
         return 130
+    except click.exceptions.NoArgsIsHelpError as exc:  # `gitsess` alone: the help, as asked
+        print(exc.ctx.get_help() if exc.ctx else "")
+        return 0
     except click.ClickException as exc:
         hint = ""
         if isinstance(exc, click.UsageError) and exc.ctx is not None:

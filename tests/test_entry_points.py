@@ -44,3 +44,9 @@ def test_output_is_uncoloured_when_piped(repo: Path) -> None:
     run_cli(repo, "new", "Colours")
     shown = run_cli(repo, "list")
     assert "\x1b[" not in shown.out and "Colours" in shown.out
+
+
+def test_no_command_prints_the_help(repo: Path) -> None:
+    for args in ((), ("hooks",), ("remote",)):
+        result = run_cli(repo, *args)
+        assert result.code == 0 and result.out.startswith("Usage: gitsess") and result.err == ""
