@@ -113,7 +113,8 @@ def run(
 
         given = handed_back_ids(repo.common_dir, current.session_id)
         entries = [e for e in conversation.entries if e.get("id") not in given]
-        sessions.record(current.session_id, list(enumerate(entries, start=1)), skip_known=True)
+        numbered = list(enumerate(entries, start=1))
+        sessions.record(current.session_id, numbered, skip_known=True, trusted=fmt.trusted)
         _save(
             state_file,
             {

@@ -233,7 +233,8 @@ def record(
         batch = list(read_jsonl(jsonl or "-"))
     sessions = app.sessions
     session_id = sessions.resolve(names[0]) if names else sessions.require_current().session_id
-    count, oid = sessions.record(session_id, batch)
+    # A --role message is built here; --jsonl input is checked against the model.
+    count, oid = sessions.record(session_id, batch, trusted=role is not None)
     if as_json:
         emit_json({"appended": count, "log": oid})
     else:

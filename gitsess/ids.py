@@ -1,4 +1,4 @@
-"""Session ids, entry ids, slugs and timestamps."""
+"""Session ids, entry ids, slugs, titles and timestamps."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import os
 import re
 import unicodedata
 from datetime import datetime, timedelta, timezone
+
+from .errors import BadInput
 
 # Crockford base32, lowercase (SPEC section 3).
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -88,3 +90,21 @@ def normalize_ts(text: str) -> str | None:
     sign = 1 if zone[0] == "+" else -1
     offset = sign * (int(zone[1:3]) * 60 + int(zone[4:6]))
     return format_ts(parsed - timedelta(minutes=offset))
+
+
+TITLE_MAX = 1000
+
+
+def check_title(title: str) -> str:
+    """The title as typed, or BadInput saying why it cannot be one."""
+    try:
+        title.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput("the title is not valid UTF-8") from None
+    if not title.strip():
+        raise BadInput("the title is empty")
+    if any(unicodedata.category(ch) == "Cc" for ch in title):
+        raise BadInput("the title contains control characters (newlines, tabs, escapes)")
+    if len(title) > TITLE_MAX:
+        raise BadInput(f"the title is longer than {TITLE_MAX} characters")
+    return title

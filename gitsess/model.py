@@ -8,7 +8,6 @@ comes in. pydantic is imported only by the commands that take input.
 from __future__ import annotations
 
 import os
-import unicodedata
 from typing import Any, Literal
 
 # gitsess loads no pydantic plugins; not looking for them saves start-up time on every command
@@ -24,10 +23,8 @@ from pydantic import (
     ValidationError,
 )
 
+from .entry import shape_entry
 from .errors import BadInput
-from .ids import ENTRY_ID_RE, new_entry_id, normalize_ts, now
-
-TITLE_MAX = 1000
 
 
 class _Open(BaseModel):
@@ -109,21 +106,6 @@ _BY_TYPE: dict[str, type[_Open]] = {
 }
 
 
-def check_title(title: str) -> str:
-    """The title as typed, or BadInput saying why it cannot be one."""
-    try:
-        title.encode("utf-8")
-    except UnicodeEncodeError:
-        raise BadInput("the title is not valid UTF-8") from None
-    if not title.strip():
-        raise BadInput("the title is empty")
-    if any(unicodedata.category(ch) == "Cc" for ch in title):
-        raise BadInput("the title contains control characters (newlines, tabs, escapes)")
-    if len(title) > TITLE_MAX:
-        raise BadInput(f"the title is longer than {TITLE_MAX} characters")
-    return title
-
-
 def check_meta(meta: dict[str, Any]) -> dict[str, Any]:
     try:
         SessionMeta.model_validate(meta)
@@ -138,35 +120,13 @@ def normalize_entry(raw: Any, head: str | None = None) -> dict[str, Any]:
     Known types are checked field by field; an unknown type is kept as is.
     Raises ValueError with a one-line reason.
     """
-    if not isinstance(raw, dict):
-        raise ValueError(f"an entry must be a JSON object, not {type(raw).__name__}")
-    kind = raw.get("type")
-    if not isinstance(kind, str) or not kind:
-        raise ValueError("the entry has no 'type'")
-    entry_id = raw.get("id")
-    if entry_id is None:
-        entry_id = new_entry_id()
-    elif not isinstance(entry_id, str) or not ENTRY_ID_RE.match(entry_id):
-        raise ValueError(f"invalid id {entry_id!r}: 1 to 64 characters of A-Z a-z 0-9 . _ : -")
-    ts = raw.get("ts")
-    if ts is None:
-        ts = now()
-    else:
-        normal = normalize_ts(ts) if isinstance(ts, str) else None
-        if normal is None:
-            raise ValueError(f"invalid ts {ts!r}: not an RFC 3339 timestamp")
-        ts = normal
-    model = _BY_TYPE.get(kind)
+    entry = shape_entry(raw, head)  # checks type, id and ts first: clearer errors
+    model = _BY_TYPE.get(entry["type"])
     if model is not None:
         try:
             model.model_validate(raw)
         except ValidationError as exc:
-            raise ValueError(f"{kind} entry: {_first_problem(exc)}") from None
-    # id, ts and type first: readable logs, and ids findable without parsing.
-    entry = {"id": entry_id, "ts": ts, "type": kind}
-    entry.update((k, v) for k, v in raw.items() if k not in entry)
-    if head and "head" not in entry:
-        entry["head"] = head
+            raise ValueError(f"{entry['type']} entry: {_first_problem(exc)}") from None
     return entry
 
 

@@ -185,3 +185,19 @@ def test_a_log_that_cannot_be_written_leaves_no_branch_behind(repo: Path, gs) ->
     assert git(repo, "symbolic-ref", "--short", "HEAD") == "main"
     assert (repo / "README.md").read_text() == "local edit\n"
     (repo / ".git" / "refs" / "sessions").unlink()
+
+
+def test_every_way_of_making_a_session_writes_a_valid_session_json(
+    repo: Path, gs, tmp_path: Path
+) -> None:
+    """session.json is built without pydantic on the fast paths: the model still holds."""
+    from gitsess.model import check_meta
+
+    made = gs("new", "Made", "--json").json()["id"]
+    gs("record", "--role", "user", "hello")
+    forked = gs("fork", made, "--json").json()["id"]
+    exported = tmp_path / "made.jsonl"
+    gs("export", made, "-o", str(exported))
+    imported = gs("import", str(exported), "--no-checkout", "--json").json()["id"]
+    for sid in (made, forked, imported):
+        check_meta(meta(repo, sid))

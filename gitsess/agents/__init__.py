@@ -85,4 +85,5 @@ def import_conversation(
         agent=conversation.agent or None,
         entries=conversation.entries,
         extra={"source": source},
+        trusted=fmt.trusted,
     )

@@ -13,6 +13,7 @@ HEADER_KEY = "gitsess"
 class GitsessJsonl(AgentFormat):
     name = "gitsess"
     description = "gitsess export --format jsonl"
+    trusted = False  # its entries come from the file as they are
 
     def sniff(self, path: Path, head: bytes) -> bool:
         first = head.split(b"\n", 1)[0]
