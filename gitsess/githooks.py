@@ -23,16 +23,17 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .ids import is_session_id, session_id_from_branch
+
 if TYPE_CHECKING:
     from .sessions import Sessions
-    from .storage.log import LogStore
+    from .storage.log import LogState, LogStore
     from .storage.repo import Repository
 
 HOOKS = ("prepare-commit-msg", "post-commit", "post-rewrite", "pre-push")
 MARKER = "# gitsess hook"
 PREVIOUS_SUFFIX = ".gitsess-previous"
 TRAILER = "Session"
-_SESSION_ID = re.compile(r"[0-9a-hjkmnp-tv-z]{10}")
 
 SCRIPT = """#!/bin/sh
 {marker}: {name}. Installed by `gitsess hooks install`, removed by `gitsess hooks uninstall`.
@@ -189,6 +190,9 @@ def post_commit() -> None:
             via = {"meta": {"via": "trailer"}}  # the message said so; not proof
         if target is None:
             return
+        state = store.state(target)
+        if state is None or _recently_recorded(store, state, head.oid):
+            return  # post-rewrite, which may run beside this hook, recorded it already
         entry = {"type": "commit", "sha": head.oid, "subject": subject, **via}
         _append_commits(store, target, [entry], head=head.oid)
     finally:
@@ -217,9 +221,7 @@ def post_rewrite(args: list[str], stdin: str) -> None:
         for line in out.splitlines():
             sha, subject, trailers = ([*line.split("\x00"), "", ""])[:3]
             subjects[sha] = subject
-            candidates |= {
-                t.strip() for t in trailers.split(",") if _SESSION_ID.fullmatch(t.strip())
-            }
+            candidates |= {t.strip() for t in trailers.split(",") if is_session_id(t.strip())}
         kind = args[0] if args else "rewrite"
         for session_id in sorted(candidates):
             state = sessions.store.state(session_id)
@@ -265,7 +267,7 @@ def pre_push(args: list[str], stdin: str) -> None:
             local_ref = line.split()[0] if line.split() else ""
             if not local_ref.startswith("refs/heads/"):
                 continue
-            candidate = _id_from_branch(local_ref[len("refs/heads/") :])
+            candidate = session_id_from_branch(local_ref[len("refs/heads/") :])
             state = sessions.store.state(candidate) if candidate else None
             if state and state.meta.get("visibility") == "shared":
                 ids.append(state.session_id)
@@ -297,7 +299,7 @@ def _append_commits(
 ) -> None:
     """Append commit entries without loading the input validation: they are made here."""
     from .ids import new_entry_id, now
-    from .storage.log import Change, LogState, encode_json
+    from .storage.log import Change, encode_json
 
     head = head or store.repo.head_commit()
     stamp = now()
@@ -312,44 +314,19 @@ def _append_commits(
     store.update(session_id, change)
 
 
-def _id_from_branch(branch: str) -> str | None:
-    candidate = branch.rsplit("-", 1)[-1].rsplit("/", 1)[-1]
-    return candidate if _SESSION_ID.fullmatch(candidate) else None
+def _recently_recorded(store: LogStore, state: LogState, sha: str) -> bool:
+    """Whether the log's last segment has a commit entry for ``sha`` (where a racing
+    post-rewrite would have put it); only that segment is read, whatever the log's length."""
+    if not state.segments:
+        return False
+    needle = f'"sha":"{sha}"'.encode()
+    last = state.segments[-1].oid
+    return needle in store.segment_data([last]).get(last, b"")
 
 
 def _current_session_id(repo: Repository) -> str | None:
     branch = repo.current_branch()
-    return _id_from_branch(branch) if branch else None
-
-
-def _branch_session(git_dir: Path, common_dir: Path) -> str | None:
-    """The session of the checked-out branch, from files alone (no git process)."""
-    from .capture import _current_branch
-
-    branch = _current_branch(git_dir)
-    session_id = _id_from_branch(branch) if branch else None
-    if session_id is None:
-        return None
-    ref = f"refs/sessions/{session_id}"
-    if (common_dir / ref).is_file():
-        return session_id
-    packed = common_dir / "packed-refs"
-    try:
-        with open(packed, encoding="utf-8", errors="replace") as handle:
-            if any(line.rstrip("\n").endswith(" " + ref) for line in handle):
-                return session_id
-    except OSError:
-        pass
-    return None
-
-
-def _config_true(common_dir: Path, key: str) -> bool:
-    import subprocess
-
-    proc = subprocess.run(
-        ["git", "config", "--type=bool", "--get", key], capture_output=True, text=True, check=False
-    )
-    return proc.stdout.strip() == "true"
+    return session_id_from_branch(branch) if branch else None
 
 
 # -- installing -----------------------------------------------------------------------

@@ -40,6 +40,12 @@ def is_session_id(text: str) -> bool:
     return bool(SESSION_ID_RE.match(text))
 
 
+def session_id_from_branch(branch: str) -> str | None:
+    """The session id that ends a session branch name (`session/<slug>-<id>`), if any."""
+    candidate = branch.rsplit("-", 1)[-1].rsplit("/", 1)[-1]
+    return candidate if is_session_id(candidate) else None
+
+
 def is_id_prefix(text: str) -> bool:
     return MIN_PREFIX <= len(text) <= SESSION_ID_LENGTH and all(c in ALPHABET for c in text)
 

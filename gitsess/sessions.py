@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import AmbiguousSession, BadInput, GitsessError, SessionNotFound
-from .ids import check_title, is_id_prefix, is_session_id, new_session_id, now, slugify
+from .ids import (
+    check_title,
+    is_id_prefix,
+    is_session_id,
+    new_session_id,
+    now,
+    session_id_from_branch,
+    slugify,
+)
 from .storage.log import Change, Entry, Listed, LogState, LogStore, Meta, encode_json, parse_line
 from .storage.objects import TreeEntry
 from .storage.repo import Repository
@@ -71,8 +79,8 @@ class Sessions:
         branch = self.repo.current_branch()
         if not branch:
             return None
-        candidate = branch.rsplit("-", 1)[-1].rsplit("/", 1)[-1]
-        if not is_session_id(candidate):
+        candidate = session_id_from_branch(branch)
+        if candidate is None:
             return None
         state = self.store.state(candidate)
         if state is None or state.meta.get("branch") != branch:

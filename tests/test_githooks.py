@@ -219,3 +219,15 @@ def test_a_forged_trailer_is_recorded_but_never_verified(repo: Path, gs, hooked:
     (link,) = shown.json()["sessions"]
     assert link["session"]["id"] == hooked and link["verified"] is False
     assert "unverified" in gs("pr", "HEAD~1").out
+
+
+def test_post_commit_does_not_record_a_commit_twice(repo: Path, gs, hooked: str) -> None:
+    # As when post-rewrite, running beside a background post-commit, got there first.
+    commit(repo, "twice.txt")
+    sha = git(repo, "rev-parse", "HEAD")
+    assert [e["sha"] for e in commits_in_log(repo, hooked)] == [sha]
+    proc = subprocess.run(
+        ["gitsess", "hook", "post-commit"], cwd=repo, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert [e["sha"] for e in commits_in_log(repo, hooked)] == [sha]
