@@ -36,9 +36,9 @@ class App:
     @staticmethod
     def _merge_fetched(sessions: Sessions) -> None:
         """After a plain `git fetch`, merge the session logs it brought before anything else."""
-        from .sharing import Sharing, fetched_since_sync
+        if sessions.repo.fetched_since_seen():
+            from .sharing import Sharing
 
-        if fetched_since_sync(sessions.repo):
             Sharing(sessions).sync()
 
     def close(self) -> None:

@@ -22,10 +22,9 @@ from .sessions import Sessions
 from .storage import remote as transfer
 from .storage.log import MAX_ATTEMPTS, SESSIONS, Entry, LogState, encode_json, session_ref
 from .storage.remote import TRACKING_ROOT, Remote
-from .storage.repo import RefMoved, Repository
+from .storage.repo import RefMoved
 
 SEEN_FILE = "tracking-seen.json"
-FETCH_HEAD_SEEN = "fetch-head-seen"
 CLEAN_BLOBS_FILE = "clean-blobs"
 
 
@@ -269,10 +268,10 @@ class Sharing:
 
     def sync(self) -> dict[str, str]:
         """Merge what a plain `git fetch` brought into the tracking refs."""
-        stamp = fetch_head_stamp(self.repo)
+        stamp = self.repo.fetch_head_stamp()
         outcomes = self.integrate_all(None, None)
         if stamp:
-            (self.repo.state_dir() / FETCH_HEAD_SEEN).write_text(stamp)
+            self.repo.mark_fetch_seen(stamp)
         return outcomes
 
     def integrate_all(self, remote: Remote | None, only: list[str] | None) -> dict[str, str]:
@@ -453,29 +452,6 @@ class Sharing:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(data))
         os.replace(tmp, path)  # a lost race only costs a recomputation next time
-
-
-def fetch_head_stamp(repo: Repository) -> str:
-    """Identifies the last `git fetch`: FETCH_HEAD's time and size, per git directory."""
-    stamps = []
-    for folder in sorted({repo.git_dir, repo.common_dir}):
-        try:
-            info = os.stat(folder / "FETCH_HEAD")
-        except OSError:
-            continue
-        stamps.append(f"{info.st_mtime_ns}:{info.st_size}")
-    return ",".join(stamps)
-
-
-def fetched_since_sync(repo: Repository) -> bool:
-    """Has a plain `git fetch` run since gitsess last merged? One or two stats."""
-    stamp = fetch_head_stamp(repo)
-    if not stamp:
-        return False
-    try:
-        return (repo.state_dir() / FETCH_HEAD_SEEN).read_text() != stamp
-    except OSError:
-        return True
 
 
 def _rejection(summary: str) -> str:

@@ -19,6 +19,9 @@ _LOST_RACE = re.compile(
 _UNSAFE_IN_SIGNATURE = re.compile(r"[<>\n\r\0]")
 
 
+FETCH_HEAD_SEEN = "fetch-head-seen"
+
+
 class RefMoved(Exception):
     """A compare-and-swap ref update lost: the ref is no longer at the expected value."""
 
@@ -185,6 +188,31 @@ class Repository:
         path = self.common_dir / "gitsess"
         path.mkdir(exist_ok=True)
         return path
+
+    def fetch_head_stamp(self) -> str:
+        """Identifies the last `git fetch`: FETCH_HEAD's time and size, per git directory."""
+        stamps = []
+        for folder in sorted({self.git_dir, self.common_dir}):
+            try:
+                info = os.stat(folder / "FETCH_HEAD")
+            except OSError:
+                continue
+            stamps.append(f"{info.st_mtime_ns}:{info.st_size}")
+        return ",".join(stamps)
+
+    def fetched_since_seen(self) -> bool:
+        """Has a plain `git fetch` run since gitsess last merged what it brought? Two stats,
+        on every command, without loading the sharing code."""
+        stamp = self.fetch_head_stamp()
+        if not stamp:
+            return False
+        try:
+            return (self.state_dir() / FETCH_HEAD_SEEN).read_text() != stamp
+        except OSError:
+            return True
+
+    def mark_fetch_seen(self, stamp: str) -> None:
+        (self.state_dir() / FETCH_HEAD_SEEN).write_text(stamp)
 
     def reflog(self, ref: str) -> list[tuple[str, str]]:
         """(sha, message) of each reflog entry of ``ref``, newest first."""
