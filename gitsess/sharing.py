@@ -150,8 +150,7 @@ class Sharing:
         return report
 
     def _local_logs(self) -> dict[str, str]:
-        pairs = (row.split(" ", 1) for row in self.repo.refs(SESSIONS))
-        return {ref[len(SESSIONS) :]: oid for oid, ref in pairs}
+        return self.repo.ref_targets(SESSIONS)
 
     def _existing_branches(self, branches: list[str]) -> set[str]:
         found = self.repo.reader.read_many([f"refs/heads/{b}" for b in branches])
@@ -407,10 +406,7 @@ class Sharing:
         return missing
 
     def _tracking(self, remote: Remote) -> dict[str, str]:
-        rows = self.repo.refs(remote.tracking_prefix)
-        return {
-            ref[len(remote.tracking_prefix) :]: oid for oid, ref in (r.split(" ", 1) for r in rows)
-        }
+        return self.repo.ref_targets(remote.tracking_prefix)
 
     def _new_blobs(self, remote: Remote, tips: list[str]) -> list[tuple[str, str]]:
         """(oid, path) of the log objects reachable from ``tips`` that the remote lacks."""

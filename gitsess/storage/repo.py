@@ -123,6 +123,11 @@ class Repository:
         out = self.git.text("for-each-ref", f"--format={fields}", prefix)
         return out.splitlines() if out else []
 
+    def ref_targets(self, prefix: str) -> dict[str, str]:
+        """{name under ``prefix``: object} for every ref under ``prefix``, in one process."""
+        pairs = (row.split(" ", 1) for row in self.refs(prefix))
+        return {ref[len(prefix) :]: oid for oid, ref in pairs}
+
     def update_ref(self, ref: str, new: str, old: str | None, message: str) -> None:
         """Compare-and-swap ``ref`` from ``old`` (None: must not exist) to ``new``.
 
