@@ -162,16 +162,15 @@ def _log_background(line: str) -> None:
 
 
 def post_commit() -> None:
-    from .storage.objects import decode_commit
     from .storage.repo import Identity, Repository
 
     repo = Repository(Path.cwd())
     try:
         # One read of the commit just made gives everything, even who made it.
-        head = repo.reader.read("HEAD")
-        if head is None:
+        found = repo.read_commit("HEAD")
+        if found is None:
             return
-        commit = decode_commit(head.data)
+        head_oid, commit = found
         if len(commit.parents) > 1 and (repo.config("gitsess.trailerOnMerge") or "") != "true":
             return
         subject = commit.message.split("\n", 1)[0].strip()
@@ -191,10 +190,10 @@ def post_commit() -> None:
         if target is None:
             return
         state = store.state(target)
-        if state is None or _recently_recorded(store, state, head.oid):
+        if state is None or _recently_recorded(store, state, head_oid):
             return  # post-rewrite, which may run beside this hook, recorded it already
-        entry = {"type": "commit", "sha": head.oid, "subject": subject, **via}
-        _append_commits(store, target, [entry], head=head.oid)
+        entry = {"type": "commit", "sha": head_oid, "subject": subject, **via}
+        _append_commits(store, target, [entry], head=head_oid)
     finally:
         repo.close()
 

@@ -181,7 +181,9 @@ class Sessions:
         checkout: bool = True,
     ) -> LogState:
         state = self.store.require(source)
-        lines = list(self.store.lines(state))
+        # One read of the segments serves both finding the entry and splitting the log.
+        data = self.store.segment_data([s.oid for s in state.segments])
+        lines = [line for s in state.segments for line in data.get(s.oid, b"").splitlines()]
         position = len(lines) - 1
         if at is not None:
             position = self._position(lines, at)
@@ -192,7 +194,7 @@ class Sessions:
         meta = self._new_meta(session_id, new_title, start, agent=state.meta.get("agent"))
         meta["parent"] = {"session": source, "entry": entry.get("id") if entry else None}
         meta["tags"] = list(state.meta.get("tags") or [])
-        whole, rest = self._fork_segments(state, position + 1)
+        whole, rest = self._fork_segments(state, position + 1, data)
         parent = self._log_commit_at(state, position + 1)
 
         def write() -> str:
@@ -398,13 +400,15 @@ class Sessions:
                 return self.repo.resolve(candidate)
         return self.repo.head_commit()
 
-    def _fork_segments(self, state: LogState, keep: int) -> tuple[list[TreeEntry], list[bytes]]:
+    @staticmethod
+    def _fork_segments(
+        state: LogState, keep: int, data: dict[str, bytes]
+    ) -> tuple[list[TreeEntry], list[bytes]]:
         """The segments holding the first ``keep`` entries: whole ones shared, the rest as lines."""
         whole: list[TreeEntry] = []
         taken = 0
-        blobs = self.repo.reader.read_many([s.oid for s in state.segments])
-        for segment, obj in zip(state.segments, blobs, strict=True):
-            lines = obj.data.splitlines() if obj else []
+        for segment in state.segments:
+            lines = data.get(segment.oid, b"").splitlines()
             if taken + len(lines) <= keep:
                 whole.append(segment)
                 taken += len(lines)

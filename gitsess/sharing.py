@@ -105,7 +105,7 @@ class Sharing:
         blocked = {b.session_id for b in report.blocked}
         ids = [sid for sid in session_ids if sid in sessions and sid not in blocked]
         branches = {sid: str(sessions[sid].meta.get("branch") or "") for sid in ids}
-        existing = self._existing_branches([b for b in branches.values() if b])
+        existing = self.repo.existing_branches([b for b in branches.values() if b])
         refspecs, branch_of = [], {}
         for session_id in ids:
             if sessions[session_id].meta.get("visibility") != "shared":
@@ -152,10 +152,6 @@ class Sharing:
     def _local_logs(self) -> dict[str, str]:
         return self.repo.ref_targets(SESSIONS)
 
-    def _existing_branches(self, branches: list[str]) -> set[str]:
-        found = self.repo.reader.read_many([f"refs/heads/{b}" for b in branches])
-        return {b for b, obj in zip(branches, found, strict=True) if obj is not None}
-
     def shared_sessions(self) -> list[str]:
         return [
             str(row.meta["id"])
@@ -180,15 +176,15 @@ class Sharing:
             return []
         from .secrets import scan_entries
 
-        contents = self.repo.reader.read_many([oid for oid, _ in to_scan])
+        contents = self.store.segment_data([oid for oid, _ in to_scan])
         items: list[tuple[tuple[str, str], Any]] = []
-        for (oid, path), obj in zip(to_scan, contents, strict=True):
-            if obj is None or obj.kind != "blob":
+        for oid, path in to_scan:
+            if oid not in contents:
                 continue
             if path.endswith("session.json"):
-                items.append(((oid, "session.json"), _loads(obj.data)))
+                items.append(((oid, "session.json"), _loads(contents[oid])))
                 continue
-            for line in obj.data.splitlines():
+            for line in contents[oid].splitlines():
                 entry = _loads(line)
                 key = entry.get("id") if isinstance(entry, dict) else None
                 items.append(((oid, str(key or "?")), entry))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import BadInput, GitsessError, NotARepository
 from .git import Git, GitFailed, first_line
-from .objects import ObjectReader, ObjectWriter
+from .objects import Commit, ObjectReader, ObjectWriter, decode_commit
 
 # update-ref's words for a compare-and-swap that lost, or a lock another writer holds.
 _LOST_RACE = re.compile(
@@ -245,6 +245,18 @@ class Repository:
     def current_branch(self) -> str | None:
         ref = self.head_ref()
         return ref[len("refs/heads/") :] if ref and ref.startswith("refs/heads/") else None
+
+    def existing_branches(self, branches: list[str]) -> set[str]:
+        """Which of ``branches`` exist here, in one `cat-file` whatever their number."""
+        found = self.reader.read_many([f"refs/heads/{b}" for b in branches])
+        return {b for b, obj in zip(branches, found, strict=True) if obj is not None}
+
+    def read_commit(self, rev: str) -> tuple[str, Commit] | None:
+        """The commit ``rev`` names, decoded, and its id."""
+        obj = self.reader.read(rev)
+        if obj is None or obj.kind != "commit":
+            return None
+        return obj.oid, decode_commit(obj.data)
 
     def branch_tip(self, branch: str) -> str | None:
         return self.ref_value(f"refs/heads/{branch}")
