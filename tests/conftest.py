@@ -18,6 +18,13 @@ from gitsess.__main__ import main
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 BIN_DIR = Path(sys.executable).parent
+# GITSESS_SOAK=1 runs the proofs (concurrency, crashes, fuzzing) at full size; see README.
+SOAK = os.environ.get("GITSESS_SOAK", "") not in ("", "0")
+
+
+def soak(default: int, large: int) -> int:
+    """A size for a proof: ``default`` in `make test`, ``large`` in a soak run."""
+    return large if SOAK else default
 
 
 @dataclass
