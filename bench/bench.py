@@ -166,7 +166,13 @@ class Bench:
         self.sizes = sizes
         home = root / "home"
         home.mkdir()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITSESS_"))}
+        # A user's python reads compiled bytecode; with PYTHONDONTWRITEBYTECODE set (some
+        # sandboxes do), an editable install would compile every module on every run.
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("GIT_", "GITSESS_")) and k != "PYTHONDONTWRITEBYTECODE"
+        }
         env.update(
             {
                 "HOME": str(home),
@@ -244,6 +250,12 @@ class Bench:
 
     def gitsess_json(self, *args: str, cwd: Path) -> Any:
         return json.loads(self.run([self.gitsess_exe, *args, "--json"], cwd).stdout)
+
+    def compile_package(self) -> None:
+        """Write gitsess's bytecode first, as pip does at install, so no run compiles it."""
+        where = "import gitsess, os; print(os.path.dirname(gitsess.__file__))"
+        package = self.run([self.python, "-c", where], self.root).stdout.decode().strip()
+        self.run([self.python, "-m", "compileall", "-q", package], self.root)
 
     def python_floor(self, cwd: Path) -> Run:
         return self.command([self.python, "-c", "pass"], cwd)
@@ -980,6 +992,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="gitsess-bench-"))
     bench = Bench(root, exe, console_python(exe), sizes)
     bench.progress(f"gitsess {exe}, python {bench.python}, in {root}")
+    bench.compile_package()
     figures: list[Figure] = []
     started = time.perf_counter()
     try:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import AmbiguousSession, BadInput, GitsessError, SessionNotFound
 from .ids import (
@@ -28,8 +27,7 @@ from .storage.repo import Repository
 DEFAULT_BRANCH_PREFIX = "session/"
 
 
-@dataclass
-class Resumed:
+class Resumed(NamedTuple):
     state: LogState
     switched: bool
     note: str | None  # how the branch was made, when it had to be

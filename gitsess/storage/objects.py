@@ -8,12 +8,11 @@ most unreferenced objects that `git gc` removes.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
 from subprocess import Popen
+from typing import NamedTuple
 
 from .git import Git
 
@@ -21,15 +20,13 @@ BLOB_MODE = b"100644"
 TREE_MODE = b"40000"
 
 
-@dataclass(frozen=True)
-class GitObject:
+class GitObject(NamedTuple):
     oid: str
     kind: str
     data: bytes
 
 
-@dataclass(frozen=True)
-class TreeEntry:
+class TreeEntry(NamedTuple):
     mode: bytes
     name: str
     oid: str
@@ -39,12 +36,11 @@ class TreeEntry:
         return self.mode == TREE_MODE
 
 
-@dataclass
-class Commit:
+class Commit(NamedTuple):
     tree: str
     parents: list[str]
     message: str
-    headers: list[tuple[str, str]] = field(default_factory=list)
+    headers: list[tuple[str, str]]
 
     def trailer(self, key: str) -> str | None:
         prefix = key.lower() + ":"
@@ -120,6 +116,8 @@ class ObjectWriter:
 
     def write(self, kind: str, data: bytes) -> str:
         raw = f"{kind} {len(data)}".encode() + b"\0" + data
+        import hashlib  # here, not at the top: loading OpenSSL costs read-only commands ~3 ms
+
         oid = hashlib.new(self.algorithm, raw).hexdigest()
         folder = self.objects_dir / oid[:2]
         path = folder / oid[2:]
