@@ -1,10 +1,10 @@
 """Commands answered without click or rich, for the hot paths.
 
-`gitsess status` runs in shell prompts and editor status lines, `--version` in scripts,
-`capture` on every agent turn and `hook` on every commit. Loading click and rich costs more
-than all of their work, so ``dispatch`` answers exactly these argument forms itself and
-returns None for anything else (help, unusual flags, mistakes): the full CLI then handles
-it, with the same behaviour and messages.
+`gitsess status` runs in shell prompts and editor status lines, `list --json` and
+`--version` in scripts and editors, `capture` on every agent turn and `hook` on every
+commit. Loading click and rich costs more than all of their work, so ``dispatch``
+answers exactly these argument forms itself and returns None for anything else (help,
+unusual flags, mistakes): the full CLI then handles it, with the same behaviour and messages.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ def dispatch(args: list[str]) -> int | None:
     if rest in (["status"], ["status", "--json"]):
         status(open_sessions(path), as_json=len(rest) == 2)
         return 0
+    if rest[:1] == ["list"] and "--json" in rest and set(rest[1:]) <= {"--json", "--all"}:
+        list_json(open_sessions(path), include_all="--all" in rest)
+        return 0
     return None
 
 
@@ -56,6 +59,10 @@ def emit_json(document: Any) -> None:
     # Indented for a person at a terminal; compact (and much faster) for programs.
     indent = 2 if sys.stdout.isatty() else None
     print(json.dumps(document, ensure_ascii=False, indent=indent))
+
+
+def list_json(sessions: Sessions, include_all: bool) -> None:
+    emit_json([sessions.summary(r.meta, r.count, r.oid) for r in sessions.listing(include_all)])
 
 
 def status(sessions: Sessions, as_json: bool) -> None:

@@ -41,12 +41,17 @@ def segment_name(index: int) -> str:
     return f"{index:08d}.jsonl"
 
 
+# Built once: json.dumps with options builds a new encoder on every call.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_COMPACT_ASCII = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode_json(value: Any) -> bytes:
     """Compact JSON, UTF-8; escapes only what UTF-8 cannot carry (lone surrogates)."""
     try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return _COMPACT.encode(value).encode("utf-8")
     except UnicodeEncodeError:
-        return json.dumps(value, separators=(",", ":")).encode("ascii")
+        return _COMPACT_ASCII.encode(value).encode("ascii")
 
 
 def encode_meta(meta: Meta) -> bytes:
