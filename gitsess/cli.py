@@ -145,6 +145,8 @@ def report_created(app: App, state: LogState, verb: str, as_json: bool, checked_
 def list_(app: App, include_all: bool, as_json: bool) -> None:
     """The sessions in this repository, most recently updated first."""
     rows = [app.sessions.summary(r.meta, r.count, r.oid) for r in app.sessions.listing(include_all)]
+    for _, broken in sorted(app.sessions.store.broken.items()):
+        click.echo(f"gitsess: warning: {broken.message}", err=True)
     if as_json:
         emit_json(rows)
         return

@@ -63,6 +63,18 @@ class Sessions:
         if len(matches) == 1:
             return next(iter(matches))
         if not matches:
+            broken = [
+                sid
+                for sid in self.store.broken
+                if sid == reference or (is_id_prefix(reference) and sid.startswith(reference))
+            ]
+            if len(broken) == 1:
+                raise self.store.broken[broken[0]]
+            if broken:
+                raise BadInput(
+                    f"{reference!r} matches only unreadable sessions: {', '.join(sorted(broken))}"
+                    " (see `gitsess doctor`)"
+                )
             hint = ""
             if any(sid == reference for sid, _, _ in self.store.deleted()):
                 hint = f" (it was deleted: `gitsess undelete {reference}` restores it)"
