@@ -88,7 +88,8 @@ class Sessions:
         Found from the id that ends every session branch name, so the cost
         does not depend on how many sessions the repository holds.
         """
-        branch = self.repo.current_branch()
+        # A stopped rebase detaches HEAD; the session is still the one being rebased.
+        branch = self.repo.current_branch() or self.repo.rebasing_branch()
         if not branch:
             return None
         candidate = session_id_from_branch(branch)
@@ -306,6 +307,7 @@ class Sessions:
         branch = str(state.meta.get("branch", ""))
         switched, note = False, None
         if self.repo.current_branch() != branch:
+            self._refuse_mid_operation()
             if self.repo.branch_tip(branch):
                 self.repo.switch(branch)
             else:
@@ -371,6 +373,8 @@ class Sessions:
     ) -> None:
         """Create the branch, then the log; undo the branch if the log cannot be written."""
         branch = meta["branch"]
+        if checkout:
+            self._refuse_mid_operation(" (or use --no-checkout)")
         previous = self.repo.head_ref() or self.repo.head_commit()
         if start is None:
             if checkout:
@@ -392,6 +396,16 @@ class Sessions:
             elif checkout and previous:
                 self.repo.git.run("symbolic-ref", "HEAD", previous, check=False)
             raise
+
+    def _refuse_mid_operation(self, alternative: str = "") -> None:
+        """Checking a branch out in the middle of a rebase or merge would wreck it: refuse."""
+        operation = self.repo.operation_in_progress()
+        if operation is None:
+            return
+        how = "end it with `git bisect reset`" if operation == "bisect" else "finish or abort it"
+        raise GitsessError(
+            f"a {operation} is in progress: {how} first{alternative}; nothing was changed"
+        )
 
     @staticmethod
     def _position(lines: list[bytes], entry_id: str) -> int:

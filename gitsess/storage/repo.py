@@ -289,6 +289,29 @@ class Repository:
         """On a repository without commits, make the next commit start ``branch``."""
         self.git.run("symbolic-ref", "HEAD", f"refs/heads/{branch}")
 
+    def operation_in_progress(self) -> str | None:
+        """What git operation is stopped half-way here (a rebase, a merge...), or None.
+
+        A few stats of the files git itself uses; the refs a reftable repository may
+        keep in its table are asked of git, in such repositories only.
+        """
+        found = _operation_from_files(self.git_dir)
+        if found is None and (self.config("extensions.refStorage") or "") == "reftable":
+            for ref, what in (("CHERRY_PICK_HEAD", "cherry-pick"), ("REVERT_HEAD", "revert")):
+                if self.git.ok("rev-parse", "--quiet", "--verify", ref):
+                    return what
+        return found
+
+    def rebasing_branch(self) -> str | None:
+        """The branch a stopped rebase is rewriting, or None (no rebase, or a detached one)."""
+        for folder in ("rebase-merge", "rebase-apply"):
+            try:
+                name = (self.git_dir / folder / "head-name").read_text(errors="replace").strip()
+            except OSError:
+                continue
+            return name[len("refs/heads/") :] if name.startswith("refs/heads/") else None
+        return None
+
     def head_commit(self) -> str | None:
         return self.resolve("HEAD")
 
@@ -296,3 +319,22 @@ class Repository:
         """`git status --porcelain` lines: what is uncommitted in the work tree."""
         out = self.git.text("status", "--porcelain", "--untracked-files=normal")
         return out.splitlines() if out else []
+
+
+# (file or folder in the git directory, what git is doing), in git's own order of checks.
+_IN_PROGRESS = (
+    ("rebase-merge", "rebase"),
+    ("rebase-apply/applying", "git am"),
+    ("rebase-apply", "rebase"),
+    ("MERGE_HEAD", "merge"),
+    ("CHERRY_PICK_HEAD", "cherry-pick"),
+    ("REVERT_HEAD", "revert"),
+    ("BISECT_LOG", "bisect"),
+)
+
+
+def _operation_from_files(git_dir: Path) -> str | None:
+    for name, what in _IN_PROGRESS:
+        if os.path.lexists(git_dir / name):
+            return what
+    return None
