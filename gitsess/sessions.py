@@ -407,6 +407,12 @@ class Sessions:
             f"a {operation} is in progress: {how} first{alternative}; nothing was changed"
         )
 
+    def _not_here(self) -> str:
+        """Why a commit a session records may be missing here, when the reason is known."""
+        if self.repo.is_shallow():
+            return " (this is a shallow clone: `git fetch --unshallow` brings the rest)"
+        return ""
+
     @staticmethod
     def _position(lines: list[bytes], entry_id: str) -> int:
         for index in range(len(lines) - 1, -1, -1):
@@ -424,6 +430,12 @@ class Sessions:
         for candidate in candidates:
             if isinstance(candidate, str) and self.repo.resolve(candidate):
                 return self.repo.resolve(candidate)
+        recorded = next((c for c in candidates if isinstance(c, str)), None)
+        if recorded:  # starting anywhere else would be a guess
+            raise GitsessError(
+                f"the code commit to fork at, {recorded[:12]}, is not in this repository, "
+                f"nor is the session's branch{self._not_here()}"
+            )
         return self.repo.head_commit()
 
     @staticmethod
@@ -475,7 +487,7 @@ class Sessions:
             return base, f"Branch {branch} was gone; re-created at its base {base[:12]}{lost}."
         raise GitsessError(
             f"branch {branch} exists neither here nor on a fetched remote, "
-            "and none of the session's commits is here"
+            f"and none of the session's commits is here{self._not_here()}"
         )
 
     def _remote_branch(self, branch: str) -> str | None:

@@ -312,6 +312,9 @@ class Repository:
             return name[len("refs/heads/") :] if name.startswith("refs/heads/") else None
         return None
 
+    def is_shallow(self) -> bool:
+        return self.git.text("rev-parse", "--is-shallow-repository", check=False) == "true"
+
     def head_commit(self) -> str | None:
         return self.resolve("HEAD")
 
