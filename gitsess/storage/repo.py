@@ -235,7 +235,8 @@ class Repository:
     def head_ref(self) -> str | None:
         """The ref HEAD points at (``refs/heads/...``), or None when detached."""
         head = (self.git_dir / "HEAD").read_text(errors="replace").strip()
-        if head.startswith("ref: "):
+        # A reftable repository keeps HEAD in the table and "ref: refs/heads/.invalid" here.
+        if head.startswith("ref: ") and head != "ref: refs/heads/.invalid":
             return head[5:]
         if re.fullmatch(r"[0-9a-f]{40,64}", head):
             return None
