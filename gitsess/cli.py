@@ -129,12 +129,12 @@ def report_created(app: App, state: LogState, verb: str, as_json: bool, checked_
 @pass_app
 def list_(app: App, include_all: bool, as_json: bool) -> None:
     """The sessions in this repository, most recently updated first."""
-    if as_json:
-        from .quick import list_json
+    from .quick import list_json, listing_rows
 
+    if as_json:
         list_json(app.sessions, include_all)
         return
-    rows = [app.sessions.summary(r.meta, r.count, r.oid) for r in app.sessions.listing(include_all)]
+    rows = listing_rows(app.sessions, include_all)
     if not rows:
         click.echo("No sessions yet. Start one with: gitsess new TITLE")
         return

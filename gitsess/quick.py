@@ -61,8 +61,16 @@ def emit_json(document: Any) -> None:
     print(json.dumps(document, ensure_ascii=False, indent=indent))
 
 
+def listing_rows(sessions: Sessions, include_all: bool) -> list[dict[str, Any]]:
+    """Summaries for `list`; a session that cannot be read is one warning on stderr."""
+    rows = [sessions.summary(r.meta, r.count, r.oid) for r in sessions.listing(include_all)]
+    for _, broken in sorted(sessions.store.broken.items()):
+        print(f"gitsess: warning: {broken.message}", file=sys.stderr)
+    return rows
+
+
 def list_json(sessions: Sessions, include_all: bool) -> None:
-    emit_json([sessions.summary(r.meta, r.count, r.oid) for r in sessions.listing(include_all)])
+    emit_json(listing_rows(sessions, include_all))
 
 
 def status(sessions: Sessions, as_json: bool) -> None:

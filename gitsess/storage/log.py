@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..errors import Conflict, SessionNotFound
+from ..errors import BrokenSession, Conflict, GitsessError, SessionNotFound
 from .objects import BLOB_MODE, TREE_MODE, Commit, TreeEntry, decode_commit, decode_tree
 from .repo import RefMoved, Repository
 
@@ -113,6 +113,8 @@ class Listed:
 class LogStore:
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
+        # Sessions the last read_all could not read, and why.
+        self.broken: dict[str, BrokenSession] = {}
 
     # -- reading ------------------------------------------------------------
 
@@ -124,21 +126,27 @@ class LogStore:
         reader = self.repo.reader
         obj = reader.read(at or session_ref(session_id))
         if obj is None or obj.kind != "commit":
+            if at is None and obj is not None:
+                raise BrokenSession(session_id, f"its ref points at a {obj.kind}, not a commit")
+            if at is None and (dangling := self.repo.refs(session_ref(session_id))):
+                oid = dangling[0].split(" ", 1)[0]
+                raise BrokenSession(session_id, f"its log commit {oid[:12]} is missing")
             return None
         commit = decode_commit(obj.data)
         root = self._tree(commit.tree)
         named = {entry.name: entry for entry in root}
         if META_FILE not in named:
-            raise SessionNotFound(
-                f"session {session_id}: log commit {obj.oid[:12]} has no {META_FILE}"
-            )
-        meta_obj = reader.read(named[META_FILE].oid)
+            raise BrokenSession(session_id, f"log commit {obj.oid[:12]} has no {META_FILE}")
+        try:
+            meta_obj = reader.read(named[META_FILE].oid)
+        except GitsessError as exc:  # a partial clone whose promisor remote is gone
+            raise BrokenSession(session_id, exc.message, exc.exit_code) from None
         try:
             meta = json.loads(meta_obj.data) if meta_obj else None
         except ValueError:
             meta = None
         if not isinstance(meta, dict):
-            raise SessionNotFound(f"session {session_id}: {META_FILE} is not a JSON object")
+            raise BrokenSession(session_id, f"its {META_FILE} is not a JSON object")
         log_dir = named.get(LOG_DIR)
         segments = sorted(self._tree(log_dir.oid), key=lambda e: e.name) if log_dir else []
         state = LogState(session_id, obj.oid, commit, root, segments, meta, 0)
@@ -196,21 +204,32 @@ class LogStore:
     def read_all(self) -> list[Listed]:
         """Every session: one for-each-ref and one cat-file, whatever their number."""
         trailer = f"%(contents:trailers:key={ENTRIES_TRAILER},valueonly,separator=%x2C)"
-        rows = self.repo.refs(SESSIONS, f"%(objectname) %(refname) {trailer}")
+        try:
+            rows = self.repo.refs(SESSIONS, f"%(objectname) %(refname) {trailer}")
+        except GitsessError:  # a ref at a missing object: the counts come from the logs
+            rows = self.repo.refs(SESSIONS)
         parsed = []
         for row in rows:
             oid, ref, *rest = row.split(" ", 2)
             count = rest[0].strip() if rest else ""
             parsed.append((oid, ref[len(SESSIONS) :], count))
-        blobs = self.repo.reader.read_many([f"{oid}:{META_FILE}" for oid, _, _ in parsed])
+        failed: dict[str, str] = {}
+        specs = [f"{oid}:{META_FILE}" for oid, _, _ in parsed]
+        blobs = self.repo.reader.read_many(specs, failed)
         listed = []
-        for (oid, session_id, count), blob in zip(parsed, blobs, strict=True):
+        self.broken = {}
+        for (oid, session_id, count), spec, blob in zip(parsed, specs, blobs, strict=True):
             try:
                 meta = json.loads(blob.data) if blob else None
             except ValueError:
                 meta = None
             if not isinstance(meta, dict):
-                continue  # unreadable sessions are for `doctor`, not for `list`
+                # Listed apart, for `list` to warn about and `doctor` to look into.
+                why = failed.get(spec)
+                self.broken[session_id] = BrokenSession(
+                    session_id, why or self._problem(oid, blob is None), 1 if why else None
+                )
+                continue
             if not count.isdigit():
                 state = self.state(session_id)
                 count = str(state.count if state else 0)
@@ -350,6 +369,17 @@ class LogStore:
             raise Conflict(f"session {session_id} exists already; nothing to restore") from None
 
     # -- internals -----------------------------------------------------------
+
+    def _problem(self, oid: str, missing: bool) -> str:
+        """What is wrong with a log commit whose session.json could not be read."""
+        if not missing:
+            return f"its {META_FILE} is not a JSON object"
+        obj = self.repo.reader.read(oid)
+        if obj is None:
+            return f"its log commit {oid[:12]} is missing"
+        if obj.kind != "commit":
+            return f"its ref points at a {obj.kind}, not a commit"
+        return f"log commit {oid[:12]} has no {META_FILE}"
 
     def _tree(self, oid: str) -> list[TreeEntry]:
         obj = self.repo.reader.read(oid)
