@@ -106,20 +106,19 @@ class Sharing:
         ids = [sid for sid in session_ids if sid in sessions and sid not in blocked]
         branches = {sid: str(sessions[sid].meta.get("branch") or "") for sid in ids}
         existing = self.repo.existing_branches([b for b in branches.values() if b])
-        refspecs, branch_of = [], {}
+        refs, branch_of = [], {}
         for session_id in ids:
             if sessions[session_id].meta.get("visibility") != "shared":
                 self.sessions.set_visibility(session_id, "shared")
-            ref = session_ref(session_id)
-            refspecs.append(f"{ref}:{ref}")
+            refs.append(session_ref(session_id))
             branch = branches[session_id]
             if with_branches and branch in existing:
-                refspecs.append(f"refs/heads/{branch}:refs/heads/{branch}")
+                refs.append(f"refs/heads/{branch}")
                 branch_of[f"refs/heads/{branch}"] = session_id
-        if not refspecs:
+        if not refs:
             return report
         before = self._tracking(remote)
-        results = transfer.push(self.repo, remote, refspecs)
+        results = transfer.push(self.repo, remote, refs)
         local = self._local_logs()
         updates = []
         for result in results:
