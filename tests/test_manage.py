@@ -193,3 +193,16 @@ def test_resume_recreates_a_missing_branch(repo: Path, gs, two) -> None:
 def test_resume_without_sessions(repo: Path, gs) -> None:
     result = gs("resume")
     assert result.code == 2 and "no sessions yet" in result.err
+
+
+def test_list_remembers_entry_counts_by_log_commit(repo: Path, gs) -> None:
+    made = gs("new", "Counted", "--json").json()
+    gs("record", "--role", "user", "one")
+    assert gs("list", "--json").json()[0]["entries"] == 1
+    cache = repo / ".git" / "gitsess" / "entry-counts"
+    log = git(repo, "rev-parse", f"refs/sessions/{made['id']}")
+    assert cache.read_text() == f"{log} 1\n"
+    gs("record", "--role", "assistant", "two")
+    assert gs("list", "--json").json()[0]["entries"] == 2  # a new commit, a new count
+    cache.write_bytes(b"\xff garbage \x00\n")  # an unreadable cache is only a slower list
+    assert gs("list", "--json").json()[0]["entries"] == 2

@@ -9,6 +9,7 @@ the log and applies the change again.
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import time
@@ -202,23 +203,27 @@ class LogStore:
         return [parse_line(line) for line in picked[-count:] if line.strip()] if count else []
 
     def read_all(self) -> list[Listed]:
-        """Every session: one for-each-ref and one cat-file, whatever their number."""
-        trailer = f"%(contents:trailers:key={ENTRIES_TRAILER},valueonly,separator=%x2C)"
-        try:
-            rows = self.repo.refs(SESSIONS, f"%(objectname) %(refname) {trailer}")
-        except GitsessError:  # a ref at a missing object: the counts come from the logs
-            rows = self.repo.refs(SESSIONS)
-        parsed = []
-        for row in rows:
-            oid, ref, *rest = row.split(" ", 2)
-            count = rest[0].strip() if rest else ""
-            parsed.append((oid, ref[len(SESSIONS) :], count))
+        """Every session: one for-each-ref and one cat-file, whatever their number.
+
+        Entry counts come from the log commits' `Entries:` trailers and are remembered by
+        commit id (see EntryCounts), so a later `list` reads the session.json blobs and
+        nothing else, and for-each-ref reads no object at all.
+        """
+        parsed = [row.split(" ", 1) for row in self.repo.refs(SESSIONS)]
+        counts = EntryCounts(self.repo)
+        unknown = [oid for oid, _ in parsed if oid not in counts]
         failed: dict[str, str] = {}
-        specs = [f"{oid}:{META_FILE}" for oid, _, _ in parsed]
-        blobs = self.repo.reader.read_many(specs, failed)
+        specs = [f"{oid}:{META_FILE}" for oid, _ in parsed]
+        found = self.repo.reader.read_many(specs + unknown, failed)
+        for oid, commit in zip(unknown, found[len(specs) :], strict=True):
+            if commit is not None and commit.kind == "commit":
+                trailer = decode_commit(commit.data).trailer(ENTRIES_TRAILER)
+                if trailer and trailer.isdigit():
+                    counts[oid] = int(trailer)
         listed = []
         self.broken = {}
-        for (oid, session_id, count), spec, blob in zip(parsed, specs, blobs, strict=True):
+        for (oid, ref), spec, blob in zip(parsed, specs, found, strict=False):
+            session_id = ref[len(SESSIONS) :]
             try:
                 meta = json.loads(blob.data) if blob else None
             except ValueError:
@@ -230,10 +235,11 @@ class LogStore:
                     session_id, why or self._problem(oid, blob is None), 1 if why else None
                 )
                 continue
-            if not count.isdigit():
+            if oid not in counts:  # a log written before the trailer existed: count it
                 state = self.state(session_id)
-                count = str(state.count if state else 0)
-            listed.append(Listed(meta, int(count), oid))
+                counts[oid] = state.count if state else 0
+            listed.append(Listed(meta, counts[oid], oid))
+        counts.save(keep={oid for oid, _ in parsed})
         return listed
 
     def read_many(self, session_ids: list[str]) -> dict[str, Listed]:
@@ -449,3 +455,48 @@ def parse_line(line: bytes) -> Entry:
     except ValueError:
         return {"type": "invalid", "raw": line.decode("utf-8", "replace")}
     return value if isinstance(value, dict) else {"type": "invalid", "raw": value}
+
+
+class EntryCounts:
+    """How many entries each log commit holds: a cache in the state folder, for `list`.
+
+    Keyed by commit id, which names one content forever, so an entry is never stale;
+    a missing or unreadable file only means the counts are read from the commits again.
+    """
+
+    FILE = "entry-counts"
+
+    def __init__(self, repo: Repository) -> None:
+        self.path = repo.common_dir / "gitsess" / self.FILE
+        self.counts: dict[str, int] = {}
+        self.changed = False
+        try:
+            for line in self.path.read_text(encoding="ascii").splitlines():
+                oid, _, count = line.partition(" ")
+                if count.isdigit():
+                    self.counts[oid] = int(count)
+        except (OSError, ValueError):
+            pass
+
+    def __contains__(self, oid: str) -> bool:
+        return oid in self.counts
+
+    def __getitem__(self, oid: str) -> int:
+        return self.counts[oid]
+
+    def __setitem__(self, oid: str, count: int) -> None:
+        self.counts[oid] = count
+        self.changed = True
+
+    def save(self, keep: set[str]) -> None:
+        """Write the counts of the commits in ``keep`` (the current logs), if any were new."""
+        if not self.changed and len(self.counts) <= len(keep):
+            return
+        text = "".join(f"{oid} {n}\n" for oid, n in self.counts.items() if oid in keep)
+        tmp = self.path.with_name(f"{self.FILE}.{os.getpid()}.tmp")
+        try:
+            tmp.parent.mkdir(exist_ok=True)
+            tmp.write_text(text, encoding="ascii")
+            os.replace(tmp, self.path)
+        except OSError:  # a read-only repository lists all the same
+            tmp.unlink(missing_ok=True)
