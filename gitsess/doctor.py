@@ -148,6 +148,11 @@ class Doctor:
             self._guard(
                 session_id, partial(self._tracking, session_id, None, tracked[session_id], seen)
             )
+            merged = self.repo.ref_value(session_ref(session_id)) if self.fix else None
+            if merged:  # merged just now: check it like the others
+                logs[session_id] = merged
+                check = partial(self._session, session_id, merged, tracked[session_id], seen)
+                self._guard(session_id, check)
         for branch, owners in sorted(self._branches.items()):
             if len(owners) > 1:
                 self.add(
