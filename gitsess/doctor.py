@@ -312,10 +312,9 @@ class Doctor:
                 "(`list` shows the wrong count)"
             )
             found.append((self.add("entries", WARNING, message, session_id), "count written again"))
-        readable = value is not None and not bad
         if not found or not self.fix:
-            return readable
-        if readable and value is not None:
+            return value is not None  # enough to check its branch and fetched copies
+        if value is not None and not bad:
             meta = value
         else:
             meta = self._rebuilt_meta(session_id, value, bad, raw, folded)

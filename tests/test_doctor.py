@@ -6,8 +6,10 @@ holds every repository it made to `git fsck --strict`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,7 @@ def write_log(
     meta_data: bytes | None = None,
     lines: list[bytes] | None = None,
     on_top: bool = True,
+    message: str = "written by another tool",
 ) -> str:
     """A log commit written with plumbing, as another tool (or a bug) would, on top of the
     session's log unless ``on_top`` is False; the ref is moved to it."""
@@ -61,9 +64,19 @@ def write_log(
         input=f"100644 blob {meta_blob}\tsession.json\n040000 tree {log_tree}\tlog\n",
     )
     parents = ["-p", old] if old and on_top else []
-    commit = git(repo, "commit-tree", *parents, "-m", "written by another tool", tree)
+    commit = git(repo, "commit-tree", *parents, "-m", message, tree)
     git(repo, "update-ref", ref, commit, *([old] if old else []))
     return commit
+
+
+def write_commit(repo: Path, tree: str) -> str:
+    """A commit of ``tree`` written as a loose object, for trees git refuses to commit."""
+    body = f"tree {tree}\nauthor A <a@b> 0 +0000\ncommitter A <a@b> 0 +0000\n\ncorrupt\n"
+    raw = f"commit {len(body)}\0{body}".encode()
+    oid = hashlib.sha1(raw).hexdigest()
+    (repo / ".git" / "objects" / oid[:2]).mkdir(exist_ok=True)
+    (repo / ".git" / "objects" / oid[:2] / oid[2:]).write_bytes(zlib.compress(raw))
+    return oid
 
 
 def new_session(gs: Any, repo: Path, title: str, *messages: str) -> str:
@@ -160,10 +173,24 @@ def test_ref_to_a_blob_or_without_a_reflog(gs: Any, tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "broken")
     blobbed = new_session(gs, repo, "Blobbed", "kept")
     lost = new_session(gs, repo, "Lost", "gone")
+    fetched = new_session(gs, repo, "Lost here, fetched before", "theirs")
+    corrupt = new_session(gs, repo, "Corrupt tree", "still in the reflog")
     blob = hash_object(repo, b"not a commit\n")
     (repo / ".git" / "refs" / "sessions" / blobbed).write_text(blob + "\n")
-    (repo / ".git" / "refs" / "sessions" / lost).write_text(ZERO_IN + "\n")
-    (repo / ".git" / "logs" / "refs" / "sessions" / lost).unlink()
+    for sid in (lost, fetched):
+        copy = git(repo, "rev-parse", f"refs/sessions/{sid}")
+        (repo / ".git" / "refs" / "sessions" / sid).write_text(ZERO_IN + "\n")
+        (repo / ".git" / "logs" / "refs" / "sessions" / sid).unlink()
+    git(repo, "update-ref", f"refs/gitsess/remotes/origin/sessions/{fetched}", copy)
+    # A tree object that is not one (a disk error, a bad copy): git stores what it is given.
+    raw = b"tree 7\0garbage"
+    oid = hashlib.sha1(raw).hexdigest()
+    (repo / ".git" / "objects" / oid[:2]).mkdir(exist_ok=True)
+    (repo / ".git" / "objects" / oid[:2] / oid[2:]).write_bytes(zlib.compress(raw))
+    bad_commit = write_commit(repo, oid)
+    git(repo, "update-ref", f"refs/sessions/{corrupt}", bad_commit)
+    # A ref gitsess did not write: reported, left alone.
+    git(repo, "update-ref", "refs/sessions/notes", "HEAD")
 
     result = doctor(gs, repo, "--fix", "--json")
     assert result.code == 1  # one could not be fixed
@@ -175,6 +202,12 @@ def test_ref_to_a_blob_or_without_a_reflog(gs: Any, tmp_path: Path) -> None:
     assert by_session[lost]["fixed"] is None
     assert "no complete log commit in its reflog" in by_session[lost]["not_fixed"]
     assert contents(gs, repo, blobbed) == ["kept"]
+    assert f"in refs/gitsess/remotes/origin/sessions/{fetched}" in by_session[fetched]["fixed"]
+    assert contents(gs, repo, fetched) == ["theirs"]
+    assert f"log commit {bad_commit[:12]} is corrupt" in by_session[corrupt]["message"]
+    assert contents(gs, repo, corrupt) == ["still in the reflog"]
+    warnings = [f for f in report["findings"] if f["severity"] == "warning"]
+    assert [(w["session"], w["check"]) for w in warnings] == [("notes", "ref")]
     # The unfixable ref is left as it was, and stays reported.
     assert (repo / ".git" / "refs" / "sessions" / lost).read_text().strip() == ZERO_IN
     again = doctor(gs, repo)
@@ -303,6 +336,18 @@ def test_duplicate_ids_folded_as_merges_fold_them(gs: Any, repo: Path) -> None:
     assert [e["content"] for e in entries] == ["one, edited later", "two"]
     assert entries[0]["meta"]["conflicts"][0]["content"] == "one"
     assert entries[1]["meta"]["conflicts"][0]["content"] == "two, edited earlier"
+    assert_clean(gs, repo)
+
+
+def test_wrong_entry_count_is_written_again(gs: Any, repo: Path) -> None:
+    sid = new_session(gs, repo, "Counted", "one", "two")
+    write_log(repo, sid, message=f"append\n\nSession: {sid}\nEntries: 7")
+    assert gs("list", "--json", cwd=repo).json()[0]["entries"] == 7
+    found = doctor(gs, repo)
+    assert found.code == 0  # a warning: nothing is lost, `list` only miscounts
+    assert "entries: the log commit says it holds 7 entries, but it holds 2" in found.out
+    assert doctor(gs, repo, "--fix").code == 0
+    assert gs("list", "--json", cwd=repo).json()[0]["entries"] == 2
     assert_clean(gs, repo)
 
 

@@ -222,11 +222,15 @@ class LogStore:
             raw.problem = f"{oid[:12]} is a {obj.kind}, not a log commit"
             return raw
         raw.commit = decode_commit(obj.data)
-        tree = reader.read(raw.commit.tree)
+        tree = reader.read(raw.commit.tree) if raw.commit.tree else None
         if tree is None or tree.kind != "tree":
             raw.problem = f"the tree {raw.commit.tree[:12]} of log commit {oid[:12]} is missing"
             return raw
-        raw.root = decode_tree(tree.data, self.repo.oid_length)
+        try:
+            raw.root = decode_tree(tree.data, self.repo.oid_length)
+        except ValueError:
+            raw.problem = f"the tree {tree.oid[:12]} of log commit {oid[:12]} is corrupt"
+            return raw
         named = {entry.name: entry for entry in raw.root}
         meta = named.get(META_FILE)
         meta_obj = reader.read(meta.oid) if meta and not meta.is_tree else None
@@ -245,7 +249,11 @@ class LogStore:
         if listing is None or listing.kind != "tree":
             raw.problem = f"the {LOG_DIR}/ folder of log commit {oid[:12]} is missing"
             return raw
-        entries = decode_tree(listing.data, self.repo.oid_length)
+        try:
+            entries = decode_tree(listing.data, self.repo.oid_length)
+        except ValueError:
+            raw.problem = f"the {LOG_DIR}/ folder of log commit {oid[:12]} is corrupt"
+            return raw
         raw.segments = sorted((e for e in entries if not e.is_tree), key=lambda e: e.name)
         raw.data = self.segment_data([s.oid for s in raw.segments])
         for segment in raw.segments:
