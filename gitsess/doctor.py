@@ -453,7 +453,9 @@ class Doctor:
         self._branches.setdefault(branch, []).append(session_id)
         if self.repo.branch_tip(branch):
             return
-        if tracked:
+        if tracked:  # a teammate's session: `resume` makes the branch from a fetched copy
+            if self.sessions.remote_branch(branch):
+                return
             finding = self.add(
                 "branch",
                 WARNING,
@@ -461,17 +463,10 @@ class Doctor:
                 session_id,
             )
             if self.fix:
-                remote = self.sessions.remote_branch(branch)
-                start = self.repo.resolve(remote) if remote else None
-                if start:
-                    self.repo.create_branch(branch, start)
-                    finding.fixed = f"branch created from {remote}"
-                else:
-                    remote_name = tracked[0][2]
-                    finding.not_fixed = (
-                        f"no copy of it here: `gitsess fetch {remote_name} {session_id}` "
-                        "brings it if the remote has it"
-                    )
+                finding.not_fixed = (
+                    f"no copy of it here: `gitsess fetch {tracked[0][2]} {session_id}` "
+                    "brings it if the remote has it"
+                )
             return
         if state.meta.get("status") == "archived":
             self.add(

@@ -29,6 +29,8 @@ def summary(report: Report) -> str:
     checked = f"Checked {len(report.sessions)} session{'s' if len(report.sessions) != 1 else ''}"
     if not report.findings:
         return f"{checked}: no problems."
+    if not report.count(ERROR) and not report.count(WARNING):
+        return f"{checked}: no problems ({report.count(ADVICE)} advice above)."
     counts = [
         f"{n} {word}"
         for n, word in (
@@ -44,7 +46,8 @@ def summary(report: Report) -> str:
         unfixed = sum(1 for f in report.findings if f.not_fixed)
         text += f" Fixed {fixed}" + (f"; {unfixed} could not be fixed." if unfixed else ".")
     elif any(f.severity != ADVICE for f in report.findings):
-        text += " `gitsess doctor --fix` repairs what can be repaired without losing anything."
-    if report.ok and report.count(ERROR) == 0:
-        text += " No problems."
+        text += " `gitsess doctor --fix` repairs what it can without losing anything."
+    if report.remaining:
+        count = len(report.remaining)
+        text += f" {count} error{'s' if count != 1 else ''} remain{'s' if count == 1 else ''}."
     return text
