@@ -420,6 +420,23 @@ def test_fetched_log_not_merged_and_teammate_branches(gs: Any, tmp_path: Path) -
     ] == [(other, "branch")]
 
 
+def test_a_redacted_log_is_not_merged_back(gs: Any, tmp_path: Path) -> None:
+    """The pushed copy holds the secret that `redact` removed here: --fix leaves it out."""
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", str(origin))
+    work = make_repo(tmp_path / "work")
+    git(work, "remote", "add", "origin", str(origin))
+    token = "ghp_" + "R4nd0mT0k3nV4lu3F0rT3st1ngPurp0s3s12"
+    sid = new_session(gs, work, "Leaky", f"the token is {token}")
+    assert gs("push", sid, "--allow-secrets", cwd=work).code == 0
+    assert gs("redact", sid, cwd=work).code == 0
+    result = doctor(gs, work, "--fix")
+    assert result.code == 0
+    tracking = f"refs/gitsess/remotes/origin/sessions/{sid}"
+    assert f"advice   {sid}  tracking: {tracking} is left out on purpose" in result.out
+    assert token not in json.dumps(log_lines(work, sid))
+
+
 # -- the repository -----------------------------------------------------------------------
 
 
