@@ -261,7 +261,7 @@ class Doctor:
             found.append(
                 (
                     self.add("meta", ERROR, message, session_id),
-                    f"{META_FILE} rebuilt from an earlier log commit's and the log",
+                    f"{META_FILE} rebuilt",
                 )
             )
         elif bad:
@@ -269,7 +269,7 @@ class Doctor:
             found.append(
                 (
                     self.add("meta", ERROR, f"{META_FILE}: {described}", session_id),
-                    f"{', '.join(bad)} rebuilt (the old values are kept in its `recovered` field)",
+                    f"{', '.join(bad)} rebuilt",
                 )
             )
         if lines.unreadable:
@@ -318,6 +318,16 @@ class Doctor:
             meta = value
         else:
             meta = self._rebuilt_meta(session_id, value, bad, raw, folded)
+            source = meta["recovered"].get("fields_from")
+            origin = (
+                f" from the last good one, in log commit {source[:12]}"
+                if source
+                else " from the log (no earlier log commit has a good one)"
+            )
+            kept = "old values kept in its `recovered` field" if value else "old file kept"
+            found = [
+                (f, done + origin + f"; {kept}" if f.check == "meta" else done) for f, done in found
+            ]
         encoded = [lines.raw.get(id(e)) or encode_json(e) for e in folded]
         what = ", ".join(sorted({f.check for f, _ in found}))
         try:
