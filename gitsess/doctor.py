@@ -324,7 +324,11 @@ class Doctor:
                 if source
                 else " from the log (no earlier log commit has a good one)"
             )
-            kept = "old values kept in its `recovered` field" if value else "old file kept"
+            kept = (
+                "the old values are in its `recovered` field"
+                if value
+                else "the broken one stays in the parent"
+            )
             found = [
                 (f, done + origin + f"; {kept}" if f.check == "meta" else done) for f, done in found
             ]
