@@ -466,3 +466,25 @@ def test_installed_binary_reports_without_traceback(tmp_path: Path, gs: Any) -> 
     assert "not fixed: no complete log commit in its reflog" in result.out
     outside = run_cli(tmp_path, "doctor")
     assert outside.code == 2 and len(outside.err.strip().splitlines()) == 1
+
+
+def test_folding_duplicates_does_not_depend_on_their_order() -> None:
+    from itertools import permutations
+
+    from gitsess.merge import fold_duplicates
+
+    versions = [
+        {"id": "a", "ts": "2026-01-01T00:00:00Z", "type": "message", "content": "first"},
+        {"id": "a", "ts": "2026-01-03T00:00:00Z", "type": "message", "content": "latest"},
+        {"id": "a", "ts": "2026-01-02T00:00:00Z", "type": "message", "content": "middle"},
+    ]
+    other = {"id": "b", "ts": "2026-01-01T00:00:00Z", "type": "event", "name": "x"}
+    results = set()
+    for order in permutations(versions):
+        folded, dropped, differing = fold_duplicates([*order, other, dict(other)])
+        assert (dropped, differing) == (1, 2)
+        results.add(json.dumps(folded, sort_keys=True))
+    [only] = results
+    winner = json.loads(only)[0]
+    assert winner["content"] == "latest"
+    assert [c["content"] for c in winner["meta"]["conflicts"]] == ["first", "middle"]
