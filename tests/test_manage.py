@@ -89,6 +89,29 @@ def test_status(repo: Path, gs) -> None:
     assert gs("status", "--json").json()["id"] == made["id"]
     text = gs("status").out
     assert "Here" in text and made["id"] in text and "the last thing said" in text
+    assert f"branch {made['branch']} · 1 entries" in text
+
+
+def test_status_fast_path_matches_the_full_cli(repo: Path, gs) -> None:
+    """`status` skips click and rich; `--debug status` goes through click: same output."""
+    gs("new", "Same either way")
+    gs("record", "--role", "assistant", "done")
+    for form in (["status"], ["status", "--json"]):
+        fast, full = gs(*form), gs("--debug", *form)
+        assert fast.code == full.code == 0
+        assert fast.out == full.out and fast.err == full.err == ""
+    assert gs("status", "--bogus").code == 2  # unusual forms still get click's usage error
+
+
+def test_list_json_fast_path_matches_the_full_cli(repo: Path, gs, two) -> None:
+    a, _ = two
+    gs("archive", a["id"])
+    for form in (["list", "--json"], ["list", "--all", "--json"], ["list", "--json", "--all"]):
+        fast, full = gs(*form), gs("--debug", *form)
+        assert fast.code == full.code == 0 and fast.out == full.out
+    assert len(gs("list", "--json").json()) == 1
+    assert len(gs("list", "--json", "--all").json()) == 2
+    assert gs("list", "--json", "--bogus").code == 2
 
 
 def test_rename_keeps_branch(repo: Path, gs, two) -> None:

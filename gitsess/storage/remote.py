@@ -108,6 +108,8 @@ def fetch(repo: Repository, remote: Remote, refspecs: list[str]) -> None:
     proc = repo.git.run(*args, check=False, show_stderr=_on_terminal())
     if proc.returncode != 0:
         reason = first_line(proc.stderr.decode("utf-8", "replace")) or "git fetch failed"
+        if reason.startswith("bad object refs/"):  # git stops at any local ref it cannot read
+            reason += " (see `gitsess doctor`)"
         raise GitsessError(f"fetch from {remote.url} failed: {reason}")
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import BadInput, GitsessError, NotARepository
 from .git import Git, GitFailed, first_line
@@ -26,8 +26,7 @@ class RefMoved(Exception):
     """A compare-and-swap ref update lost: the ref is no longer at the expected value."""
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(NamedTuple):
     name: str
     email: str
 
@@ -244,7 +243,8 @@ class Repository:
     def head_ref(self) -> str | None:
         """The ref HEAD points at (``refs/heads/...``), or None when detached."""
         head = (self.git_dir / "HEAD").read_text(errors="replace").strip()
-        if head.startswith("ref: "):
+        # A reftable repository keeps HEAD in the table and "ref: refs/heads/.invalid" here.
+        if head.startswith("ref: ") and head != "ref: refs/heads/.invalid":
             return head[5:]
         if re.fullmatch(r"[0-9a-f]{40,64}", head):
             return None
@@ -298,6 +298,32 @@ class Repository:
         """On a repository without commits, make the next commit start ``branch``."""
         self.git.run("symbolic-ref", "HEAD", f"refs/heads/{branch}")
 
+    def operation_in_progress(self) -> str | None:
+        """What git operation is stopped half-way here (a rebase, a merge...), or None.
+
+        A few stats of the files git itself uses; the refs a reftable repository may
+        keep in its table are asked of git, in such repositories only.
+        """
+        found = _operation_from_files(self.git_dir)
+        if found is None and (self.config("extensions.refStorage") or "") == "reftable":
+            for ref, what in (("CHERRY_PICK_HEAD", "cherry-pick"), ("REVERT_HEAD", "revert")):
+                if self.git.ok("rev-parse", "--quiet", "--verify", ref):
+                    return what
+        return found
+
+    def rebasing_branch(self) -> str | None:
+        """The branch a stopped rebase is rewriting, or None (no rebase, or a detached one)."""
+        for folder in ("rebase-merge", "rebase-apply"):
+            try:
+                name = (self.git_dir / folder / "head-name").read_text(errors="replace").strip()
+            except OSError:
+                continue
+            return name[len("refs/heads/") :] if name.startswith("refs/heads/") else None
+        return None
+
+    def is_shallow(self) -> bool:
+        return self.git.text("rev-parse", "--is-shallow-repository", check=False) == "true"
+
     def head_commit(self) -> str | None:
         return self.resolve("HEAD")
 
@@ -305,3 +331,22 @@ class Repository:
         """`git status --porcelain` lines: what is uncommitted in the work tree."""
         out = self.git.text("status", "--porcelain", "--untracked-files=normal")
         return out.splitlines() if out else []
+
+
+# (file or folder in the git directory, what git is doing), in git's own order of checks.
+_IN_PROGRESS = (
+    ("rebase-merge", "rebase"),
+    ("rebase-apply/applying", "git am"),
+    ("rebase-apply", "rebase"),
+    ("MERGE_HEAD", "merge"),
+    ("CHERRY_PICK_HEAD", "cherry-pick"),
+    ("REVERT_HEAD", "revert"),
+    ("BISECT_LOG", "bisect"),
+)
+
+
+def _operation_from_files(git_dir: Path) -> str | None:
+    for name, what in _IN_PROGRESS:
+        if os.path.lexists(git_dir / name):
+            return what
+    return None
