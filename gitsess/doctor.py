@@ -242,15 +242,21 @@ class Doctor:
             return found
         where = "its reflog" + (" or a fetched copy" if tracked else "")
         finding.not_fixed = (
-            f"no complete log commit in {where}; the ref is left as it is (`git fsck` may say more)"
+            f"no complete log commit in {where}; the ref is left as it is (`git fsck` may say "
+            f"more; `git update-ref -d {session_ref(session_id)}` removes it if you are done "
+            "with it)"
         )
         return None
 
     def _content(self, session_id: str, raw: RawLog) -> bool:
         """Check session.json and the entries; with --fix, repair them in one new log commit
         on top. True when the session can be read afterwards."""
-        assert raw.commit is not None and raw.meta is not None
-        value, bad, why = meta_problems(session_id, raw.meta)
+        assert raw.commit is not None
+        value: Meta | None = None
+        bad: dict[str, str] = {}
+        why = "missing"
+        if raw.meta is not None:
+            value, bad, why = meta_problems(session_id, raw.meta)
         lines = self._lines(raw)
         folded, dropped, differing = fold_duplicates(lines.entries)
         repeated = _repeated_ids(lines.entries)
@@ -324,14 +330,12 @@ class Doctor:
                 if source
                 else " from the log (no earlier log commit has a good one)"
             )
-            kept = (
-                "the old values are in its `recovered` field"
-                if value
-                else "the broken one stays in the parent"
-            )
-            found = [
-                (f, done + origin + f"; {kept}" if f.check == "meta" else done) for f, done in found
-            ]
+            kept = ""
+            if value:
+                kept = "; the old values are in its `recovered` field"
+            elif raw.meta is not None:
+                kept = "; the broken one stays in the parent"
+            found = [(f, done + origin + kept if f.check == "meta" else done) for f, done in found]
         encoded = [lines.raw.get(id(e)) or encode_json(e) for e in folded]
         what = ", ".join(sorted({f.check for f, _ in found}))
         try:
@@ -405,7 +409,9 @@ class Doctor:
         meta.update((k, v) for k, v in kept.items() if k not in defaults)
         if value is None:
             recovered["note"] = (
-                f"{META_FILE} was not a JSON object; it is kept in the parent commit"
+                f"{META_FILE} was missing"
+                if raw.meta is None
+                else f"{META_FILE} was not a JSON object; it is kept in the parent commit"
             )
         else:
             recovered["replaced"] = {k: kept[k] for k in bad if k in kept}
@@ -430,7 +436,7 @@ class Doctor:
                 break
         author = re.match(r"^(.*?) <(.*?)>", dict(raw.commit.headers).get("author", ""))
         identity = self.repo.identity()
-        heads = [e["head"] for e in entries if isinstance(e.get("head"), str)]
+        heads = _heads(entries)
         agents = [e["agent"] for e in entries if isinstance(e.get("agent"), str)]
         return {
             "format": 1,
@@ -490,14 +496,26 @@ class Doctor:
                 session_id,
             )
             return
+        try:
+            start, note = self.sessions.branch_start(state, branch)
+        except GitsessError as exc:
+            if state.meta.get("base") is None and not _heads(self.store.last_entries(state, 50)):
+                # Started in a repository without commits, and none made since: nothing lost.
+                self.add(
+                    "branch",
+                    ADVICE,
+                    f"branch {branch} does not exist, and the session records no commit to "
+                    "start it at",
+                    session_id,
+                )
+                return
+            finding = self.add("branch", ERROR, f"branch {branch} does not exist", session_id)
+            if self.fix:
+                finding.not_fixed = exc.message
+            return
         finding = self.add("branch", ERROR, f"branch {branch} does not exist", session_id)
         if self.fix:
-            try:
-                start, note = self.sessions.branch_start(state, branch)
-                self.repo.create_branch(branch, start)
-            except GitsessError as exc:
-                finding.not_fixed = exc.message
-                return
+            self.repo.create_branch(branch, start)
             finding.fixed = note
 
     def _tracking(
@@ -623,6 +641,10 @@ def meta_problems(session_id: str, data: bytes) -> tuple[Meta | None, dict[str, 
     if "id" not in bad and value.get("id") != session_id:
         bad["id"] = f"{value.get('id')!r} is not the ref's {session_id}"
     return value, bad, ""
+
+
+def _heads(entries: list[Entry]) -> list[str]:
+    return [e["head"] for e in entries if isinstance(e.get("head"), str)]
 
 
 def _repeated_ids(entries: list[Entry]) -> list[str]:

@@ -272,6 +272,34 @@ def test_session_json_missing_fields_salvaged_from_the_log(gs: Any, repo: Path) 
     assert_clean(gs, repo)
 
 
+def test_log_commit_without_session_json_and_a_session_without_commits(
+    gs: Any, tmp_path: Path
+) -> None:
+    """Another tool wrote a log with no session.json; a session started in an empty
+    repository has no branch, and nothing to start one at."""
+    empty = tmp_path / "empty"
+    git(tmp_path, "init", "-q", str(empty))
+    sid = new_session(gs, empty, "Before any commit", "hello")
+    blob = hash_object(empty, b'{"id":"e1","ts":"2026-01-01T00:00:00Z","type":"event"}\n')
+    log_tree = git(empty, "mktree", input=f"100644 blob {blob}\t00000000.jsonl\n")
+    tree = git(empty, "mktree", input=f"040000 tree {log_tree}\tlog\n")
+    old = git(empty, "rev-parse", f"refs/sessions/{sid}")
+    written = git(empty, "commit-tree", "-p", old, "-m", "no metadata", tree)
+    git(empty, "update-ref", f"refs/sessions/{sid}", written, old)
+
+    found = doctor(gs, empty)
+    assert found.code == 1
+    assert f"error    {sid}  meta: session.json is missing" in found.out
+    fixed = doctor(gs, empty, "--fix")
+    assert fixed.code == 0, fixed.out
+    assert f"rebuilt from the last good one, in log commit {old[:12]}; new log commit" in fixed.out
+    assert f"advice   {sid}  branch: branch" in fixed.out
+    assert "records no commit to start it at" in fixed.out
+    session = gs("show", sid, "--json", cwd=empty).json()["session"]
+    assert session["title"] == "Before any commit" and session["entries"] == 1
+    assert_clean(gs, empty)
+
+
 # -- segments and ids ----------------------------------------------------------------------
 
 

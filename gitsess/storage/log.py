@@ -108,7 +108,7 @@ class RawLog:
         self.oid = oid
         self.commit: Commit | None = None
         self.root: list[TreeEntry] = []
-        self.meta: bytes | None = None  # session.json as stored
+        self.meta: bytes | None = None  # session.json as stored, None if the tree has none
         self.segments: list[TreeEntry] = []
         self.data: dict[str, bytes] = {}  # segment contents by blob id
         self.problem: str | None = None  # why it is unusable: a missing object or file
@@ -285,12 +285,12 @@ class LogStore:
             return
         named = {entry.name: entry for entry in raw.root}
         meta = named.get(META_FILE)
-        meta_obj = reader.read(meta.oid) if meta and not meta.is_tree else None
-        if meta_obj is None:
-            what = "has no" if meta is None else "lacks the object of its"
-            raw.problem = f"log commit {oid[:12]} {what} {META_FILE}"
-            return
-        raw.meta = meta_obj.data
+        if meta is not None:  # a log commit without one is complete: session.json is missing
+            meta_obj = reader.read(meta.oid) if not meta.is_tree else None
+            if meta_obj is None:
+                raw.problem = f"the {META_FILE} of log commit {oid[:12]} is missing"
+                return
+            raw.meta = meta_obj.data
         log_dir = named.get(LOG_DIR)
         if log_dir is None:
             count = raw.commit.trailer(ENTRIES_TRAILER)
