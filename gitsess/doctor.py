@@ -193,6 +193,12 @@ class Doctor:
             )
             if not self.fix:
                 return
+            if raw.unreachable:  # nothing is broken here: the objects are elsewhere
+                finding.not_fixed = (
+                    "its objects are on a remote git cannot reach now; nothing to repair here: "
+                    "run doctor again once it can"
+                )
+                return
             restored = self._restore(session_id, raw, tracked, finding)
             if restored is None:
                 return
@@ -473,9 +479,9 @@ class Doctor:
         self._branches.setdefault(branch, []).append(session_id)
         if self.repo.branch_tip(branch):
             return
-        if tracked:  # a teammate's session: `resume` makes the branch from a fetched copy
-            if self.sessions.remote_branch(branch):
-                return
+        if self.sessions.remote_branch(branch):
+            return  # `resume` makes the branch from the fetched copy
+        if tracked:  # a teammate's session whose branch was not fetched
             finding = self.add(
                 "branch",
                 WARNING,

@@ -465,6 +465,29 @@ def test_a_redacted_log_is_not_merged_back(gs: Any, tmp_path: Path) -> None:
     assert token not in json.dumps(log_lines(work, sid))
 
 
+def test_partial_clone_whose_remote_is_gone_is_not_repaired(gs: Any, tmp_path: Path) -> None:
+    src = make_repo(tmp_path / "src")
+    git(src, "config", "uploadpack.allowFilter", "true")
+    read = new_session(gs, src, "Read before", "seen here")
+    clone = tmp_path / "partial"
+    git(tmp_path, "clone", "-q", "--filter=blob:none", f"file://{src}", str(clone))
+    fetch = ["fetch", "-q", "--no-write-fetch-head", "origin", "+refs/sessions/*:refs/sessions/*"]
+    git(clone, *fetch)
+    assert contents(gs, clone, read) == ["seen here"]  # its blobs are fetched now
+    late = new_session(gs, src, "Never read here", "not here")
+    git(clone, *fetch)
+    (tmp_path / "src").rename(tmp_path / "gone")
+
+    result = doctor(gs, clone, "--fix", "--json")
+    assert result.code == 1
+    [problem] = errors(result)
+    assert problem["session"] == late and "promisor remote" in problem["message"]
+    assert problem["not_fixed"].startswith("its objects are on a remote git cannot reach now")
+    assert git(clone, "rev-parse", f"refs/sessions/{late}") == git(
+        tmp_path / "gone", "rev-parse", f"refs/sessions/{late}"
+    )  # left as it was
+
+
 # -- the repository -----------------------------------------------------------------------
 
 

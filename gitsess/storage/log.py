@@ -102,7 +102,7 @@ class Change:
 class RawLog:
     """A log commit read without trusting it (for `doctor`): what is there, what is not."""
 
-    __slots__ = ("commit", "data", "meta", "oid", "problem", "root", "segments")
+    __slots__ = ("commit", "data", "meta", "oid", "problem", "root", "segments", "unreachable")
 
     def __init__(self, oid: str) -> None:
         self.oid = oid
@@ -112,6 +112,7 @@ class RawLog:
         self.segments: list[TreeEntry] = []
         self.data: dict[str, bytes] = {}  # segment contents by blob id
         self.problem: str | None = None  # why it is unusable: a missing object or file
+        self.unreachable = False  # objects git could not fetch (a partial clone offline)
 
 
 class Listed:
@@ -261,6 +262,7 @@ class LogStore:
             self._inspect(raw)
         except GitsessError as exc:  # objects git cannot read (a partial clone offline)
             raw.problem = exc.message
+            raw.unreachable = True
         return raw
 
     def _inspect(self, raw: RawLog) -> None:
