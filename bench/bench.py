@@ -635,7 +635,7 @@ def claude_transcript(bench: Bench, megabytes: float) -> Path:
     """A Claude Code transcript of about ``megabytes``, written by gitsess's own converter
     (the one `resume --agent claude-code` uses) from the realistic entries below."""
     path = bench.root / "claude-transcript.jsonl"
-    count = max(50, int(megabytes * 1e6 / 720))  # ~720 bytes of transcript per entry
+    count = max(50, int(megabytes * 1e6 / 900))  # ~900 bytes of transcript per entry
     source = bench.entries_file(count)
     script = f"""
 import json

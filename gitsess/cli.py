@@ -117,16 +117,20 @@ def report_created(app: App, state: LogState, verb: str, as_json: bool, checked_
     if as_json:
         emit_json(summary)
         return
-    from rich.markup import escape
+    from .render.spans import print_spans
 
     meta = state.meta
-    console = out()
-    console.print(
-        f"{verb} session [yellow]{meta['id']}[/] [bold]{escape(meta['title'])}[/]"
-        + (f" with {state.count} entries" if state.count else "")
-    )
     where = "checked out" if checked_out else "not checked out"
-    console.print(f"Branch [cyan]{escape(meta['branch'])}[/] ({where})")
+    print_spans(
+        [
+            (f"{verb} session ", ""),
+            (str(meta["id"]), "yellow"),
+            (" ", ""),
+            (str(meta["title"]), "bold"),
+            (f" with {state.count} entries" if state.count else "", ""),
+        ],
+        [("Branch ", ""), (str(meta["branch"]), "cyan"), (f" ({where})", "")],
+    )
 
 
 # -- reading -------------------------------------------------------------------

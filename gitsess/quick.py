@@ -10,7 +10,6 @@ unusual flags, mistakes): the full CLI then handles it, with the same behaviour 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -84,21 +83,12 @@ def status(sessions: Sessions, as_json: bool) -> None:
         where = f"on branch {branch}" if branch else "HEAD is detached"
         print(f"No current session ({where}).")
         return
-    summary = sessions.summary_of(state)
-    last = sessions.store.last_entries(state, 1)
-    if sys.stdout.isatty():  # people get rich's colours; pipes get the same text, plainly
-        from .render.terminal import console, session_header
-
-        out = console()
-        out.print(session_header(summary))
-        if last:
-            from .render.text import one_line
-
-            out.print(f"[dim]last:[/] {one_line(last[0], out.width - 6)}", markup=True)
-        return
+    from .render.spans import print_spans, width
     from .render.text import header_parts, one_line
 
-    print("".join(text for text, _ in header_parts(summary)))
+    title, details = header_parts(sessions.summary_of(state))
+    last = sessions.store.last_entries(state, 1)
+    lines = [title, details]
     if last:
-        width = int(os.environ.get("COLUMNS") or 200)
-        print(f"last: {one_line(last[0], width - 6)}")
+        lines.append([("last:", "dim"), (" " + one_line(last[0], width() - 6), "")])
+    print_spans(*lines)

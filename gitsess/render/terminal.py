@@ -57,8 +57,9 @@ def session_table(rows: list[dict[str, Any]]) -> Table:
 
 def session_header(summary: dict[str, Any]) -> Text:
     text = Text()
-    for part, style in header_parts(summary):
-        text.append(part, style=style)
+    title, details = header_parts(summary)
+    for part, style in [*title, ("\n", ""), *details]:
+        text.append(part, style=style or None)
     return text
 
 

@@ -84,7 +84,7 @@ def when(ts: Any) -> str:
     return text[:16].replace("T", " ") if len(text) >= 16 else text
 
 
-def header_parts(summary: dict[str, Any]) -> list[tuple[str, str]]:
+def header_parts(summary: dict[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """A session's two header lines as (text, style) spans, for rich or for plain text."""
     parts = [(str(summary.get("title", "")), "bold"), (f"  {summary.get('id', '')}", "yellow")]
     if summary.get("status") == "archived":
@@ -99,8 +99,7 @@ def header_parts(summary: dict[str, Any]) -> list[tuple[str, str]]:
     parent = summary.get("parent")
     if isinstance(parent, dict) and parent.get("session"):
         details.append(f"forked from {parent['session']} at {parent.get('entry') or 'start'}")
-    parts.append(("\n" + " · ".join(details), "dim"))
-    return parts
+    return parts, [(" · ".join(details), "dim")]
 
 
 def one_line(entry: Entry, width: int) -> str:
