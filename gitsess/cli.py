@@ -32,6 +32,15 @@ class App:
             self._sessions = open_sessions(self.path)
         return self._sessions
 
+    def sessions_as_found(self) -> Sessions:
+        """The sessions without merging what a plain `git fetch` brought first (`doctor`
+        reports that, and must work however broken the logs are)."""
+        if self._sessions is None:
+            from .storage.repo import Repository
+
+            self._sessions = Sessions(Repository(self.path))
+        return self._sessions
+
     def close(self) -> None:
         if self._sessions is not None:
             self._sessions.repo.close()
@@ -756,6 +765,28 @@ def hooks_status(app: App, agents: tuple[str, ...], as_json: bool) -> None:
             else ("partly installed" if row.installed else "not installed")
         )
         click.echo(f"{row.agent:12} {state:17} {row.path.relative_to(root)}")
+
+
+@cli.command()
+@click.option("--fix", is_flag=True, help="Repair what can be repaired without losing anything.")
+@json_option
+@pass_app
+def doctor(app: App, fix: bool, as_json: bool) -> int:
+    """Check every session: refs, logs, ids, branches, fetched copies, hooks.
+
+    Exits 1 while errors remain (warnings and advice do not count). --fix repairs by adding
+    to history, never by removing from it, and says what it could not repair.
+    """
+    from .doctor import Doctor
+
+    report = Doctor(app.sessions_as_found(), fix).run()
+    if as_json:
+        emit_json(report.as_json())
+    else:
+        from .render.doctor import doctor_view
+
+        doctor_view(out(), report)
+    return 0 if report.ok else 1
 
 
 # -- review: the sessions behind commits ------------------------------------------

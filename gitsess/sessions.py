@@ -309,7 +309,7 @@ class Sessions:
             if self.repo.branch_tip(branch):
                 self.repo.switch(branch)
             else:
-                start, note = self._branch_start(state, branch)
+                start, note = self.branch_start(state, branch)
                 self.repo.switch(branch, create_at=start)
             switched = True
             self._current_branch = None
@@ -470,9 +470,9 @@ class Sessions:
                 break
         return found
 
-    def _branch_start(self, state: LogState, branch: str) -> tuple[str, str]:
+    def branch_start(self, state: LogState, branch: str) -> tuple[str, str]:
         """Where to re-create a missing session branch, and a note saying so."""
-        remote = self._remote_branch(branch)
+        remote = self.remote_branch(branch)
         if remote:
             return remote, f"Branch created from {remote.removeprefix('refs/remotes/')}."
         recorded = [e.get("head") for e in self.store.last_entries(state, 50) if e.get("head")]
@@ -488,7 +488,7 @@ class Sessions:
             f"and none of the session's commits is here{self._not_here()}"
         )
 
-    def _remote_branch(self, branch: str) -> str | None:
+    def remote_branch(self, branch: str) -> str | None:
         """A fetched copy of ``branch``: a remote-tracking branch, or gitsess's own tracking."""
         for remote in self.repo.remotes():
             ref = f"refs/remotes/{remote}/{branch}"

@@ -270,16 +270,10 @@ class Sharing:
 
     def integrate_all(self, remote: Remote | None, only: list[str] | None) -> dict[str, str]:
         """Merge tracking refs (of ``remote``, or of all) into the local logs."""
-        prefix = remote.tracking_prefix if remote else TRACKING_ROOT
-        tracking = []
-        for row in self.repo.refs(prefix):
-            oid, ref = row.split(" ", 1)
-            remote_name, _, rest = ref[len(TRACKING_ROOT) :].partition("/sessions/")
-            if rest and "/" not in rest and (only is None or rest in only):
-                tracking.append((ref, rest, oid, remote_name))
+        tracking = self.tracking(remote, only)
         local = self._local_logs()
         # Named sessions are brought back even if deleted here since they were last seen.
-        seen = self._load_seen() if only is None else {}
+        seen = self.seen() if only is None else {}
         outcomes: dict[str, str] = {}
         creates: dict[str, tuple[str, str]] = {}  # session id: (tracking ref, theirs)
         todo: list[tuple[str, str, str, str]] = []
@@ -303,6 +297,25 @@ class Sharing:
             outcomes[session_id] = self.integrate(session_id, theirs, remote_name)
         self._mark_seen({ref: theirs for ref, _, theirs, *_ in tracking})
         return outcomes
+
+    def tracking(
+        self, remote: Remote | None = None, only: list[str] | None = None
+    ) -> list[tuple[str, str, str, str]]:
+        """(tracking ref, session id, log commit, remote name) of fetched logs (of ``remote``,
+        else of every remote)."""
+        prefix = remote.tracking_prefix if remote else TRACKING_ROOT
+        found = []
+        for row in self.repo.refs(prefix):
+            oid, ref = row.split(" ", 1)
+            remote_name, _, rest = ref[len(TRACKING_ROOT) :].partition("/sessions/")
+            if rest and "/" not in rest and (only is None or rest in only):
+                found.append((ref, rest, oid, remote_name))
+        return found
+
+    def seen(self) -> dict[str, str]:
+        """{tracking ref: log commit} already merged once, or deliberately left out since
+        (a session deleted or redacted here); a plain sync does not merge these again."""
+        return self._load_seen()
 
     def integrate(self, session_id: str, theirs: str, remote_name: str = "") -> str:
         """Bring the log commit ``theirs`` into the local session; what happened, in a word."""

@@ -100,6 +100,22 @@ class Change:
         self.lines = lines or []
 
 
+class RawLog:
+    """A log commit read without trusting it (for `doctor`): what is there, what is not."""
+
+    __slots__ = ("commit", "data", "meta", "oid", "problem", "root", "segments", "unreachable")
+
+    def __init__(self, oid: str) -> None:
+        self.oid = oid
+        self.commit: Commit | None = None
+        self.root: list[TreeEntry] = []
+        self.meta: bytes | None = None  # session.json as stored, None if the tree has none
+        self.segments: list[TreeEntry] = []
+        self.data: dict[str, bytes] = {}  # segment contents by blob id
+        self.problem: str | None = None  # why it is unusable: a missing object or file
+        self.unreachable = False  # objects git could not fetch (a partial clone offline)
+
+
 class Listed:
     """A session as `list` sees it: its metadata, entry count and log commit."""
 
@@ -242,6 +258,86 @@ class LogStore:
         counts.save(keep={oid for oid, _ in parsed})
         return listed
 
+    def inspect(self, oid: str) -> RawLog:
+        """The log commit ``oid`` as stored, naming the first object or file it lacks.
+
+        Never raises on bad data: `doctor` reads broken logs with it.
+        """
+        raw = RawLog(oid)
+        try:
+            self._inspect(raw)
+        except GitsessError as exc:  # objects git cannot read (a partial clone offline)
+            raw.problem = exc.message
+            raw.unreachable = True
+        return raw
+
+    def _inspect(self, raw: RawLog) -> None:
+        reader = self.repo.reader
+        oid = raw.oid
+        obj = reader.read(oid)
+        if obj is None:
+            raw.problem = f"{oid[:12]} is not in the repository"
+            return
+        if obj.kind != "commit":
+            raw.problem = f"{oid[:12]} is a {obj.kind}, not a log commit"
+            return
+        raw.commit = decode_commit(obj.data)
+        tree = reader.read(raw.commit.tree) if raw.commit.tree else None
+        if tree is None or tree.kind != "tree":
+            raw.problem = f"the tree {raw.commit.tree[:12]} of log commit {oid[:12]} is missing"
+            return
+        try:
+            raw.root = decode_tree(tree.data, self.repo.oid_length)
+        except ValueError:
+            raw.problem = f"the tree {tree.oid[:12]} of log commit {oid[:12]} is corrupt"
+            return
+        named = {entry.name: entry for entry in raw.root}
+        meta = named.get(META_FILE)
+        if meta is not None:  # a log commit without one is complete: session.json is missing
+            meta_obj = reader.read(meta.oid) if not meta.is_tree else None
+            if meta_obj is None:
+                raw.problem = f"the {META_FILE} of log commit {oid[:12]} is missing"
+                return
+            raw.meta = meta_obj.data
+        log_dir = named.get(LOG_DIR)
+        if log_dir is None:
+            count = raw.commit.trailer(ENTRIES_TRAILER)
+            if count and count != "0":
+                raw.problem = f"log commit {oid[:12]} has no {LOG_DIR}/ but records {count} entries"
+            return
+        listing = reader.read(log_dir.oid) if log_dir.is_tree else None
+        if listing is None or listing.kind != "tree":
+            raw.problem = f"the {LOG_DIR}/ folder of log commit {oid[:12]} is missing"
+            return
+        try:
+            entries = decode_tree(listing.data, self.repo.oid_length)
+        except ValueError:
+            raw.problem = f"the {LOG_DIR}/ folder of log commit {oid[:12]} is corrupt"
+            return
+        raw.segments = sorted((e for e in entries if not e.is_tree), key=lambda e: e.name)
+        raw.data = self.segment_data([s.oid for s in raw.segments])
+        for segment in raw.segments:
+            if segment.oid not in raw.data:
+                raw.problem = f"{LOG_DIR}/{segment.name} of log commit {oid[:12]} is missing"
+                return
+
+    def earlier_meta(self, oid: str, limit: int = 50) -> tuple[str, Meta] | None:
+        """The newest session.json that is a JSON object in the first-parent history before
+        log commit ``oid`` (of at most ``limit`` commits), and the commit holding it."""
+        out = self.repo.git.text(
+            "rev-list", "--first-parent", f"--max-count={limit}", f"{oid}^", "--", check=False
+        )
+        commits = [c for c in out.split() if len(c) in (40, 64)]
+        blobs = self.repo.reader.read_many([f"{c}:{META_FILE}" for c in commits])
+        for commit, blob in zip(commits, blobs, strict=True):
+            try:
+                meta = json.loads(blob.data) if blob else None
+            except ValueError:
+                continue
+            if isinstance(meta, dict):
+                return commit, meta
+        return None
+
     def read_many(self, session_ids: list[str]) -> dict[str, Listed]:
         """Metadata and log commit of several sessions, in one `cat-file` whatever their number."""
         specs = [session_ref(s) for s in session_ids] + [
@@ -324,14 +420,17 @@ class LogStore:
         parents: list[str],
         expected: str | None,
         message: str,
+        root: list[TreeEntry] | None = None,
     ) -> str:
         """Write a log commit holding exactly ``lines`` and move the ref to it from ``expected``.
 
         Segments are packed the way appends pack them, so equal logs get equal
-        trees. Raises RefMoved if the ref is no longer at ``expected``.
+        trees. The files beside the log are kept from ``root``, else from
+        ``expected``. Raises RefMoved if the ref is no longer at ``expected``.
         """
-        state = self.state(session_id, at=expected) if expected else None
-        root = state.root if state else []
+        if root is None:
+            state = self.state(session_id, at=expected) if expected else None
+            root = state.root if state else []
         segments = self._append_segments([], lines)
         oid = self._commit(session_id, root, meta, segments, parents, message, len(lines))
         self.repo.update_ref(session_ref(session_id), oid, expected, f"gitsess: {message}")

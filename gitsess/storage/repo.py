@@ -229,6 +229,15 @@ class Repository:
             rows.append((sha, message))
         return rows
 
+    def reflog_values(self, ref: str, limit: int = 100) -> list[str]:
+        """The values ``ref`` had, newest first, from its reflog: even values whose objects are
+        gone, and even when the ref itself is broken (`git reflog` stops at a missing object)."""
+        specs = [f"{ref}@{{{n}}}" for n in range(limit)]
+        # rev-parse prints each value it can read and stops at the end of the reflog.
+        proc = self.git.run("rev-parse", *specs, check=False)
+        values = proc.stdout.decode("utf-8", "replace").split()
+        return [v for v in values if re.fullmatch(r"[0-9a-f]{40}([0-9a-f]{24})?", v)]
+
     # -- branches and the work tree ----------------------------------------
 
     def head_ref(self) -> str | None:
