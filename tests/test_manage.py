@@ -206,3 +206,20 @@ def test_list_remembers_entry_counts_by_log_commit(repo: Path, gs) -> None:
     assert gs("list", "--json").json()[0]["entries"] == 2  # a new commit, a new count
     cache.write_bytes(b"\xff garbage \x00\n")  # an unreadable cache is only a slower list
     assert gs("list", "--json").json()[0]["entries"] == 2
+
+
+def test_undelete_still_lists_what_is_left_when_a_deleted_log_is_gone(tmp_path: Path, gs) -> None:
+    """`git reflog` dies at the first missing object; the other deleted logs stay restorable."""
+    from .conftest import make_repo
+
+    repo = make_repo(tmp_path / "pruned")
+    gone = gs("new", "Gone", "--no-checkout", "--json", cwd=repo).json()
+    kept = gs("new", "Kept", "--no-checkout", "--json", cwd=repo).json()
+    gone_log = git(repo, "rev-parse", f"refs/sessions/{gone['id']}")
+    gs("delete", kept["id"], cwd=repo)
+    gs("delete", gone["id"], cwd=repo)
+    (repo / ".git" / "objects" / gone_log[:2] / gone_log[2:]).unlink()
+    listed = gs("undelete", "--json", cwd=repo)
+    assert listed.code == 0 and kept["id"] in listed.out
+    assert gs("undelete", kept["id"], cwd=repo).code == 0
+    assert session_ids(repo) == [kept["id"]]

@@ -222,11 +222,26 @@ class Repository:
         """(sha, message) of each reflog entry of ``ref``, newest first."""
         proc = self.git.run("reflog", "show", "--format=%H %gs", ref, "--", check=False)
         if proc.returncode != 0:
-            return []
+            return self._reflog_file(ref)
         rows = []
         for line in proc.stdout.decode("utf-8", "replace").splitlines():
             sha, _, message = line.partition(" ")
             rows.append((sha, message))
+        return rows
+
+    def _reflog_file(self, ref: str) -> list[tuple[str, str]]:
+        """The reflog read from its file, for when `git reflog` stops at an object that is
+        gone (it dies rather than skip it). Files backend only; with reftable, nothing."""
+        try:
+            text = (self.common_dir / "logs" / ref).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return []
+        rows = []
+        for line in reversed(text.splitlines()):
+            head, _, message = line.partition("\t")
+            fields = head.split(" ", 2)
+            if len(fields) == 3 and fields[1] != "0" * len(fields[1]):
+                rows.append((fields[1], message))
         return rows
 
     def reflog_values(self, ref: str, limit: int = 100) -> list[str]:
