@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from .errors import BadInput
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 # Crockford base32, lowercase (SPEC section 3).
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -17,13 +21,16 @@ ENTRY_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 MIN_PREFIX = 4
 SLUG_MAX = 40
 
-_RFC3339_RE = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
-)
-# Already in the stored form, on a day every month has: valid without building a datetime.
-_CANONICAL_TS_RE = re.compile(
-    r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?Z$"
-)
+
+@functools.cache
+def _ts_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(any RFC 3339 timestamp, the stored form on a day every month has), compiled on
+    first use: read-only commands never need them, and compiling costs ~1 ms."""
+    return re.compile(
+        r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+    ), re.compile(
+        r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?Z$"
+    )
 
 
 # Each random byte's low five bits pick a character: uniform, and translated in C.
@@ -66,10 +73,14 @@ def slugify(title: str) -> str:
 
 def now() -> str:
     """The current time, RFC 3339 in UTC with millisecond precision."""
+    from datetime import datetime, timezone  # here: read-only commands never need it
+
     return format_ts(datetime.now(timezone.utc))
 
 
 def format_ts(moment: datetime) -> str:
+    from datetime import timezone
+
     moment = moment.astimezone(timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
@@ -80,13 +91,16 @@ def normalize_ts(text: str) -> str | None:
     A timestamp already in UTC keeps its native precision; one with another
     offset is converted to UTC.
     """
-    if _CANONICAL_TS_RE.match(text):  # the common case, a few times faster
+    rfc3339, canonical = _ts_patterns()
+    if canonical.match(text):  # valid without building a datetime: the common case
         return text
-    match = _RFC3339_RE.match(text)
+    match = rfc3339.match(text)
     if not match:
         return None
     year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
     fraction, zone = match.group(7) or "", match.group(8)
+    from datetime import datetime, timedelta, timezone
+
     try:
         parsed = datetime(
             year,

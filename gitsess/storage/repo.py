@@ -13,10 +13,10 @@ from .git import Git, GitFailed, first_line
 from .objects import Commit, ObjectReader, ObjectWriter, decode_commit
 
 # update-ref's words for a compare-and-swap that lost, or a lock another writer holds.
-_LOST_RACE = re.compile(
-    r"but expected|already exists|unable to create .*\.lock|cannot lock ref", re.I
-)
-_UNSAFE_IN_SIGNATURE = re.compile(r"[<>\n\r\0]")
+# (Pattern strings, not compiled here: re compiles and caches them on first use, and most
+# commands never get there.)
+_LOST_RACE = r"(?i)but expected|already exists|unable to create .*\.lock|cannot lock ref"
+_UNSAFE_IN_SIGNATURE = r"[<>\n\r\0]"
 
 
 FETCH_HEAD_SEEN = "fetch-head-seen"
@@ -33,8 +33,8 @@ class Identity(NamedTuple):
     def signature(self, when: float | None = None) -> str:
         """Git's `Name <email> <seconds> <offset>` form, with unsafe characters removed."""
         seconds = int(time.time() if when is None else when)
-        name = _UNSAFE_IN_SIGNATURE.sub("", self.name).strip() or "unknown"
-        email = _UNSAFE_IN_SIGNATURE.sub("", self.email).strip()
+        name = re.sub(_UNSAFE_IN_SIGNATURE, "", self.name).strip() or "unknown"
+        email = re.sub(_UNSAFE_IN_SIGNATURE, "", self.email).strip()
         return f"{name} <{email}> {seconds} +0000"
 
 
@@ -144,7 +144,7 @@ class Repository:
         )
         if proc.returncode != 0:
             stderr = proc.stderr.decode("utf-8", "replace")
-            if _LOST_RACE.search(stderr):
+            if re.search(_LOST_RACE, stderr):
                 raise RefMoved(ref)
             raise GitFailed(["update-ref", ref], proc.returncode, stderr)
 
@@ -152,7 +152,7 @@ class Repository:
         proc = self.git.run("update-ref", "-m", message, "-d", ref, old, check=False)
         if proc.returncode != 0:
             stderr = proc.stderr.decode("utf-8", "replace")
-            if _LOST_RACE.search(stderr):
+            if re.search(_LOST_RACE, stderr):
                 raise RefMoved(ref)
             raise GitFailed(["update-ref", "-d", ref], proc.returncode, stderr)
 
@@ -173,7 +173,7 @@ class Repository:
         if proc.returncode == 0:
             return True
         stderr = proc.stderr.decode("utf-8", "replace")
-        if _LOST_RACE.search(stderr):
+        if re.search(_LOST_RACE, stderr):
             return False
         raise GitFailed(["update-ref", "--stdin"], proc.returncode, stderr)
 
