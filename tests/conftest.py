@@ -46,14 +46,13 @@ def git(cwd: Path, *args: str, check: bool = True, input: str | None = None) -> 
     return proc.stdout.strip()
 
 
+def git_proc(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """git's whole outcome (status, stdout, stderr), for tests that look at all of it."""
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+
+
 def fsck(repo: Path) -> None:
-    proc = subprocess.run(
-        ["git", "fsck", "--strict", "--no-progress"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = git_proc(repo, "fsck", "--strict", "--no-progress")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "error" not in proc.stderr and "warning" not in proc.stderr, proc.stderr
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Result, git, gitsess_exe, log_lines, make_repo, run_cli
+from .conftest import Result, git, git_proc, gitsess_exe, log_lines, make_repo, run_cli
 
 MISSING = "1234567890123456789012345678901234567890"
 IN_PROGRESS_FILES = (
@@ -81,13 +81,7 @@ def snapshot(repo: Path) -> dict[str, Any]:
 
 
 def fsck_problems(repo: Path) -> list[str]:
-    proc = subprocess.run(
-        ["git", "fsck", "--no-progress", "--no-dangling"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = git_proc(repo, "fsck", "--no-progress", "--no-dangling")
     return sorted(line for line in (proc.stdout + proc.stderr).splitlines() if line.strip())
 
 
@@ -312,13 +306,7 @@ def test_rebase_in_progress(repo: Path, gs, tmp_path: Path) -> None:
     # Finishing the rebase with the hooks in place: git is undisturbed, the log follows.
     (repo / "README.md").write_text("resolved\n")
     git(repo, "add", "README.md")
-    done = subprocess.run(
-        ["git", "-c", "core.editor=true", "rebase", "--continue"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = git_proc(repo, "-c", "core.editor=true", "rebase", "--continue")
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert git(repo, "symbolic-ref", "--short", "HEAD") == f"session/conflicted-{sid}"
@@ -494,13 +482,7 @@ def test_current_session_broken_and_the_commit_hooks(tmp_path: Path, gs) -> None
     # A commit on its branch goes through; the hook says, in one line, what it could not do.
     (path / "new.txt").write_text("x\n")
     git(path, "add", "new.txt")
-    proc = subprocess.run(
-        ["git", "commit", "-q", "-m", "still commits"],
-        cwd=path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = git_proc(path, "commit", "-q", "-m", "still commits")
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
     assert git(path, "log", "-1", "--format=%s") == "still commits"
     assert f"session {current} is unreadable" in proc.stderr
