@@ -141,8 +141,12 @@ class ObjectWriter:
         oid = hashlib.new(self.algorithm, raw).hexdigest()
         folder = self.objects_dir / oid[:2]
         path = folder / oid[2:]
-        if path.exists():
-            return oid
+        try:
+            if os.stat(path).st_size:
+                return oid
+            # Empty: what a crash can leave of a file written without fsync. Write it again.
+        except FileNotFoundError:
+            pass
         folder.mkdir(exist_ok=True)
         tmp = folder / f"tmp_obj_{os.getpid()}_{oid[2:10]}"
         with open(tmp, "wb") as handle:
