@@ -150,7 +150,7 @@ class LogStore:
                 raise BrokenSession(session_id, f"its log commit {oid[:12]} is missing")
             return None
         commit = decode_commit(obj.data)
-        root = self._tree(commit.tree)
+        root = self._tree(commit.tree, session_id)
         named = {entry.name: entry for entry in root}
         if META_FILE not in named:
             raise BrokenSession(session_id, f"log commit {obj.oid[:12]} has no {META_FILE}")
@@ -165,7 +165,8 @@ class LogStore:
         if not isinstance(meta, dict):
             raise BrokenSession(session_id, f"its {META_FILE} is not a JSON object")
         log_dir = named.get(LOG_DIR)
-        segments = sorted(self._tree(log_dir.oid), key=lambda e: e.name) if log_dir else []
+        segments = self._tree(log_dir.oid, session_id) if log_dir else []
+        segments.sort(key=lambda e: e.name)
         state = LogState(session_id, obj.oid, commit, root, segments, meta, 0)
         trailer = commit.trailer(ENTRIES_TRAILER)
         state.count = (
@@ -182,19 +183,16 @@ class LogStore:
     def lines(self, state: LogState, segments: list[TreeEntry] | None = None) -> Iterator[bytes]:
         """Every entry line of the log, in order."""
         chosen = state.segments if segments is None else segments
-        for obj in self.repo.reader.read_many([s.oid for s in chosen]):
-            if obj is not None:
-                yield from obj.data.splitlines()
+        for data in self.segment_blobs(chosen, state.session_id):
+            yield from data.splitlines()
 
     def ids(self, state: LogState) -> Iterator[str]:
         """Every entry id in the log; entries are stored id first, so few lines need parsing."""
-        for obj in self.repo.reader.read_many([s.oid for s in state.segments]):
-            if obj is None:
-                continue
-            found = _STORED_ID.findall(obj.data)
+        for data in self.segment_blobs(state.segments, state.session_id):
+            found = _STORED_ID.findall(data)
             yield from (m.decode() for m in found)
-            if len(found) != obj.data.count(b"\n"):  # lines from another writer: parse them
-                for line in obj.data.splitlines():
+            if len(found) != data.count(b"\n"):  # lines from another writer: parse them
+                for line in data.splitlines():
                     if not _STORED_ID.match(line):
                         entry_id = parse_line(line).get("id")
                         if isinstance(entry_id, str):
@@ -212,8 +210,7 @@ class LogStore:
         """The last ``count`` entries, reading only the segments that hold them."""
         picked: list[bytes] = []
         for segment in reversed(state.segments):
-            obj = self.repo.reader.read(segment.oid)
-            picked[:0] = obj.data.splitlines() if obj else []
+            picked[:0] = self.segment_blobs([segment], state.session_id)[0].splitlines()
             if len(picked) >= count:
                 break
         return [parse_line(line) for line in picked[-count:] if line.strip()] if count else []
@@ -372,8 +369,8 @@ class LogStore:
         """Write a new session's first log commit; fails if the ref already exists."""
         session_id = meta["id"]
         base = segments or []
-        count_before = self._count_segments(base)
-        new_segments = self._append_segments(base, list(lines or []))
+        count_before = self._count_segments(base, session_id)
+        new_segments = self._append_segments(base, list(lines or []), session_id)
         count = count_before + len(lines or [])
         oid = self._commit(session_id, [], meta, new_segments, parents or [], message, count)
         try:
@@ -393,7 +390,7 @@ class LogStore:
             wanted = change(state)
             if wanted is None:
                 return state.oid
-            segments = self._append_segments(state.segments, wanted.lines)
+            segments = self._append_segments(state.segments, wanted.lines, session_id)
             oid = self._commit(
                 session_id,
                 state.root,
@@ -431,7 +428,7 @@ class LogStore:
         if root is None:
             state = self.state(session_id, at=expected) if expected else None
             root = state.root if state else []
-        segments = self._append_segments([], lines)
+        segments = self._append_segments([], lines, session_id)
         oid = self._commit(session_id, root, meta, segments, parents, message, len(lines))
         self.repo.update_ref(session_ref(session_id), oid, expected, f"gitsess: {message}")
         return oid
@@ -486,17 +483,27 @@ class LogStore:
             return f"its ref points at a {obj.kind}, not a commit"
         return f"log commit {oid[:12]} has no {META_FILE}"
 
-    def _tree(self, oid: str) -> list[TreeEntry]:
+    def _tree(self, oid: str, session_id: str) -> list[TreeEntry]:
         obj = self.repo.reader.read(oid)
-        return decode_tree(obj.data, self.repo.oid_length) if obj else []
+        if obj is None or obj.kind != "tree":
+            raise _unreadable(session_id, oid, "tree")
+        return decode_tree(obj.data, self.repo.oid_length)
 
-    def _count_segments(self, segments: list[TreeEntry]) -> int:
-        total = 0
-        for obj in self.repo.reader.read_many([s.oid for s in segments]):
-            total += obj.data.count(b"\n") if obj else 0
-        return total
+    def segment_blobs(self, segments: list[TreeEntry], session_id: str) -> list[bytes]:
+        """The segments' contents. A missing one is an error: skipping it would read the log
+        as shorter than it is, and an append would then write that loss into a new commit."""
+        found = self.repo.reader.read_many([s.oid for s in segments])
+        for segment, obj in zip(segments, found, strict=True):
+            if obj is None:
+                raise _unreadable(session_id, segment.oid, f"{LOG_DIR}/{segment.name}")
+        return [obj.data for obj in found if obj is not None]
 
-    def _append_segments(self, segments: list[TreeEntry], lines: list[bytes]) -> list[TreeEntry]:
+    def _count_segments(self, segments: list[TreeEntry], session_id: str) -> int:
+        return sum(data.count(b"\n") for data in self.segment_blobs(segments, session_id))
+
+    def _append_segments(
+        self, segments: list[TreeEntry], lines: list[bytes], session_id: str
+    ) -> list[TreeEntry]:
         """The segment list after appending ``lines``: only the last segment is rewritten."""
         if not lines:
             return segments
@@ -504,9 +511,9 @@ class LogStore:
         parts: list[bytes] = []
         size = entries = 0
         if kept:
-            obj = self.repo.reader.read(kept.pop().oid)
-            if obj and obj.data:
-                parts, size, entries = [obj.data], len(obj.data), obj.data.count(b"\n")
+            data = self.segment_blobs([kept.pop()], session_id)[0]
+            if data:
+                parts, size, entries = [data], len(data), data.count(b"\n")
 
         def seal() -> None:
             blob = self.repo.writer.blob(b"".join(parts))
@@ -545,6 +552,11 @@ class LogStore:
         committer = self.repo.identity("COMMITTER").signature()
         body = f"{message}\n\nSession: {session_id}\n{ENTRIES_TRAILER}: {count}\n"
         return writer.commit(tree, parents, author, committer, body)
+
+
+def _unreadable(session_id: str, oid: str, what: str) -> BrokenSession:
+    # Exit 1, as for objects a partial clone cannot fetch: the damage is in the repository.
+    return BrokenSession(session_id, f"its {what} {oid[:12]} is missing or corrupt", 1)
 
 
 def parse_line(line: bytes) -> Entry:
