@@ -20,7 +20,17 @@ from .ids import (
     session_id_from_branch,
     slugify,
 )
-from .storage.log import Change, Entry, Listed, LogState, LogStore, Meta, encode_json, parse_line
+from .storage.log import (
+    Change,
+    Entry,
+    Listed,
+    LogState,
+    LogStore,
+    Meta,
+    encode_json,
+    parse_line,
+    session_ref,
+)
 from .storage.objects import TreeEntry
 from .storage.repo import Repository
 
@@ -193,8 +203,9 @@ class Sessions:
     ) -> LogState:
         state = self.store.require(source)
         # One read of the segments serves both finding the entry and splitting the log.
-        data = self.store.segment_data([s.oid for s in state.segments])
-        lines = [line for s in state.segments for line in data.get(s.oid, b"").splitlines()]
+        blobs = self.store.segment_blobs(state.segments, source)  # all of them, or an error
+        data = {s.oid: blob for s, blob in zip(state.segments, blobs, strict=True)}
+        lines = [line for s in state.segments for line in data[s.oid].splitlines()]
         position = len(lines) - 1
         if at is not None:
             position = self._position(lines, at)
@@ -369,31 +380,29 @@ class Sessions:
     def _start(
         self, meta: Meta, start: str | None, checkout: bool, write: Callable[[], str]
     ) -> None:
-        """Create the branch, then the log; undo the branch if the log cannot be written."""
+        """Write the log, then create the branch; remove the log if the branch cannot be made.
+
+        In this order a crash in between leaves a whole session whose branch is missing
+        (`resume` makes it, at the session's base), never a branch without a session.
+        """
         branch = meta["branch"]
         if checkout:
             self._refuse_mid_operation(" (or use --no-checkout)")
-        previous = self.repo.head_ref() or self.repo.head_commit()
-        if start is None:
-            if checkout:
-                self.repo.point_unborn_head(branch)
-        elif checkout:
-            self.repo.switch(branch, create_at=start)
-        else:
-            self.repo.create_branch(branch, start)
-        self._current_branch = None
+        oid = write()
         try:
-            write()
+            if start is None:
+                if checkout:
+                    self.repo.point_unborn_head(branch)
+            elif checkout:
+                self.repo.switch(branch, create_at=start)
+            else:
+                self.repo.create_branch(branch, start)
         except BaseException:
-            if start is not None:
-                if checkout and previous:
-                    self.repo.git.run(
-                        "checkout", "--quiet", previous.removeprefix("refs/heads/"), check=False
-                    )
-                self.repo.delete_branch(branch, start)
-            elif checkout and previous:
-                self.repo.git.run("symbolic-ref", "HEAD", previous, check=False)
+            if start is not None and self.repo.branch_tip(branch) is None:
+                self.repo.delete_ref(session_ref(meta["id"]), oid, "gitsess: undo")
             raise
+        finally:
+            self._current_branch = None
 
     def _refuse_mid_operation(self, alternative: str = "") -> None:
         """Checking a branch out in the middle of a rebase or merge would wreck it: refuse."""
