@@ -17,6 +17,9 @@ from .objects import Commit, ObjectReader, ObjectWriter, decode_commit
 # commands never get there.)
 _LOST_RACE = r"(?i)but expected|already exists|unable to create .*\.lock|cannot lock ref"
 _UNSAFE_IN_SIGNATURE = r"[<>\n\r\0]"
+_LOCK_EXISTS = r"Unable to create '([^']+\.lock)': File exists"
+# Git holds a ref's lock for milliseconds: one this old was left by a git process that died.
+STALE_LOCK_SECONDS = 10.0
 
 
 FETCH_HEAD_SEEN = "fetch-head-seen"
@@ -24,6 +27,27 @@ FETCH_HEAD_SEEN = "fetch-head-seen"
 
 class RefMoved(Exception):
     """A compare-and-swap ref update lost: the ref is no longer at the expected value."""
+
+
+def _lost_race(stderr: str) -> bool:
+    """Did update-ref lose to another writer (and is worth retrying)?
+
+    A lock file older than any writer holds one is not a race: a git process killed while
+    updating the ref (a crash, kill -9) left it, and retrying would only end in "kept
+    changing" much later. Say what it is at once, as git does.
+    """
+    locked = re.search(_LOCK_EXISTS, stderr)
+    if locked:
+        try:
+            age = time.time() - os.stat(locked.group(1)).st_mtime
+        except OSError:
+            age = 0.0  # gone already: a live writer's
+        if age > STALE_LOCK_SECONDS:
+            raise GitsessError(
+                f"{locked.group(1)} is left over from a git process that did not finish "
+                "(a crash?); if no git process is running, remove it and try again"
+            )
+    return bool(re.search(_LOST_RACE, stderr))
 
 
 class Identity(NamedTuple):
@@ -144,7 +168,7 @@ class Repository:
         )
         if proc.returncode != 0:
             stderr = proc.stderr.decode("utf-8", "replace")
-            if re.search(_LOST_RACE, stderr):
+            if _lost_race(stderr):
                 raise RefMoved(ref)
             raise GitFailed(["update-ref", ref], proc.returncode, stderr)
 
@@ -152,7 +176,7 @@ class Repository:
         proc = self.git.run("update-ref", "-m", message, "-d", ref, old, check=False)
         if proc.returncode != 0:
             stderr = proc.stderr.decode("utf-8", "replace")
-            if re.search(_LOST_RACE, stderr):
+            if _lost_race(stderr):
                 raise RefMoved(ref)
             raise GitFailed(["update-ref", "-d", ref], proc.returncode, stderr)
 
@@ -173,7 +197,7 @@ class Repository:
         if proc.returncode == 0:
             return True
         stderr = proc.stderr.decode("utf-8", "replace")
-        if re.search(_LOST_RACE, stderr):
+        if _lost_race(stderr):
             return False
         raise GitFailed(["update-ref", "--stdin"], proc.returncode, stderr)
 
