@@ -318,9 +318,6 @@ class Repository:
         except RefMoved:
             raise GitsessError(f"branch {branch} already exists") from None
 
-    def delete_branch(self, branch: str, expected: str) -> None:
-        self.delete_ref(f"refs/heads/{branch}", expected, "gitsess: undo")
-
     def switch(self, branch: str, create_at: str | None = None) -> None:
         """Check ``branch`` out, carrying local changes as `git switch` does.
 
