@@ -271,7 +271,7 @@ def parse_jsonl(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
             continue
         try:
             yield number, json.loads(line)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise BadInput(f"line {number}: not JSON ({exc})") from None
 
 

@@ -251,7 +251,7 @@ def _read(path: Path, required: bool = True) -> tuple[list[_Record], str | None]
         number = index + 1
         try:
             value = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             partial = index == last and unterminated
             values, complete = _split(line)
             if not complete:
@@ -281,7 +281,7 @@ def _split(line: bytes) -> tuple[list[tuple[bytes, Any]], bool]:
     while position < len(text):
         try:
             value, end = decoder.raw_decode(text, position)
-        except ValueError:
+        except (ValueError, RecursionError):
             return values, False
         values.append((text[position:end].encode("utf-8"), value))
         position = end
@@ -822,7 +822,7 @@ def _parse(path: Path) -> Conversation:
         if meta_path.is_file():
             try:
                 loaded = json.loads(meta_path.read_bytes())
-            except (OSError, ValueError):
+            except (OSError, ValueError, RecursionError):
                 loaded = None
             stream.meta_file = loaded if isinstance(loaded, dict) else None
         subs.append(stream)

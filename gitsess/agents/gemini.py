@@ -97,7 +97,7 @@ class Gemini(AgentFormat):
         first_line = data.lstrip().split(b"\n", 1)[0]
         try:
             first = json.loads(first_line)
-        except ValueError:
+        except (ValueError, RecursionError):
             first = None
         if isinstance(first, dict) and "messages" not in first:
             layout = "jsonl"
@@ -144,7 +144,7 @@ class _Slot:
 def _read_legacy(path: Path, data: bytes) -> tuple[dict[str, Any], list[_Slot]]:
     try:
         value = json.loads(data)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         where = f"line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else "line 1"
         raise FormatError(f"{path}: {where}: not valid JSON (truncated?)") from None
     if not isinstance(value, dict) or not isinstance(value.get("messages"), list):
@@ -248,7 +248,7 @@ def _read_jsonl(path: Path, data: bytes) -> tuple[dict[str, Any], list[_Slot]]:
             continue
         try:
             record = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             if number == last and not complete and log.slots:
                 break  # a record cut off mid-line by a writer that was killed
             raise FormatError(f"{path}: line {number} is not JSON") from None

@@ -28,7 +28,7 @@ class GitsessJsonl(AgentFormat):
                     continue
                 try:
                     value = json.loads(raw)
-                except ValueError:
+                except (ValueError, RecursionError):
                     raise FormatError(f"{path}: line {number} is not JSON") from None
                 if not isinstance(value, dict):
                     raise FormatError(f"{path}: line {number} is not a JSON object")

@@ -393,6 +393,6 @@ def parse_line(line: bytes) -> Entry:
     """One stored entry; a line that is not a JSON object is kept, flagged, never dropped."""
     try:
         value = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {"type": "invalid", "raw": line.decode("utf-8", "replace")}
     return value if isinstance(value, dict) else {"type": "invalid", "raw": value}
