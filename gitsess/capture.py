@@ -71,7 +71,7 @@ def run(
         common_dir
         / "gitsess"
         / "capture"
-        / (hashlib.sha1(str(transcript.resolve()).encode()).hexdigest() + ".json")
+        / (hashlib.sha1(os.fsencode(transcript.resolve())).hexdigest() + ".json")
     )
     branch = _current_branch(git_dir)
     saved = _load(state_file)

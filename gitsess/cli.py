@@ -53,7 +53,10 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON f
 def emit_json(document: Any) -> None:
     # Indented for a person at a terminal; compact (and much faster) for programs.
     indent = 2 if sys.stdout.isatty() else None
-    click.echo(json.dumps(document, ensure_ascii=False, indent=indent))
+    try:
+        click.echo(json.dumps(document, ensure_ascii=False, indent=indent))
+    except UnicodeEncodeError:  # lone surrogates (imported as such): \u escapes carry them
+        click.echo(json.dumps(document, indent=indent))
 
 
 def utf8(text: str, what: str) -> str:
@@ -636,11 +639,11 @@ def export(app: App, session: str, fmt: str | None, output: str | None) -> None:
         if fmt == "md":
             from .render.markdown import session_markdown
 
-            data = session_markdown(summary, entries).encode("utf-8")
+            data = session_markdown(summary, entries).encode("utf-8", "replace")
         else:
             from .render.html import session_html
 
-            data = session_html(summary, entries).encode("utf-8")
+            data = session_html(summary, entries).encode("utf-8", "replace")
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -808,7 +811,7 @@ def pr(app: App, range_: str | None, conversation: bool, as_json: bool) -> None:
     from .render.review import GITHUB_BODY_LIMIT, pr_markdown
 
     text = pr_markdown(document, conversation)
-    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.buffer.write(text.encode("utf-8", "replace"))  # lone surrogates: "?"
     sys.stdout.flush()
     if len(text) > GITHUB_BODY_LIMIT:
         click.echo(

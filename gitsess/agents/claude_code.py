@@ -352,7 +352,7 @@ class _Stream:
 def _fit(base: str) -> str:
     if _ID_OK_RE.match(base):
         return base
-    return "h" + hashlib.sha1(base.encode("utf-8")).hexdigest()
+    return "h" + hashlib.sha1(base.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _mtime(path: Path) -> str:
@@ -1230,7 +1230,9 @@ def to_transcript(entries: list[Entry], session_uuid: str, cwd: str) -> list[dic
         if isinstance(native_id, str) and native_id:
             group_id, group_native = native_id, True
         elif group_id is None or group_native:
-            digest = hashlib.sha1(f"{session_uuid}:{entry.get('id')}".encode()).hexdigest()
+            digest = hashlib.sha1(
+                f"{session_uuid}:{entry.get('id')}".encode("utf-8", "surrogatepass")
+            ).hexdigest()
             group_id, group_native = f"msg_gitsess_{digest[:24]}", False
         message: dict[str, Any] = {
             "id": group_id,

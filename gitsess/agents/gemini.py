@@ -299,7 +299,10 @@ class _Builder:
         if not _ID_RE.match(candidate):
             import hashlib
 
-            candidate = "gemini-" + hashlib.sha1(candidate.encode()).hexdigest()[:32]
+            candidate = (
+                "gemini-"
+                + hashlib.sha1(candidate.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+            )
         found, n = candidate, 1
         while found in self.used:
             n += 1
