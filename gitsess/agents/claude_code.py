@@ -180,7 +180,7 @@ COMMON_KEYS = frozenset(
 )
 TASK_TOOLS = frozenset({"Task", "Agent"})
 
-_ID_OK_RE = re.compile(r"^[A-Za-z0-9._:-]{1,56}$")
+_ID_OK_RE = re.compile(r"^[A-Za-z0-9._:-]{1,56}\Z")
 _SLUG_RE = re.compile(r"[^A-Za-z0-9_-]+")
 _SNIFF_RE = re.compile(
     rb'^\s*\{\s*(?:"parentUuid"\s*:|"type"\s*:\s*"(?:summary|file-history-snapshot|'

@@ -73,7 +73,7 @@ from .base import AgentFormat, Conversation, Entry, FormatError, decode_text, re
 
 FORMAT_NAME = "gemini"
 _FIRST_KEY = re.compile(rb'\{\s*"(?:sessionId|projectHash)"\s*:')
-_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}\Z")
 _NOTICE_TYPES = ("info", "error", "warning")
 _MESSAGE_KEYS = frozenset(
     ("id", "timestamp", "type", "content", "thoughts", "toolCalls", "tokens", "model")
