@@ -130,12 +130,12 @@ def run(
 
 
 def _start_session(sessions: Any, agent: str, conversation: Any, payload: dict[str, Any]) -> Any:
-    from .agents.base import first_prompt_title
+    from .agents.base import clean_title, first_prompt_title
 
-    title = first_prompt_title(conversation.entries)
+    title = clean_title(first_prompt_title(conversation.entries) or "")
     if not title and isinstance(payload.get("prompt"), str):
-        title = " ".join(payload["prompt"].split())[:72]
-    title = title or conversation.title or f"{agent} session"
+        title = clean_title(payload["prompt"], 72)
+    title = title or clean_title(conversation.title or "") or f"{agent} session"
     source = {"format": agent, "id": conversation.native_id, "captured": True}
     return sessions.new(title, agent=agent, extra={"source": source})
 
