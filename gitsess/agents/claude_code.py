@@ -876,7 +876,8 @@ def _title(records: list[_Record], uuids: dict[str, list[Entry]]) -> str | None:
             ai = obj["aiTitle"] or None
         elif kind == "summary" and isinstance(obj.get("summary"), str) and obj["summary"]:
             any_summary = obj["summary"]
-            if obj.get("leafUuid") in uuids:
+            leaf = obj.get("leafUuid")
+            if isinstance(leaf, str) and leaf in uuids:
                 linked = obj["summary"]
     chosen = custom or ai or linked or any_summary
     return " ".join(chosen.split()) if chosen and chosen.strip() else None
