@@ -42,12 +42,17 @@ def segment_name(index: int) -> str:
     return f"{index:08d}.jsonl"
 
 
-def encode_json(value: Any) -> bytes:
-    """Compact JSON, UTF-8; escapes only what UTF-8 cannot carry (lone surrogates)."""
+def encode_json(value: Any, allow_nan: bool = True) -> bytes:
+    """Compact JSON, UTF-8; escapes only what UTF-8 cannot carry (lone surrogates).
+
+    ``allow_nan=False``: ValueError for NaN and infinities (`1e400` reads as one), which
+    JSON has no numbers for; new input is held to that, stored lines are not.
+    """
     try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=allow_nan)
+        return text.encode("utf-8")
     except UnicodeEncodeError:
-        return json.dumps(value, separators=(",", ":")).encode("ascii")
+        return json.dumps(value, separators=(",", ":"), allow_nan=allow_nan).encode("ascii")
 
 
 def encode_meta(meta: Meta) -> bytes:
