@@ -59,7 +59,9 @@ def main(args: list[str]) -> int:
         _log(git_dir, "".join(traceback.format_exception(exc)))
         where = f" (see {git_dir / 'gitsess' / 'capture.log'})" if git_dir else ""
         message = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"gitsess capture: {message}{where}", file=sys.stderr)
+        line = f"gitsess capture: {message}{where}"
+        # Printable whatever stderr's error handler: a path may not be UTF-8.
+        print(line.encode("utf-8", "backslashreplace").decode("utf-8"), file=sys.stderr)
     return 0
 
 
@@ -245,7 +247,8 @@ def _log(git_dir: Path | None, message: str) -> None:
         log = git_dir / "gitsess" / "capture.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
-        with open(log, "a", encoding="utf-8") as handle:
+        # backslashreplace: a message may name a file whose name is not UTF-8
+        with open(log, "a", encoding="utf-8", errors="backslashreplace") as handle:
             handle.write(f"{stamp} {message.rstrip()}\n")
     except OSError:
         pass

@@ -904,17 +904,20 @@ def test_capture_never_fails_the_agent(
         check_session(gs, summary["id"])
 
 
-@pytest.mark.parametrize("shape", ["deep-list", "surrogate-in-path", "nul", "huge-line"])
+@pytest.mark.parametrize(
+    "shape", ["deep-list", "surrogate-in-path", "surrogate-in-path-broken", "nul", "huge-line"]
+)
 def test_capture_extremes(
     shape: str, repo: Path, gs: Any, tmp_path: Path, capsys: Any, huge_line: bytes
 ) -> None:
     for fmt in CAPTURE_AGENTS:
         name = _name_for(fmt)
-        if shape == "surrogate-in-path":
-            name = "\udcff" + name
+        if shape.startswith("surrogate-in-path"):
+            name = "\udcff" + name  # a file name that is not UTF-8
         extra = {
             "deep-list": b"[" * 100_000 + b"]" * 100_000 + b"\n",
             "surrogate-in-path": b"",
+            "surrogate-in-path-broken": b"not json\n",
             "nul": b"\x00\n",
             "huge-line": huge_line + b"\n",
         }[shape]
