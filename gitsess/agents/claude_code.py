@@ -511,7 +511,8 @@ class _Builder:
             emit("message", entry_meta, role=role, content=body)
 
         if not isinstance(content, list):
-            message(content if isinstance(content, str) else "" if content is None else [content])
+            content = "" if content is None else content
+            message(content if isinstance(content, str) else _parts([content]))  # a part object
             return
         result_meta_given = False
         group: list[Any] = []
@@ -555,7 +556,8 @@ class _Builder:
         common: dict[str, Any] = {"model": model} if isinstance(model, str) and model else {}
         content = message.get("content")
         if not isinstance(content, list):
-            text = content if isinstance(content, str) else "" if content is None else [content]
+            content = "" if content is None else content
+            text = content if isinstance(content, str) else _parts([content])  # a part object
             emit("message", meta, role="assistant", content=text, **common)
             return
         if not content:
