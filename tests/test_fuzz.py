@@ -933,6 +933,41 @@ def test_capture_extremes(
     fsck(repo)
 
 
+@FUZZ_CLI
+@given(
+    payload=st.one_of(
+        st.dictionaries(
+            st.sampled_from(["transcript_path", "cwd", "session_id", "prompt", "thread-id"]),
+            st.one_of(hostile_value, st.just("."), st.just(".git")),
+        ).map(lambda d: _dump(d, False)),
+        st.binary(max_size=100),
+        st.just(b"[" * 100_000),
+    ),
+    agent=st.sampled_from([*CAPTURE_AGENTS, "claude", "nope", "\udcff"]),
+)
+def test_capture_hostile_hook_input(
+    repo: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    payload: bytes,
+    agent: str,
+) -> None:
+    """Whatever the hook sends on stdin: exit 0, nothing on stdout, at most one line."""
+    # A payload without a usable cwd means the process's own: the test repository, never
+    # the checkout the tests run from.
+    monkeypatch.chdir(repo)
+    capsys.readouterr()
+    old = sys.stdin
+    sys.stdin = io.TextIOWrapper(io.BytesIO(payload), encoding="utf-8")
+    try:
+        assert main(["capture", "--agent", agent]) == 0
+    finally:
+        sys.stdin = old
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") <= 1, err
+
+
 # -- 3. merge ------------------------------------------------------------------------------
 
 _IDS = ["a", "b", "c", "d"]
@@ -1060,3 +1095,66 @@ def test_merge_deep_values(depth: int) -> None:
     stored = parse_line(line)
     merged = merge_logs([], [stored], [{"id": "a", "ts": _TS, "type": "event"}])
     assert _keys(merged) == {"a"}
+
+
+# -- 3b. the merge through the CLI: two clones append hostile entries, then exchange -------
+
+accepted_entry = st.fixed_dictionaries(
+    {
+        "type": st.just("event"),
+        "name": st.sampled_from(["n", "\x00", "\ud800", "é\u2028"]),
+        "id": st.sampled_from(["x1", "x2", "x3", "x4"]),  # the same ids on both sides
+        "ts": st.sampled_from(TIMESTAMPS[:4]),  # out of order, far past and far future
+    },
+    optional={"data": hostile_value, "meta": st.dictionaries(hostile_text, hostile_value)},
+)
+
+
+def _jsonl_of(entries: list[dict[str, Any]]) -> bytes:
+    return b"".join(encode_json(e) + b"\n" for e in entries)
+
+
+@settings(FUZZ, max_examples=soak(4, 60))
+@given(
+    ours=st.lists(accepted_entry, max_size=4, unique_by=lambda e: e["id"]),
+    theirs=st.lists(accepted_entry, max_size=4, unique_by=lambda e: e["id"]),
+)
+def test_fetch_merges_hostile_appends(
+    gs: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+    ours: list[dict[str, Any]],
+    theirs: list[dict[str, Any]],
+) -> None:
+    root = tmp_path_factory.mktemp("share")
+    bare = root / "remote.git"
+    git(root, "init", "-q", "--bare", str(bare))
+    seed = root / "seed"
+    git(root, "init", "-q", str(seed))
+    (seed / "a.txt").write_text("a\n")
+    git(seed, "add", "a.txt")
+    git(seed, "commit", "-q", "-m", "initial")
+    git(seed, "push", "-q", str(bare), "main")
+    alice, bob = root / "alice", root / "bob"
+    for path in (alice, bob):
+        git(root, "clone", "-q", str(bare), str(path))
+    sid = gs("new", "Shared", "--json", cwd=alice).json()["id"]
+    push = ("push", sid, "--allow-secrets")  # random text can look like a secret
+    assert gs(*push, cwd=alice).code == 0
+    assert gs("fetch", cwd=bob).code == 0
+    for repo, batch in ((alice, ours), (bob, theirs)):
+        if batch:
+            done = gs("record", sid, "--jsonl", "-", cwd=repo, stdin=_jsonl_of(batch))
+            assert done.code == 0, done.err
+    assert gs(*push, cwd=alice).code == 0
+    for repo in (bob, bob, alice):  # bob merges and pushes; alice fetches the merge
+        fetched = gs("fetch", cwd=repo)
+        assert fetched.code == 0, fetched.err
+        if repo == bob:
+            pushed = gs(*push, cwd=bob)
+            assert pushed.code == 0, pushed.err
+    logs = [gs("show", sid, "--json", cwd=repo).json()["entries"] for repo in (alice, bob)]
+    assert logs[0] == logs[1]
+    check_entries(logs[0])
+    assert {e["id"] for e in ours + theirs} <= {e["id"] for e in logs[0]}
+    for path in (alice, bob):
+        fsck(path)
