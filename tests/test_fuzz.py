@@ -726,8 +726,9 @@ def check_session(gs: Callable[..., Any], session_id: str) -> list[dict[str, Any
     entries: list[dict[str, Any]] = shown.json()["entries"]
     check_entries(entries)
     assert shown.json()["session"]["entries"] == len(entries)
-    for args in (["show", session_id], ["export", session_id, "--format", "md"]):
-        assert gs(*args).code == 0, args
+    if len(shown.out) < 200_000:  # rendering megabytes as text is slow, and tested elsewhere
+        for args in (["show", session_id], ["export", session_id, "--format", "md"]):
+            assert gs(*args).code == 0, args
     # The portable file reads back as the same entries.
     exported = gs("export", session_id)
     assert exported.code == 0, exported.err
@@ -1025,7 +1026,7 @@ def _versions(entries: list[dict[str, Any]]) -> set[str]:
     return found
 
 
-MERGE = settings(FUZZ, max_examples=soak(300, 5000))
+MERGE = settings(FUZZ, max_examples=soak(200, 5000))
 
 
 @MERGE
