@@ -21,6 +21,7 @@ register it with the `@figure(...)` decorator.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import random
@@ -54,17 +55,25 @@ class Figure:
     title: str
     floor: str
     goal: float
+    unit: str = "ms"  # samples are seconds shown as ms, or bytes shown as MB
     gitsess_samples: list[float] = field(default_factory=list)
     floor_samples: list[float] = field(default_factory=list)
     error: str | None = None
 
     @property
+    def scale(self) -> float:
+        return 1000.0 if self.unit == "ms" else 1e-6
+
+    @property
     def gitsess_ms(self) -> float | None:
-        return statistics.median(self.gitsess_samples) * 1000 if self.gitsess_samples else None
+        """The median of gitsess's samples, in the figure's unit (ms or MB)."""
+        return (
+            statistics.median(self.gitsess_samples) * self.scale if self.gitsess_samples else None
+        )
 
     @property
     def floor_ms(self) -> float | None:
-        return statistics.median(self.floor_samples) * 1000 if self.floor_samples else None
+        return statistics.median(self.floor_samples) * self.scale if self.floor_samples else None
 
     @property
     def ratio(self) -> float | None:
@@ -82,6 +91,7 @@ class Figure:
         return {
             "key": self.key,
             "figure": self.title,
+            "unit": self.unit,
             "gitsess_ms": _round(self.gitsess_ms),
             "floor": self.floor,
             "floor_ms": _round(self.floor_ms),
@@ -89,8 +99,8 @@ class Figure:
             "goal": self.goal,
             "ok": self.ok,
             "runs": min(len(self.gitsess_samples), len(self.floor_samples)),
-            "gitsess_samples_ms": [_round(s * 1000) for s in self.gitsess_samples],
-            "floor_samples_ms": [_round(s * 1000) for s in self.floor_samples],
+            "gitsess_samples_ms": [_round(s * self.scale, 3) for s in self.gitsess_samples],
+            "floor_samples_ms": [_round(s * self.scale, 3) for s in self.floor_samples],
             "error": self.error,
         }
 
@@ -143,9 +153,14 @@ class Sizes:
     entries: int
     sessions: int
     shared: int
+    transcript_mb: float = 3.5
+    growth_mb: float = 10.0
 
     def fields(self) -> dict[str, str]:
         return {
+            "transcript": f"{self.transcript_mb:g} MB",
+            "growth": f"{self.growth_mb:g} MB",
+            "many_sessions": f"{self.sessions * 10:,}",
             "entries": f"{self.entries:,}",
             "small": str(SMALL_LOG),
             "sessions": f"{self.sessions:,}",
@@ -166,7 +181,13 @@ class Bench:
         self.sizes = sizes
         home = root / "home"
         home.mkdir()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITSESS_"))}
+        # A user's python reads compiled bytecode; with PYTHONDONTWRITEBYTECODE set (some
+        # sandboxes do), an editable install would compile every module on every run.
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("GIT_", "GITSESS_")) and k != "PYTHONDONTWRITEBYTECODE"
+        }
         env.update(
             {
                 "HOME": str(home),
@@ -244,6 +265,12 @@ class Bench:
 
     def gitsess_json(self, *args: str, cwd: Path) -> Any:
         return json.loads(self.run([self.gitsess_exe, *args, "--json"], cwd).stdout)
+
+    def compile_package(self) -> None:
+        """Write gitsess's bytecode first, as pip does at install, so no run compiles it."""
+        where = "import gitsess, os; print(os.path.dirname(gitsess.__file__))"
+        package = self.run([self.python, "-c", where], self.root).stdout.decode().strip()
+        self.run([self.python, "-m", "compileall", "-q", package], self.root)
 
     def python_floor(self, cwd: Path) -> Run:
         return self.command([self.python, "-c", "pass"], cwd)
@@ -554,8 +581,21 @@ def fig_record_batch(bench: Bench, fig: Figure) -> None:
 
 @figure("list", "gitsess list --json ({sessions} sessions)", "for-each-ref | cat-file --batch", 4.0)
 def fig_list(bench: Bench, fig: Figure) -> None:
-    repo = bench.new_repo("list")
-    count = bench.sizes.sessions
+    list_figure(bench, fig, bench.sizes.sessions)
+
+
+@figure(
+    "list-many",
+    "gitsess list --json ({many_sessions} sessions)",
+    "for-each-ref | cat-file --batch",
+    4.0,
+)
+def fig_list_many(bench: Bench, fig: Figure) -> None:
+    list_figure(bench, fig, bench.sizes.sessions * 10)
+
+
+def list_figure(bench: Bench, fig: Figure, count: int) -> None:
+    repo = bench.new_repo(f"list-{count}")
     bench.progress(f"creating {count:,} sessions")
     make_sessions(bench, repo, count)
     listed = bench.gitsess_json("list", cwd=repo)
@@ -567,6 +607,93 @@ def fig_list(bench: Bench, fig: Figure) -> None:
         " | git cat-file --batch >/dev/null"
     )
     bench.compare(fig, mine, bench.command(["sh", "-c", pipeline], repo))
+
+
+@figure(
+    "import",
+    "gitsess import of a {transcript} Claude Code transcript",
+    "python: json.loads each of its lines",
+    3.0,
+)
+def fig_import(bench: Bench, fig: Figure) -> None:
+    transcript = claude_transcript(bench, bench.sizes.transcript_mb)
+    repo = bench.root / "import"
+
+    def fresh() -> None:  # each import makes a session: a new repository for every run
+        shutil.rmtree(repo, ignore_errors=True)
+        bench.new_repo("import")
+
+    argv = [bench.gitsess_exe, "import", str(transcript), "--format", "claude-code"]
+    mine = bench.prepared(fresh, argv, repo)
+    parse = f"import json; [json.loads(l) for l in open({str(transcript)!r}, 'rb')]"
+    floor = bench.command([bench.python, "-c", parse], bench.root)
+    fresh()
+    bench.compare(fig, mine, floor, repeat=bench.sizes.heavy_repeat)
+
+
+def claude_transcript(bench: Bench, megabytes: float) -> Path:
+    """A Claude Code transcript of about ``megabytes``, written by gitsess's own converter
+    (the one `resume --agent claude-code` uses) from the realistic entries below."""
+    path = bench.root / "claude-transcript.jsonl"
+    count = max(50, int(megabytes * 1e6 / 900))  # ~900 bytes of transcript per entry
+    source = bench.entries_file(count)
+    script = f"""
+import json
+from pathlib import Path
+from gitsess.agents.claude_code import to_transcript, write_transcript
+entries = [dict(e, id=f"e{{i}}") for i, e in enumerate(map(json.loads, open({str(source)!r})))]
+write_transcript(to_transcript(entries, "00000000-0000-4000-8000-00000000be4c", "/bench"),
+                 Path({str(path)!r}))
+"""
+    bench.run([bench.python, "-c", script], bench.root)
+    bench.progress(f"transcript of {path.stat().st_size / 1e6:.1f} MB, {count:,} entries")
+    return path
+
+
+@figure(
+    "growth",
+    "repository growth for a {growth} session, after git gc",
+    "gzip -9 of its JSONL",
+    1.5,
+)
+def fig_growth(bench: Bench, fig: Figure) -> None:
+    """Bytes a session adds to a packed repository, against the same JSONL gzipped.
+
+    The session is recorded as an agent would: in many small appends (each rewrites the
+    last segment, so every version stays reachable through the ref's reflog), then
+    `git gc` packs it. Sizes, not times: the table shows MB.
+    """
+    fig.unit = "MB"
+    count = max(100, int(bench.sizes.growth_mb * 1e6 / 560))  # ~560 bytes of JSONL per entry
+    source = bench.entries_file(count)
+    repo = bench.new_repo("growth")
+    bench.git("gc", "-q", cwd=repo)
+    before = packed_bytes(bench, repo)
+    session = bench.new_session(repo)
+    lines = source.read_bytes().splitlines(keepends=True)
+    batch = 50  # an agent turn's worth of entries per append
+    bench.progress(f"recording {count:,} entries in appends of {batch}")
+    for first in range(0, len(lines), batch):
+        chunk = bench.root / "growth-chunk.jsonl"
+        chunk.write_bytes(b"".join(lines[first : first + batch]))
+        bench.run([bench.gitsess_exe, "record", session, "--jsonl", str(chunk)], repo)
+    bench.git("gc", "-q", "--prune=now", cwd=repo)
+    grown = packed_bytes(bench, repo) - before
+    log = bench.run([bench.gitsess_exe, "export", session, "--format", "jsonl"], repo).stdout
+    stored = b"".join(line + b"\n" for line in log.splitlines()[1:])  # without the header
+    gzipped = len(gzip.compress(stored, compresslevel=9))
+    bench.progress(f"JSONL {len(stored) / 1e6:.1f} MB; gzip -9 {gzipped / 1e6:.2f} MB")
+    fig.gitsess_samples.append(float(grown))
+    fig.floor_samples.append(float(gzipped))
+
+
+def packed_bytes(bench: Bench, repo: Path) -> int:
+    """Bytes of the repository's object store (`git count-objects`: loose and packed)."""
+    fields = {}
+    for row in bench.git("count-objects", "-v", cwd=repo).splitlines():
+        key, _, value = row.partition(": ")
+        fields[key] = int(value) if value.isdigit() else 0
+    return (fields.get("size", 0) + fields.get("size-pack", 0)) * 1024
 
 
 @figure("capture-idle", "gitsess capture, nothing new (Claude Code hook)", "python -c pass", 4.0)
@@ -872,12 +999,14 @@ def make_shared_sessions(bench: Bench, repo: Path, count: int) -> None:
 # -- reporting -----------------------------------------------------------------
 
 
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
+def _ms(value: float | None, unit: str = "ms") -> str:
+    return (
+        "-" if value is None else f"{value:.1f} {unit}" if unit == "ms" else f"{value:.2f} {unit}"
+    )
 
 
 def table(figures: list[Figure]) -> str:
-    header = ["figure", "gitsess (ms)", "floor", "floor (ms)", "ratio", "goal", "ok"]
+    header = ["figure", "gitsess", "floor", "floor's", "ratio", "goal", "ok"]
     rows = [header]
     for fig in figures:
         ok = {True: "yes", False: "NO", None: "error" if fig.error else "-"}[fig.ok]
@@ -885,9 +1014,9 @@ def table(figures: list[Figure]) -> str:
         rows.append(
             [
                 fig.title.replace("|", "\\|"),
-                _ms(fig.gitsess_ms),
+                _ms(fig.gitsess_ms, fig.unit),
                 fig.floor.replace("|", "\\|"),
-                _ms(fig.floor_ms),
+                _ms(fig.floor_ms, fig.unit),
                 ratio,
                 f"<= {fig.goal:g}x",
                 ok,
@@ -967,6 +1096,8 @@ def main(argv: list[str] | None = None) -> int:
         entries=max(SMALL_LOG + 1, args.entries or (2000 if quick else 20_000)),
         sessions=max(1, args.sessions or (100 if quick else 1000)),
         shared=max(1, args.share_sessions or (100 if quick else 500)),
+        transcript_mb=0.5 if quick else 3.5,
+        growth_mb=1.0 if quick else 10.0,
     )
     exe = shutil.which("gitsess")
     if exe is None:
@@ -980,6 +1111,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="gitsess-bench-"))
     bench = Bench(root, exe, console_python(exe), sizes)
     bench.progress(f"gitsess {exe}, python {bench.python}, in {root}")
+    bench.compile_package()
     figures: list[Figure] = []
     started = time.perf_counter()
     try:

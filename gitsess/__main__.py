@@ -8,22 +8,12 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args == ["--version"]:  # answered without loading the CLI: scripts call this a lot
-        from . import __version__
-
-        print(f"gitsess, version {__version__}")
-        return 0
-    if args[:1] == ["capture"]:  # runs on every agent turn: no click, no rich
-        from .capture import main as capture
-
-        return capture(args[1:])
-    if args[:1] == ["hook"]:  # runs on every commit
-        from .githooks import main as hook
-
-        return hook(args[1:])
     debug = "--debug" in args or bool(os.environ.get("GITSESS_DEBUG"))
     try:
-        return _run(args)
+        from .quick import dispatch
+
+        answered = dispatch(args)  # hot paths, without click or rich
+        return answered if answered is not None else _run(args)
     except KeyboardInterrupt:
         _fail("interrupted")
         return 130

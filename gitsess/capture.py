@@ -210,7 +210,8 @@ def _current_branch(git_dir: Path) -> str:
         head = (git_dir / "HEAD").read_text(errors="replace").strip()
     except OSError:
         return ""
-    return head[16:] if head.startswith("ref: refs/heads/") else ""
+    # A reftable repository's HEAD file says "refs/heads/.invalid": no fast path there.
+    return head[16:] if head.startswith("ref: refs/heads/") and head[16:] != ".invalid" else ""
 
 
 def _stamp(paths: list[Path]) -> list[list[Any]]:

@@ -13,9 +13,9 @@ import click
 
 from . import __version__
 from .errors import BadInput
+from .quick import emit_json, open_sessions
 from .sessions import Sessions
 from .storage.log import LogState
-from .storage.repo import Repository
 
 
 class App:
@@ -29,17 +29,17 @@ class App:
     @property
     def sessions(self) -> Sessions:
         if self._sessions is None:
-            self._sessions = Sessions(Repository(self.path))
-            self._merge_fetched(self._sessions)
+            self._sessions = open_sessions(self.path)
         return self._sessions
 
-    @staticmethod
-    def _merge_fetched(sessions: Sessions) -> None:
-        """After a plain `git fetch`, merge the session logs it brought before anything else."""
-        if sessions.repo.fetched_since_seen():
-            from .sharing import Sharing
+    def sessions_as_found(self) -> Sessions:
+        """The sessions without merging what a plain `git fetch` brought first (`doctor`
+        reports that, and must work however broken the logs are)."""
+        if self._sessions is None:
+            from .storage.repo import Repository
 
-            Sharing(sessions).sync()
+            self._sessions = Sessions(Repository(self.path))
+        return self._sessions
 
     def close(self) -> None:
         if self._sessions is not None:
@@ -48,15 +48,6 @@ class App:
 
 pass_app = click.make_pass_decorator(App)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
-
-
-def emit_json(document: Any) -> None:
-    # Indented for a person at a terminal; compact (and much faster) for programs.
-    indent = 2 if sys.stdout.isatty() else None
-    try:
-        click.echo(json.dumps(document, ensure_ascii=False, indent=indent))
-    except UnicodeEncodeError:  # lone surrogates (imported as such): \u escapes carry them
-        click.echo(json.dumps(document, indent=indent))
 
 
 def utf8(text: str, what: str) -> str:
@@ -126,16 +117,20 @@ def report_created(app: App, state: LogState, verb: str, as_json: bool, checked_
     if as_json:
         emit_json(summary)
         return
-    from rich.markup import escape
+    from .render.spans import print_spans
 
     meta = state.meta
-    console = out()
-    console.print(
-        f"{verb} session [yellow]{meta['id']}[/] [bold]{escape(meta['title'])}[/]"
-        + (f" with {state.count} entries" if state.count else "")
-    )
     where = "checked out" if checked_out else "not checked out"
-    console.print(f"Branch [cyan]{escape(meta['branch'])}[/] ({where})")
+    print_spans(
+        [
+            (f"{verb} session ", ""),
+            (str(meta["id"]), "yellow"),
+            (" ", ""),
+            (str(meta["title"]), "bold"),
+            (f" with {state.count} entries" if state.count else "", ""),
+        ],
+        [("Branch ", ""), (str(meta["branch"]), "cyan"), (f" ({where})", "")],
+    )
 
 
 # -- reading -------------------------------------------------------------------
@@ -147,10 +142,12 @@ def report_created(app: App, state: LogState, verb: str, as_json: bool, checked_
 @pass_app
 def list_(app: App, include_all: bool, as_json: bool) -> None:
     """The sessions in this repository, most recently updated first."""
-    rows = [app.sessions.summary(r.meta, r.count, r.oid) for r in app.sessions.listing(include_all)]
+    from .quick import list_json, listing_rows
+
     if as_json:
-        emit_json(rows)
+        list_json(app.sessions, include_all)
         return
+    rows = listing_rows(app.sessions, include_all)
     if not rows:
         click.echo("No sessions yet. Start one with: gitsess new TITLE")
         return
@@ -181,22 +178,9 @@ def show(app: App, session: str, as_json: bool) -> None:
 @pass_app
 def status(app: App, as_json: bool) -> None:
     """The current session, if a session's branch is checked out."""
-    state = app.sessions.current()
-    if as_json:
-        emit_json(app.sessions.summary_of(state) if state else None)
-        return
-    if state is None:
-        branch = app.sessions.repo.current_branch()
-        where = f"on branch {branch}" if branch else "HEAD is detached"
-        click.echo(f"No current session ({where}).")
-        return
-    from .render.terminal import one_line, session_header
+    from .quick import status as show_status
 
-    console = out()
-    console.print(session_header(app.sessions.summary_of(state)))
-    last = app.sessions.store.last_entries(state, 1)
-    if last:
-        console.print(f"[dim]last:[/] {one_line(last[0], console.width - 6)}", markup=True)
+    show_status(app.sessions, as_json)
 
 
 # -- writing -------------------------------------------------------------------
@@ -781,6 +765,28 @@ def hooks_status(app: App, agents: tuple[str, ...], as_json: bool) -> None:
             else ("partly installed" if row.installed else "not installed")
         )
         click.echo(f"{row.agent:12} {state:17} {row.path.relative_to(root)}")
+
+
+@cli.command()
+@click.option("--fix", is_flag=True, help="Repair what can be repaired without losing anything.")
+@json_option
+@pass_app
+def doctor(app: App, fix: bool, as_json: bool) -> int:
+    """Check every session: refs, logs, ids, branches, fetched copies, hooks.
+
+    Exits 1 while errors remain (warnings and advice do not count). --fix repairs by adding
+    to history, never by removing from it, and says what it could not repair.
+    """
+    from .doctor import Doctor
+
+    report = Doctor(app.sessions_as_found(), fix).run()
+    if as_json:
+        emit_json(report.as_json())
+    else:
+        from .render.doctor import doctor_view
+
+        doctor_view(out(), report)
+    return 0 if report.ok else 1
 
 
 # -- review: the sessions behind commits ------------------------------------------

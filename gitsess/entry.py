@@ -38,8 +38,15 @@ def shape_entry(raw: Any, head: str | None = None) -> dict[str, Any]:
             raise ValueError(f"invalid ts {ts!r}: not an RFC 3339 timestamp")
         ts = normal
     # id, ts and type first: readable logs, and ids findable without parsing.
+    if ts is raw.get("ts") and _starts_with_id_ts_type(raw) and (not head or "head" in raw):
+        return raw  # already in shape (an exported or re-recorded log): no copy
     entry = {"id": entry_id, "ts": ts, "type": kind}
     entry.update((k, v) for k, v in raw.items() if k not in entry)
     if head and "head" not in entry:
         entry["head"] = head
     return entry
+
+
+def _starts_with_id_ts_type(raw: dict[str, Any]) -> bool:
+    keys = iter(raw)
+    return next(keys, None) == "id" and next(keys, None) == "ts" and next(keys, None) == "type"

@@ -39,5 +39,17 @@ class AmbiguousSession(BadInput):
     pass
 
 
+class BrokenSession(BadInput):
+    """A session whose ref or log cannot be read: a missing object, a session.json that is
+    not JSON (exit 2, bad data), or objects a partial clone cannot fetch (exit 1)."""
+
+    def __init__(self, session_id: str, problem: str, exit_code: int | None = None) -> None:
+        self.session_id = session_id
+        self.problem = problem
+        super().__init__(
+            f"session {session_id} is unreadable: {problem} (see `gitsess doctor`)", exit_code
+        )
+
+
 class Conflict(GitsessError):
     """A concurrent writer kept winning; nothing was written."""

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from .errors import BadInput
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 # Crockford base32, lowercase (SPEC section 3).
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -17,15 +21,28 @@ ENTRY_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}\Z")  # \Z: "$" allows a final 
 MIN_PREFIX = 4
 SLUG_MAX = 40
 
-_RFC3339_RE = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z",
-    re.ASCII,  # \d is 0-9 only, not every script's digits
-)
+
+@functools.cache
+def _ts_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(any RFC 3339 timestamp, the stored form on a day every month has), compiled on
+    first use: read-only commands never need them, and compiling costs ~1 ms.
+
+    ASCII: \\d is 0-9 only, not every script's digits; \\Z, as "$" allows a final "\\n"."""
+    return re.compile(
+        r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z",
+        re.ASCII,
+    ), re.compile(
+        r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?Z\Z",
+        re.ASCII,
+    )
+
+
+# Each random byte's low five bits pick a character: uniform, and translated in C.
+_BASE32_OF_BYTE = bytes(ord(ALPHABET[b & 31]) for b in range(256))
 
 
 def _random_base32(length: int) -> str:
-    # Each byte's low five bits pick a character: uniform, and one urandom call per id.
-    return "".join(ALPHABET[b & 31] for b in os.urandom(length))
+    return os.urandom(length).translate(_BASE32_OF_BYTE).decode("ascii")
 
 
 def new_session_id() -> str:
@@ -60,10 +77,14 @@ def slugify(title: str) -> str:
 
 def now() -> str:
     """The current time, RFC 3339 in UTC with millisecond precision."""
+    from datetime import datetime, timezone  # here: read-only commands never need it
+
     return format_ts(datetime.now(timezone.utc))
 
 
 def format_ts(moment: datetime) -> str:
+    from datetime import timezone
+
     m = moment.astimezone(timezone.utc)
     # Not strftime: its %Y does not pad years before 1000 to four digits.
     return (
@@ -78,11 +99,16 @@ def normalize_ts(text: str) -> str | None:
     A timestamp already in UTC keeps its native precision; one with another
     offset is converted to UTC.
     """
-    match = _RFC3339_RE.match(text)
+    rfc3339, canonical = _ts_patterns()
+    if canonical.match(text):  # valid without building a datetime: the common case
+        return text
+    match = rfc3339.match(text)
     if not match:
         return None
     year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
     fraction, zone = match.group(7) or "", match.group(8)
+    from datetime import datetime, timedelta, timezone
+
     try:
         parsed = datetime(
             year,

@@ -56,6 +56,34 @@ def merge_logs(
     return [resolved[k] for k in order] + [added[k] for k in tail]
 
 
+def fold_duplicates(entries: Sequence[Entry]) -> tuple[list[Entry], int, int]:
+    """One entry per id, where a log holds an id more than once (written by another tool).
+
+    Identical copies are dropped; differing ones are kept as a merge keeps them: the later
+    `ts` wins and the other versions go into its `meta.conflicts`. Each id stays where it
+    first appears. Returns the entries, and how many copies were dropped and folded.
+    """
+    kept: list[Entry] = []
+    where: dict[str, int] = {}
+    dropped = folded = 0
+    for entry in entries:
+        entry_id = entry.get("id")
+        if not isinstance(entry_id, str):
+            kept.append(entry)
+            continue
+        if entry_id not in where:
+            where[entry_id] = len(kept)
+            kept.append(entry)
+            continue
+        first = kept[where[entry_id]]
+        if canonical(_without_conflicts(first)) == canonical(_without_conflicts(entry)):
+            dropped += 1
+            continue
+        folded += 1
+        kept[where[entry_id]] = _resolve(None, first, entry)
+    return kept, dropped, folded
+
+
 def merge_meta(ours: Meta, theirs: Meta) -> Meta:
     """Each field from the side updated later; `tags` is the union."""
     winner, loser = (ours, theirs) if _meta_rank(ours) >= _meta_rank(theirs) else (theirs, ours)

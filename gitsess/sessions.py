@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import AmbiguousSession, BadInput, GitsessError, SessionNotFound
 from .ids import (
@@ -28,8 +27,7 @@ from .storage.repo import Repository
 DEFAULT_BRANCH_PREFIX = "session/"
 
 
-@dataclass
-class Resumed:
+class Resumed(NamedTuple):
     state: LogState
     switched: bool
     note: str | None  # how the branch was made, when it had to be
@@ -63,6 +61,18 @@ class Sessions:
         if len(matches) == 1:
             return next(iter(matches))
         if not matches:
+            broken = [
+                sid
+                for sid in self.store.broken
+                if sid == reference or (is_id_prefix(reference) and sid.startswith(reference))
+            ]
+            if len(broken) == 1:
+                raise self.store.broken[broken[0]]
+            if broken:
+                raise BadInput(
+                    f"{reference!r} matches only unreadable sessions: {', '.join(sorted(broken))}"
+                    " (see `gitsess doctor`)"
+                )
             hint = ""
             if any(sid == reference for sid, _, _ in self.store.deleted()):
                 hint = f" (it was deleted: `gitsess undelete {reference}` restores it)"
@@ -76,7 +86,8 @@ class Sessions:
         Found from the id that ends every session branch name, so the cost
         does not depend on how many sessions the repository holds.
         """
-        branch = self.repo.current_branch()
+        # A stopped rebase detaches HEAD; the session is still the one being rebased.
+        branch = self.repo.current_branch() or self.repo.rebasing_branch()
         if not branch:
             return None
         candidate = session_id_from_branch(branch)
@@ -297,10 +308,11 @@ class Sessions:
         branch = str(state.meta.get("branch", ""))
         switched, note = False, None
         if self.repo.current_branch() != branch:
+            self._refuse_mid_operation()
             if self.repo.branch_tip(branch):
                 self.repo.switch(branch)
             else:
-                start, note = self._branch_start(state, branch)
+                start, note = self.branch_start(state, branch)
                 self.repo.switch(branch, create_at=start)
             switched = True
             self._current_branch = None
@@ -362,6 +374,8 @@ class Sessions:
     ) -> None:
         """Create the branch, then the log; undo the branch if the log cannot be written."""
         branch = meta["branch"]
+        if checkout:
+            self._refuse_mid_operation(" (or use --no-checkout)")
         previous = self.repo.head_ref() or self.repo.head_commit()
         if start is None:
             if checkout:
@@ -384,6 +398,22 @@ class Sessions:
                 self.repo.git.run("symbolic-ref", "HEAD", previous, check=False)
             raise
 
+    def _refuse_mid_operation(self, alternative: str = "") -> None:
+        """Checking a branch out in the middle of a rebase or merge would wreck it: refuse."""
+        operation = self.repo.operation_in_progress()
+        if operation is None:
+            return
+        how = "end it with `git bisect reset`" if operation == "bisect" else "finish or abort it"
+        raise GitsessError(
+            f"a {operation} is in progress: {how} first{alternative}; nothing was changed"
+        )
+
+    def _not_here(self) -> str:
+        """Why a commit a session records may be missing here, when the reason is known."""
+        if self.repo.is_shallow():
+            return " (this is a shallow clone: `git fetch --unshallow` brings the rest)"
+        return ""
+
     @staticmethod
     def _position(lines: list[bytes], entry_id: str) -> int:
         for index in range(len(lines) - 1, -1, -1):
@@ -401,6 +431,12 @@ class Sessions:
         for candidate in candidates:
             if isinstance(candidate, str) and self.repo.resolve(candidate):
                 return self.repo.resolve(candidate)
+        recorded = next((c for c in candidates if isinstance(c, str)), None)
+        if recorded:  # starting anywhere else would be a guess
+            raise GitsessError(
+                f"the code commit to fork at, {recorded[:12]}, is not in this repository, "
+                f"nor is the session's branch{self._not_here()}"
+            )
         return self.repo.head_commit()
 
     @staticmethod
@@ -437,9 +473,9 @@ class Sessions:
                 break
         return found
 
-    def _branch_start(self, state: LogState, branch: str) -> tuple[str, str]:
+    def branch_start(self, state: LogState, branch: str) -> tuple[str, str]:
         """Where to re-create a missing session branch, and a note saying so."""
-        remote = self._remote_branch(branch)
+        remote = self.remote_branch(branch)
         if remote:
             return remote, f"Branch created from {remote.removeprefix('refs/remotes/')}."
         recorded = [e.get("head") for e in self.store.last_entries(state, 50) if e.get("head")]
@@ -452,10 +488,10 @@ class Sessions:
             return base, f"Branch {branch} was gone; re-created at its base {base[:12]}{lost}."
         raise GitsessError(
             f"branch {branch} exists neither here nor on a fetched remote, "
-            "and none of the session's commits is here"
+            f"and none of the session's commits is here{self._not_here()}"
         )
 
-    def _remote_branch(self, branch: str) -> str | None:
+    def remote_branch(self, branch: str) -> str | None:
         """A fetched copy of ``branch``: a remote-tracking branch, or gitsess's own tracking."""
         for remote in self.repo.remotes():
             ref = f"refs/remotes/{remote}/{branch}"

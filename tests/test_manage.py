@@ -89,6 +89,29 @@ def test_status(repo: Path, gs) -> None:
     assert gs("status", "--json").json()["id"] == made["id"]
     text = gs("status").out
     assert "Here" in text and made["id"] in text and "the last thing said" in text
+    assert f"branch {made['branch']} · 1 entries" in text
+
+
+def test_status_fast_path_matches_the_full_cli(repo: Path, gs) -> None:
+    """`status` skips click and rich; `--debug status` goes through click: same output."""
+    gs("new", "Same either way")
+    gs("record", "--role", "assistant", "done")
+    for form in (["status"], ["status", "--json"]):
+        fast, full = gs(*form), gs("--debug", *form)
+        assert fast.code == full.code == 0
+        assert fast.out == full.out and fast.err == full.err == ""
+    assert gs("status", "--bogus").code == 2  # unusual forms still get click's usage error
+
+
+def test_list_json_fast_path_matches_the_full_cli(repo: Path, gs, two) -> None:
+    a, _ = two
+    gs("archive", a["id"])
+    for form in (["list", "--json"], ["list", "--all", "--json"], ["list", "--json", "--all"]):
+        fast, full = gs(*form), gs("--debug", *form)
+        assert fast.code == full.code == 0 and fast.out == full.out
+    assert len(gs("list", "--json").json()) == 1
+    assert len(gs("list", "--json", "--all").json()) == 2
+    assert gs("list", "--json", "--bogus").code == 2
 
 
 def test_rename_keeps_branch(repo: Path, gs, two) -> None:
@@ -170,3 +193,33 @@ def test_resume_recreates_a_missing_branch(repo: Path, gs, two) -> None:
 def test_resume_without_sessions(repo: Path, gs) -> None:
     result = gs("resume")
     assert result.code == 2 and "no sessions yet" in result.err
+
+
+def test_list_remembers_entry_counts_by_log_commit(repo: Path, gs) -> None:
+    made = gs("new", "Counted", "--json").json()
+    gs("record", "--role", "user", "one")
+    assert gs("list", "--json").json()[0]["entries"] == 1
+    cache = repo / ".git" / "gitsess" / "entry-counts"
+    log = git(repo, "rev-parse", f"refs/sessions/{made['id']}")
+    assert cache.read_text() == f"{log} 1\n"
+    gs("record", "--role", "assistant", "two")
+    assert gs("list", "--json").json()[0]["entries"] == 2  # a new commit, a new count
+    cache.write_bytes(b"\xff garbage \x00\n")  # an unreadable cache is only a slower list
+    assert gs("list", "--json").json()[0]["entries"] == 2
+
+
+def test_undelete_still_lists_what_is_left_when_a_deleted_log_is_gone(tmp_path: Path, gs) -> None:
+    """`git reflog` dies at the first missing object; the other deleted logs stay restorable."""
+    from .conftest import make_repo
+
+    repo = make_repo(tmp_path / "pruned")
+    gone = gs("new", "Gone", "--no-checkout", "--json", cwd=repo).json()
+    kept = gs("new", "Kept", "--no-checkout", "--json", cwd=repo).json()
+    gone_log = git(repo, "rev-parse", f"refs/sessions/{gone['id']}")
+    gs("delete", kept["id"], cwd=repo)
+    gs("delete", gone["id"], cwd=repo)
+    (repo / ".git" / "objects" / gone_log[:2] / gone_log[2:]).unlink()
+    listed = gs("undelete", "--json", cwd=repo)
+    assert listed.code == 0 and kept["id"] in listed.out
+    assert gs("undelete", kept["id"], cwd=repo).code == 0
+    assert session_ids(repo) == [kept["id"]]

@@ -299,3 +299,37 @@ def test_transfers_are_quiet_when_piped_and_show_progress_on_a_terminal(
         os.close(primary)
     assert proc.returncode == 0
     assert b"Writing objects" in shown
+
+
+def test_pushing_many_sessions_never_sends_the_private_ones(gs, work: Path, origin: Path) -> None:
+    """Past 32 refs git gets one wildcard and exclusions (git matches explicit refspecs
+    one by one against every ref); the private sessions must stay home all the same."""
+    from gitsess.sessions import Sessions
+    from gitsess.storage.repo import Repository
+
+    sessions = Sessions(Repository(work))
+    made = [sessions.new(f"Session {i}", checkout=False) for i in range(42)]
+    private = {made[3].session_id, made[17].session_id}
+    for state in made:
+        if state.session_id not in private:
+            sessions.set_visibility(state.session_id, "shared")
+    sessions.repo.close()
+    result = gs("push", "--all", "--json", cwd=work)
+    assert result.code == 0, result.err
+    pushed = set(result.json()["pushed"])
+    assert pushed == {s.session_id for s in made} - private
+    on_remote = remote_refs(origin).splitlines()
+    assert sorted(r for r in on_remote if r.startswith("refs/sessions/")) == sorted(
+        f"refs/sessions/{sid}" for sid in pushed
+    )
+    branches = {s.meta["branch"] for s in made if s.session_id not in private}
+    assert {r[len("refs/heads/") :] for r in on_remote if r.startswith("refs/heads/session/")} == (
+        branches
+    )
+    for state in made:  # not even sent: the private logs' objects never reached the remote
+        if state.session_id in private:
+            assert git(origin, "cat-file", "-t", state.oid, check=False) == ""
+    # Pushed again: everything is up to date, and still nothing private leaves.
+    again = gs("push", "--all", "--json", cwd=work).json()
+    assert again["pushed"] == [] and len(again["up_to_date"]) == 40
+    assert not any(sid in remote_refs(origin) for sid in private)

@@ -197,7 +197,7 @@ def unknown_text(ids: list[str]) -> Text:
 def commit_text(commit: Document, plain: bool = False) -> Text:
     from rich.text import Text
 
-    from .terminal import when
+    from .text import when
 
     text = Text()
     text.append("● " if not plain else "  ", style="bold yellow")

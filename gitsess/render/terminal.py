@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .text import clip, content_text, entry_label, entry_summary
+from .text import content_text, entry_label, entry_summary, header_parts, when
 
 Entry = dict[str, Any]
 
@@ -32,11 +32,6 @@ def console(stderr: bool = False) -> Console:
     # Piped output is read by grep and friends: don't fold it at 80 columns.
     width = None if stream.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH
     return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
-
-
-def when(ts: Any) -> str:
-    text = str(ts or "")
-    return text[:16].replace("T", " ") if len(text) >= 16 else text
 
 
 def session_table(rows: list[dict[str, Any]]) -> Table:
@@ -62,21 +57,9 @@ def session_table(rows: list[dict[str, Any]]) -> Table:
 
 def session_header(summary: dict[str, Any]) -> Text:
     text = Text()
-    text.append(str(summary.get("title", "")), style="bold")
-    text.append(f"  {summary.get('id', '')}", style="yellow")
-    if summary.get("status") == "archived":
-        text.append("  (archived)", style="dim")
-    details = [
-        f"branch {summary.get('branch', '')}",
-        f"{summary.get('entries', 0)} entries",
-        f"updated {when(summary.get('updated'))}",
-    ]
-    if summary.get("agent"):
-        details.append(f"agent {summary['agent']}")
-    parent = summary.get("parent")
-    if isinstance(parent, dict) and parent.get("session"):
-        details.append(f"forked from {parent['session']} at {parent.get('entry') or 'start'}")
-    text.append("\n" + " · ".join(details), style="dim")
+    title, details = header_parts(summary)
+    for part, style in [*title, ("\n", ""), *details]:
+        text.append(part, style=style or None)
     return text
 
 
@@ -126,7 +109,3 @@ def local_changes(out: Console, changes: list[str]) -> None:
         out.print(f"  {escape(line)}")
     if len(changes) > 10:
         out.print(f"  [dim]… and {len(changes) - 10} more[/]")
-
-
-def one_line(entry: Entry, width: int) -> str:
-    return clip(f"{entry_label(entry)}: {entry_summary(entry, width)}", width)

@@ -76,3 +76,31 @@ def entry_summary(entry: Entry, width: int = 100) -> str:
         rest = {k: v for k, v in entry.items() if k not in ("id", "ts", "type", "head")}
         text = compact(rest)
     return clip(text, width)
+
+
+def when(ts: Any) -> str:
+    """A timestamp to the minute, for people."""
+    text = str(ts or "")
+    return text[:16].replace("T", " ") if len(text) >= 16 else text
+
+
+def header_parts(summary: dict[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """A session's two header lines as (text, style) spans, for rich or for plain text."""
+    parts = [(str(summary.get("title", "")), "bold"), (f"  {summary.get('id', '')}", "yellow")]
+    if summary.get("status") == "archived":
+        parts.append(("  (archived)", "dim"))
+    details = [
+        f"branch {summary.get('branch', '')}",
+        f"{summary.get('entries', 0)} entries",
+        f"updated {when(summary.get('updated'))}",
+    ]
+    if summary.get("agent"):
+        details.append(f"agent {summary['agent']}")
+    parent = summary.get("parent")
+    if isinstance(parent, dict) and parent.get("session"):
+        details.append(f"forked from {parent['session']} at {parent.get('entry') or 'start'}")
+    return parts, [(" · ".join(details), "dim")]
+
+
+def one_line(entry: Entry, width: int) -> str:
+    return clip(f"{entry_label(entry)}: {entry_summary(entry, width)}", width)

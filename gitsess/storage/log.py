@@ -9,14 +9,14 @@ the log and applies the change again.
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import Conflict, SessionNotFound
+from ..errors import BrokenSession, Conflict, GitsessError, SessionNotFound
 from .objects import BLOB_MODE, TREE_MODE, Commit, TreeEntry, decode_commit, decode_tree
 from .repo import RefMoved, Repository
 
@@ -42,17 +42,25 @@ def segment_name(index: int) -> str:
     return f"{index:08d}.jsonl"
 
 
+# Built once: json.dumps with options builds a new encoder on every call.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_COMPACT_ASCII = json.JSONEncoder(separators=(",", ":"))
+# For new input: NaN and infinities (`1e400` reads as one) are no JSON numbers.
+_STRICT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_STRICT_ASCII = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
 def encode_json(value: Any, allow_nan: bool = True) -> bytes:
     """Compact JSON, UTF-8; escapes only what UTF-8 cannot carry (lone surrogates).
 
-    ``allow_nan=False``: ValueError for NaN and infinities (`1e400` reads as one), which
-    JSON has no numbers for; new input is held to that, stored lines are not.
+    ``allow_nan=False``: ValueError for NaN and infinities, which JSON has no numbers
+    for; new input is held to that, stored lines are not.
     """
+    encoder, ascii_encoder = (_COMPACT, _COMPACT_ASCII) if allow_nan else (_STRICT, _STRICT_ASCII)
     try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=allow_nan)
-        return text.encode("utf-8")
+        return encoder.encode(value).encode("utf-8")
     except UnicodeEncodeError:
-        return json.dumps(value, separators=(",", ":"), allow_nan=allow_nan).encode("ascii")
+        return ascii_encoder.encode(value).encode("ascii")
 
 
 def encode_meta(meta: Meta) -> bytes:
@@ -61,40 +69,77 @@ def encode_meta(meta: Meta) -> bytes:
     )
 
 
-@dataclass
 class LogState:
-    """One session's log as read at one value of its ref."""
+    """One session's log as read at one value of its ref.
 
-    session_id: str
-    oid: str
-    commit: Commit
-    root: list[TreeEntry]
-    segments: list[TreeEntry]
-    meta: Meta
-    count: int
+    Plain slotted classes rather than dataclasses here and in objects.py: importing
+    dataclasses (and the inspect module it pulls in) costs `status` about 10 ms.
+    """
+
+    __slots__ = ("commit", "count", "meta", "oid", "root", "segments", "session_id")
+
+    def __init__(
+        self,
+        session_id: str,
+        oid: str,
+        commit: Commit,
+        root: list[TreeEntry],
+        segments: list[TreeEntry],
+        meta: Meta,
+        count: int,
+    ) -> None:
+        self.session_id = session_id
+        self.oid = oid
+        self.commit = commit
+        self.root = root
+        self.segments = segments
+        self.meta = meta
+        self.count = count
 
 
-@dataclass
 class Change:
     """What one log commit changes: the new metadata, entries to append, and why."""
 
-    meta: Meta
-    message: str
-    lines: list[bytes] = field(default_factory=list)
+    __slots__ = ("lines", "message", "meta")
+
+    def __init__(self, meta: Meta, message: str, lines: list[bytes] | None = None) -> None:
+        self.meta = meta
+        self.message = message
+        self.lines = lines or []
 
 
-@dataclass(frozen=True)
+class RawLog:
+    """A log commit read without trusting it (for `doctor`): what is there, what is not."""
+
+    __slots__ = ("commit", "data", "meta", "oid", "problem", "root", "segments", "unreachable")
+
+    def __init__(self, oid: str) -> None:
+        self.oid = oid
+        self.commit: Commit | None = None
+        self.root: list[TreeEntry] = []
+        self.meta: bytes | None = None  # session.json as stored, None if the tree has none
+        self.segments: list[TreeEntry] = []
+        self.data: dict[str, bytes] = {}  # segment contents by blob id
+        self.problem: str | None = None  # why it is unusable: a missing object or file
+        self.unreachable = False  # objects git could not fetch (a partial clone offline)
+
+
 class Listed:
     """A session as `list` sees it: its metadata, entry count and log commit."""
 
-    meta: Meta
-    count: int
-    oid: str
+    __slots__ = ("count", "meta", "oid")
+
+    def __init__(self, meta: Meta, count: int, oid: str) -> None:
+        self.meta = meta
+        self.count = count
+        self.oid = oid
 
 
 class LogStore:
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
+        # Sessions the last read_all could not read, and why.
+        self.broken: dict[str, BrokenSession] = {}
 
     # -- reading ------------------------------------------------------------
 
@@ -106,21 +151,27 @@ class LogStore:
         reader = self.repo.reader
         obj = reader.read(at or session_ref(session_id))
         if obj is None or obj.kind != "commit":
+            if at is None and obj is not None:
+                raise BrokenSession(session_id, f"its ref points at a {obj.kind}, not a commit")
+            if at is None and (dangling := self.repo.refs(session_ref(session_id))):
+                oid = dangling[0].split(" ", 1)[0]
+                raise BrokenSession(session_id, f"its log commit {oid[:12]} is missing")
             return None
         commit = decode_commit(obj.data)
         root = self._tree(commit.tree)
         named = {entry.name: entry for entry in root}
         if META_FILE not in named:
-            raise SessionNotFound(
-                f"session {session_id}: log commit {obj.oid[:12]} has no {META_FILE}"
-            )
-        meta_obj = reader.read(named[META_FILE].oid)
+            raise BrokenSession(session_id, f"log commit {obj.oid[:12]} has no {META_FILE}")
+        try:
+            meta_obj = reader.read(named[META_FILE].oid)
+        except GitsessError as exc:  # a partial clone whose promisor remote is gone
+            raise BrokenSession(session_id, exc.message, exc.exit_code) from None
         try:
             meta = json.loads(meta_obj.data) if meta_obj else None
         except ValueError:
             meta = None
         if not isinstance(meta, dict):
-            raise SessionNotFound(f"session {session_id}: {META_FILE} is not a JSON object")
+            raise BrokenSession(session_id, f"its {META_FILE} is not a JSON object")
         log_dir = named.get(LOG_DIR)
         segments = sorted(self._tree(log_dir.oid), key=lambda e: e.name) if log_dir else []
         state = LogState(session_id, obj.oid, commit, root, segments, meta, 0)
@@ -176,28 +227,124 @@ class LogStore:
         return [parse_line(line) for line in picked[-count:] if line.strip()] if count else []
 
     def read_all(self) -> list[Listed]:
-        """Every session: one for-each-ref and one cat-file, whatever their number."""
-        trailer = f"%(contents:trailers:key={ENTRIES_TRAILER},valueonly,separator=%x2C)"
-        rows = self.repo.refs(SESSIONS, f"%(objectname) %(refname) {trailer}")
-        parsed = []
-        for row in rows:
-            oid, ref, *rest = row.split(" ", 2)
-            count = rest[0].strip() if rest else ""
-            parsed.append((oid, ref[len(SESSIONS) :], count))
-        blobs = self.repo.reader.read_many([f"{oid}:{META_FILE}" for oid, _, _ in parsed])
+        """Every session: one for-each-ref and one cat-file, whatever their number.
+
+        Entry counts come from the log commits' `Entries:` trailers and are remembered by
+        commit id (see EntryCounts), so a later `list` reads the session.json blobs and
+        nothing else, and for-each-ref reads no object at all.
+        """
+        parsed = [row.split(" ", 1) for row in self.repo.refs(SESSIONS)]
+        counts = EntryCounts(self.repo)
+        unknown = [oid for oid, _ in parsed if oid not in counts]
+        failed: dict[str, str] = {}
+        specs = [f"{oid}:{META_FILE}" for oid, _ in parsed]
+        found = self.repo.reader.read_many(specs + unknown, failed)
+        for oid, commit in zip(unknown, found[len(specs) :], strict=True):
+            if commit is not None and commit.kind == "commit":
+                trailer = decode_commit(commit.data).trailer(ENTRIES_TRAILER)
+                if trailer and trailer.isdigit():
+                    counts[oid] = int(trailer)
         listed = []
-        for (oid, session_id, count), blob in zip(parsed, blobs, strict=True):
+        self.broken = {}
+        for (oid, ref), spec, blob in zip(parsed, specs, found, strict=False):
+            session_id = ref[len(SESSIONS) :]
             try:
                 meta = json.loads(blob.data) if blob else None
             except ValueError:
                 meta = None
             if not isinstance(meta, dict):
-                continue  # unreadable sessions are for `doctor`, not for `list`
-            if not count.isdigit():
+                # Listed apart, for `list` to warn about and `doctor` to look into.
+                why = failed.get(spec)
+                self.broken[session_id] = BrokenSession(
+                    session_id, why or self._problem(oid, blob is None), 1 if why else None
+                )
+                continue
+            if oid not in counts:  # a log written before the trailer existed: count it
                 state = self.state(session_id)
-                count = str(state.count if state else 0)
-            listed.append(Listed(meta, int(count), oid))
+                counts[oid] = state.count if state else 0
+            listed.append(Listed(meta, counts[oid], oid))
+        counts.save(keep={oid for oid, _ in parsed})
         return listed
+
+    def inspect(self, oid: str) -> RawLog:
+        """The log commit ``oid`` as stored, naming the first object or file it lacks.
+
+        Never raises on bad data: `doctor` reads broken logs with it.
+        """
+        raw = RawLog(oid)
+        try:
+            self._inspect(raw)
+        except GitsessError as exc:  # objects git cannot read (a partial clone offline)
+            raw.problem = exc.message
+            raw.unreachable = True
+        return raw
+
+    def _inspect(self, raw: RawLog) -> None:
+        reader = self.repo.reader
+        oid = raw.oid
+        obj = reader.read(oid)
+        if obj is None:
+            raw.problem = f"{oid[:12]} is not in the repository"
+            return
+        if obj.kind != "commit":
+            raw.problem = f"{oid[:12]} is a {obj.kind}, not a log commit"
+            return
+        raw.commit = decode_commit(obj.data)
+        tree = reader.read(raw.commit.tree) if raw.commit.tree else None
+        if tree is None or tree.kind != "tree":
+            raw.problem = f"the tree {raw.commit.tree[:12]} of log commit {oid[:12]} is missing"
+            return
+        try:
+            raw.root = decode_tree(tree.data, self.repo.oid_length)
+        except ValueError:
+            raw.problem = f"the tree {tree.oid[:12]} of log commit {oid[:12]} is corrupt"
+            return
+        named = {entry.name: entry for entry in raw.root}
+        meta = named.get(META_FILE)
+        if meta is not None:  # a log commit without one is complete: session.json is missing
+            meta_obj = reader.read(meta.oid) if not meta.is_tree else None
+            if meta_obj is None:
+                raw.problem = f"the {META_FILE} of log commit {oid[:12]} is missing"
+                return
+            raw.meta = meta_obj.data
+        log_dir = named.get(LOG_DIR)
+        if log_dir is None:
+            count = raw.commit.trailer(ENTRIES_TRAILER)
+            if count and count != "0":
+                raw.problem = f"log commit {oid[:12]} has no {LOG_DIR}/ but records {count} entries"
+            return
+        listing = reader.read(log_dir.oid) if log_dir.is_tree else None
+        if listing is None or listing.kind != "tree":
+            raw.problem = f"the {LOG_DIR}/ folder of log commit {oid[:12]} is missing"
+            return
+        try:
+            entries = decode_tree(listing.data, self.repo.oid_length)
+        except ValueError:
+            raw.problem = f"the {LOG_DIR}/ folder of log commit {oid[:12]} is corrupt"
+            return
+        raw.segments = sorted((e for e in entries if not e.is_tree), key=lambda e: e.name)
+        raw.data = self.segment_data([s.oid for s in raw.segments])
+        for segment in raw.segments:
+            if segment.oid not in raw.data:
+                raw.problem = f"{LOG_DIR}/{segment.name} of log commit {oid[:12]} is missing"
+                return
+
+    def earlier_meta(self, oid: str, limit: int = 50) -> tuple[str, Meta] | None:
+        """The newest session.json that is a JSON object in the first-parent history before
+        log commit ``oid`` (of at most ``limit`` commits), and the commit holding it."""
+        out = self.repo.git.text(
+            "rev-list", "--first-parent", f"--max-count={limit}", f"{oid}^", "--", check=False
+        )
+        commits = [c for c in out.split() if len(c) in (40, 64)]
+        blobs = self.repo.reader.read_many([f"{c}:{META_FILE}" for c in commits])
+        for commit, blob in zip(commits, blobs, strict=True):
+            try:
+                meta = json.loads(blob.data) if blob else None
+            except ValueError:
+                continue
+            if isinstance(meta, dict):
+                return commit, meta
+        return None
 
     def read_many(self, session_ids: list[str]) -> dict[str, Listed]:
         """Metadata and log commit of several sessions, in one `cat-file` whatever their number."""
@@ -281,14 +428,17 @@ class LogStore:
         parents: list[str],
         expected: str | None,
         message: str,
+        root: list[TreeEntry] | None = None,
     ) -> str:
         """Write a log commit holding exactly ``lines`` and move the ref to it from ``expected``.
 
         Segments are packed the way appends pack them, so equal logs get equal
-        trees. Raises RefMoved if the ref is no longer at ``expected``.
+        trees. The files beside the log are kept from ``root``, else from
+        ``expected``. Raises RefMoved if the ref is no longer at ``expected``.
         """
-        state = self.state(session_id, at=expected) if expected else None
-        root = state.root if state else []
+        if root is None:
+            state = self.state(session_id, at=expected) if expected else None
+            root = state.root if state else []
         segments = self._append_segments([], lines)
         oid = self._commit(session_id, root, meta, segments, parents, message, len(lines))
         self.repo.update_ref(session_ref(session_id), oid, expected, f"gitsess: {message}")
@@ -332,6 +482,17 @@ class LogStore:
             raise Conflict(f"session {session_id} exists already; nothing to restore") from None
 
     # -- internals -----------------------------------------------------------
+
+    def _problem(self, oid: str, missing: bool) -> str:
+        """What is wrong with a log commit whose session.json could not be read."""
+        if not missing:
+            return f"its {META_FILE} is not a JSON object"
+        obj = self.repo.reader.read(oid)
+        if obj is None:
+            return f"its log commit {oid[:12]} is missing"
+        if obj.kind != "commit":
+            return f"its ref points at a {obj.kind}, not a commit"
+        return f"log commit {oid[:12]} has no {META_FILE}"
 
     def _tree(self, oid: str) -> list[TreeEntry]:
         obj = self.repo.reader.read(oid)
@@ -401,3 +562,48 @@ def parse_line(line: bytes) -> Entry:
     except (ValueError, RecursionError):
         return {"type": "invalid", "raw": line.decode("utf-8", "replace")}
     return value if isinstance(value, dict) else {"type": "invalid", "raw": value}
+
+
+class EntryCounts:
+    """How many entries each log commit holds: a cache in the state folder, for `list`.
+
+    Keyed by commit id, which names one content forever, so an entry is never stale;
+    a missing or unreadable file only means the counts are read from the commits again.
+    """
+
+    FILE = "entry-counts"
+
+    def __init__(self, repo: Repository) -> None:
+        self.path = repo.common_dir / "gitsess" / self.FILE
+        self.counts: dict[str, int] = {}
+        self.changed = False
+        try:
+            for line in self.path.read_text(encoding="ascii").splitlines():
+                oid, _, count = line.partition(" ")
+                if count.isdigit():
+                    self.counts[oid] = int(count)
+        except (OSError, ValueError):
+            pass
+
+    def __contains__(self, oid: str) -> bool:
+        return oid in self.counts
+
+    def __getitem__(self, oid: str) -> int:
+        return self.counts[oid]
+
+    def __setitem__(self, oid: str, count: int) -> None:
+        self.counts[oid] = count
+        self.changed = True
+
+    def save(self, keep: set[str]) -> None:
+        """Write the counts of the commits in ``keep`` (the current logs), if any were new."""
+        if not self.changed and len(self.counts) <= len(keep):
+            return
+        text = "".join(f"{oid} {n}\n" for oid, n in self.counts.items() if oid in keep)
+        tmp = self.path.with_name(f"{self.FILE}.{os.getpid()}.tmp")
+        try:
+            tmp.parent.mkdir(exist_ok=True)
+            tmp.write_text(text, encoding="ascii")
+            os.replace(tmp, self.path)
+        except OSError:  # a read-only repository lists all the same
+            tmp.unlink(missing_ok=True)

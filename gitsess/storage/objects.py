@@ -8,28 +8,27 @@ most unreferenced objects that `git gc` removes.
 
 from __future__ import annotations
 
-import hashlib
 import os
+import re
 import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
 from subprocess import Popen
+from typing import NamedTuple
 
-from .git import Git
+from ..errors import GitsessError
+from .git import Git, first_line
 
 BLOB_MODE = b"100644"
 TREE_MODE = b"40000"
 
 
-@dataclass(frozen=True)
-class GitObject:
+class GitObject(NamedTuple):
     oid: str
     kind: str
     data: bytes
 
 
-@dataclass(frozen=True)
-class TreeEntry:
+class TreeEntry(NamedTuple):
     mode: bytes
     name: str
     oid: str
@@ -39,12 +38,11 @@ class TreeEntry:
         return self.mode == TREE_MODE
 
 
-@dataclass
-class Commit:
+class Commit(NamedTuple):
     tree: str
     parents: list[str]
     message: str
-    headers: list[tuple[str, str]] = field(default_factory=list)
+    headers: list[tuple[str, str]]
 
     def trailer(self, key: str) -> str | None:
         prefix = key.lower() + ":"
@@ -70,20 +68,38 @@ class ObjectReader:
         proc.stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
         proc.stdin.flush()
         header = proc.stdout.readline()
-        if not header:
-            raise RuntimeError("git cat-file ended unexpectedly")
+        if not header:  # git gave up: ask again in a process of its own, to say why
+            self._proc = None
+            why = self._git.run("cat-file", "-t", spec, check=False).stderr
+            raise unreadable(spec, why.decode("utf-8", "replace"))
         parts = header.split()
         if len(parts) != 3:  # "<spec> missing" or "ambiguous"
             return None
         data = proc.stdout.read(int(parts[2]) + 1)[:-1]
         return GitObject(parts[0].decode(), parts[1].decode(), data)
 
-    def read_many(self, specs: list[str]) -> list[GitObject | None]:
-        """Read many objects in one shot, without deadlocking on large output."""
+    def read_many(
+        self, specs: list[str], failed: dict[str, str] | None = None
+    ) -> list[GitObject | None]:
+        """Read many objects in one shot, without deadlocking on large output.
+
+        When git cannot read one of them (a partial clone whose promisor remote is
+        gone), it gives up on all: with ``failed``, each is then read on its own and
+        the ones that cannot be read are None, with git's reason in ``failed``.
+        """
         if not specs:
             return []
         payload = "".join(s + "\n" for s in specs).encode("utf-8", "surrogateescape")
-        out = self._git.run("cat-file", "--batch", input=payload).stdout
+        proc = self._git.run("cat-file", "--batch", input=payload, check=False)
+        if proc.returncode != 0:
+            why = proc.stderr.decode("utf-8", "replace")
+            if failed is None:
+                raise unreadable(specs[0] if len(specs) == 1 else "objects", why)
+            if len(specs) == 1:
+                failed[specs[0]] = unreadable(specs[0], why).message
+                return [None]
+            return [obj for spec in specs for obj in self.read_many([spec], failed)]
+        out = proc.stdout
         results: list[GitObject | None] = []
         pos = 0
         for _ in specs:
@@ -120,6 +136,8 @@ class ObjectWriter:
 
     def write(self, kind: str, data: bytes) -> str:
         raw = f"{kind} {len(data)}".encode() + b"\0" + data
+        import hashlib  # here, not at the top: loading OpenSSL costs read-only commands ~3 ms
+
         oid = hashlib.new(self.algorithm, raw).hexdigest()
         folder = self.objects_dir / oid[:2]
         path = folder / oid[2:]
@@ -148,6 +166,18 @@ class ObjectWriter:
         if not body.endswith("\n"):
             body += "\n"
         return self.write("commit", body.encode("utf-8"))
+
+
+def unreadable(spec: str, stderr: str) -> GitsessError:
+    """The error for objects git could not read, saying why in the user's terms."""
+    reason = first_line(stderr) or "git cat-file failed"
+    spec = re.sub(r"\b([0-9a-f]{12})[0-9a-f]{28,52}\b", r"\1", spec)  # readable ids
+    if "promisor remote" in stderr:
+        return GitsessError(
+            f"cannot read {spec}: this partial clone could not fetch it from its promisor "
+            f"remote ({reason})"
+        )
+    return GitsessError(f"cannot read {spec}: {reason}")
 
 
 def _tree_sort_key(entry: TreeEntry) -> bytes:

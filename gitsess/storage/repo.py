@@ -5,18 +5,18 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import BadInput, GitsessError, NotARepository
 from .git import Git, GitFailed, first_line
 from .objects import Commit, ObjectReader, ObjectWriter, decode_commit
 
 # update-ref's words for a compare-and-swap that lost, or a lock another writer holds.
-_LOST_RACE = re.compile(
-    r"but expected|already exists|unable to create .*\.lock|cannot lock ref", re.I
-)
-_UNSAFE_IN_SIGNATURE = re.compile(r"[<>\n\r\0]")
+# (Pattern strings, not compiled here: re compiles and caches them on first use, and most
+# commands never get there.)
+_LOST_RACE = r"(?i)but expected|already exists|unable to create .*\.lock|cannot lock ref"
+_UNSAFE_IN_SIGNATURE = r"[<>\n\r\0]"
 
 
 FETCH_HEAD_SEEN = "fetch-head-seen"
@@ -26,16 +26,15 @@ class RefMoved(Exception):
     """A compare-and-swap ref update lost: the ref is no longer at the expected value."""
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(NamedTuple):
     name: str
     email: str
 
     def signature(self, when: float | None = None) -> str:
         """Git's `Name <email> <seconds> <offset>` form, with unsafe characters removed."""
         seconds = int(time.time() if when is None else when)
-        name = _UNSAFE_IN_SIGNATURE.sub("", self.name).strip() or "unknown"
-        email = _UNSAFE_IN_SIGNATURE.sub("", self.email).strip()
+        name = re.sub(_UNSAFE_IN_SIGNATURE, "", self.name).strip() or "unknown"
+        email = re.sub(_UNSAFE_IN_SIGNATURE, "", self.email).strip()
         return f"{name} <{email}> {seconds} +0000"
 
 
@@ -145,7 +144,7 @@ class Repository:
         )
         if proc.returncode != 0:
             stderr = proc.stderr.decode("utf-8", "replace")
-            if _LOST_RACE.search(stderr):
+            if re.search(_LOST_RACE, stderr):
                 raise RefMoved(ref)
             raise GitFailed(["update-ref", ref], proc.returncode, stderr)
 
@@ -153,7 +152,7 @@ class Repository:
         proc = self.git.run("update-ref", "-m", message, "-d", ref, old, check=False)
         if proc.returncode != 0:
             stderr = proc.stderr.decode("utf-8", "replace")
-            if _LOST_RACE.search(stderr):
+            if re.search(_LOST_RACE, stderr):
                 raise RefMoved(ref)
             raise GitFailed(["update-ref", "-d", ref], proc.returncode, stderr)
 
@@ -174,7 +173,7 @@ class Repository:
         if proc.returncode == 0:
             return True
         stderr = proc.stderr.decode("utf-8", "replace")
-        if _LOST_RACE.search(stderr):
+        if re.search(_LOST_RACE, stderr):
             return False
         raise GitFailed(["update-ref", "--stdin"], proc.returncode, stderr)
 
@@ -223,19 +222,44 @@ class Repository:
         """(sha, message) of each reflog entry of ``ref``, newest first."""
         proc = self.git.run("reflog", "show", "--format=%H %gs", ref, "--", check=False)
         if proc.returncode != 0:
-            return []
+            return self._reflog_file(ref)
         rows = []
         for line in proc.stdout.decode("utf-8", "replace").splitlines():
             sha, _, message = line.partition(" ")
             rows.append((sha, message))
         return rows
 
+    def _reflog_file(self, ref: str) -> list[tuple[str, str]]:
+        """The reflog read from its file, for when `git reflog` stops at an object that is
+        gone (it dies rather than skip it). Files backend only; with reftable, nothing."""
+        try:
+            text = (self.common_dir / "logs" / ref).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return []
+        rows = []
+        for line in reversed(text.splitlines()):
+            head, _, message = line.partition("\t")
+            fields = head.split(" ", 2)
+            if len(fields) == 3 and fields[1] != "0" * len(fields[1]):
+                rows.append((fields[1], message))
+        return rows
+
+    def reflog_values(self, ref: str, limit: int = 100) -> list[str]:
+        """The values ``ref`` had, newest first, from its reflog: even values whose objects are
+        gone, and even when the ref itself is broken (`git reflog` stops at a missing object)."""
+        specs = [f"{ref}@{{{n}}}" for n in range(limit)]
+        # rev-parse prints each value it can read and stops at the end of the reflog.
+        proc = self.git.run("rev-parse", *specs, check=False)
+        values = proc.stdout.decode("utf-8", "replace").split()
+        return [v for v in values if re.fullmatch(r"[0-9a-f]{40}([0-9a-f]{24})?", v)]
+
     # -- branches and the work tree ----------------------------------------
 
     def head_ref(self) -> str | None:
         """The ref HEAD points at (``refs/heads/...``), or None when detached."""
         head = (self.git_dir / "HEAD").read_text(errors="replace").strip()
-        if head.startswith("ref: "):
+        # A reftable repository keeps HEAD in the table and "ref: refs/heads/.invalid" here.
+        if head.startswith("ref: ") and head != "ref: refs/heads/.invalid":
             return head[5:]
         if re.fullmatch(r"[0-9a-f]{40,64}", head):
             return None
@@ -289,6 +313,32 @@ class Repository:
         """On a repository without commits, make the next commit start ``branch``."""
         self.git.run("symbolic-ref", "HEAD", f"refs/heads/{branch}")
 
+    def operation_in_progress(self) -> str | None:
+        """What git operation is stopped half-way here (a rebase, a merge...), or None.
+
+        A few stats of the files git itself uses; the refs a reftable repository may
+        keep in its table are asked of git, in such repositories only.
+        """
+        found = _operation_from_files(self.git_dir)
+        if found is None and (self.config("extensions.refStorage") or "") == "reftable":
+            for ref, what in (("CHERRY_PICK_HEAD", "cherry-pick"), ("REVERT_HEAD", "revert")):
+                if self.git.ok("rev-parse", "--quiet", "--verify", ref):
+                    return what
+        return found
+
+    def rebasing_branch(self) -> str | None:
+        """The branch a stopped rebase is rewriting, or None (no rebase, or a detached one)."""
+        for folder in ("rebase-merge", "rebase-apply"):
+            try:
+                name = (self.git_dir / folder / "head-name").read_text(errors="replace").strip()
+            except OSError:
+                continue
+            return name[len("refs/heads/") :] if name.startswith("refs/heads/") else None
+        return None
+
+    def is_shallow(self) -> bool:
+        return self.git.text("rev-parse", "--is-shallow-repository", check=False) == "true"
+
     def head_commit(self) -> str | None:
         return self.resolve("HEAD")
 
@@ -296,3 +346,22 @@ class Repository:
         """`git status --porcelain` lines: what is uncommitted in the work tree."""
         out = self.git.text("status", "--porcelain", "--untracked-files=normal")
         return out.splitlines() if out else []
+
+
+# (file or folder in the git directory, what git is doing), in git's own order of checks.
+_IN_PROGRESS = (
+    ("rebase-merge", "rebase"),
+    ("rebase-apply/applying", "git am"),
+    ("rebase-apply", "rebase"),
+    ("MERGE_HEAD", "merge"),
+    ("CHERRY_PICK_HEAD", "cherry-pick"),
+    ("REVERT_HEAD", "revert"),
+    ("BISECT_LOG", "bisect"),
+)
+
+
+def _operation_from_files(git_dir: Path) -> str | None:
+    for name, what in _IN_PROGRESS:
+        if os.path.lexists(git_dir / name):
+            return what
+    return None
