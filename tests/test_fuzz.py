@@ -1026,7 +1026,7 @@ def _versions(entries: list[dict[str, Any]]) -> set[str]:
     return found
 
 
-MERGE = settings(FUZZ, max_examples=soak(200, 5000))
+MERGE = settings(FUZZ, max_examples=soak(100, 5000))
 
 
 @MERGE
