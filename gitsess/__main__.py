@@ -36,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: list[str]) -> int:
     import click
 
+    # Logs keep text as it came, lone surrogates included (JSON escapes them); a terminal
+    # or pipe gets those escaped too instead of the command failing half-way.
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
+
     from .cli import cli
 
     try:

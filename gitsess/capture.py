@@ -59,7 +59,9 @@ def main(args: list[str]) -> int:
         _log(git_dir, "".join(traceback.format_exception(exc)))
         where = f" (see {git_dir / 'gitsess' / 'capture.log'})" if git_dir else ""
         message = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"gitsess capture: {message}{where}", file=sys.stderr)
+        line = f"gitsess capture: {message}{where}"
+        # Printable whatever stderr's error handler: a path may not be UTF-8.
+        print(line.encode("utf-8", "backslashreplace").decode("utf-8"), file=sys.stderr)
     return 0
 
 
@@ -71,7 +73,7 @@ def run(
         common_dir
         / "gitsess"
         / "capture"
-        / (hashlib.sha1(str(transcript.resolve()).encode()).hexdigest() + ".json")
+        / (hashlib.sha1(os.fsencode(transcript.resolve())).hexdigest() + ".json")
     )
     branch = _current_branch(git_dir)
     saved = _load(state_file)
@@ -130,12 +132,12 @@ def run(
 
 
 def _start_session(sessions: Any, agent: str, conversation: Any, payload: dict[str, Any]) -> Any:
-    from .agents.base import first_prompt_title
+    from .agents.base import clean_title, first_prompt_title
 
-    title = first_prompt_title(conversation.entries)
+    title = clean_title(first_prompt_title(conversation.entries) or "")
     if not title and isinstance(payload.get("prompt"), str):
-        title = " ".join(payload["prompt"].split())[:72]
-    title = title or conversation.title or f"{agent} session"
+        title = clean_title(payload["prompt"], 72)
+    title = title or clean_title(conversation.title or "") or f"{agent} session"
     source = {"format": agent, "id": conversation.native_id, "captured": True}
     return sessions.new(title, agent=agent, extra={"source": source})
 
@@ -246,7 +248,8 @@ def _log(git_dir: Path | None, message: str) -> None:
         log = git_dir / "gitsess" / "capture.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
-        with open(log, "a", encoding="utf-8") as handle:
+        # backslashreplace: a message may name a file whose name is not UTF-8
+        with open(log, "a", encoding="utf-8", errors="backslashreplace") as handle:
             handle.write(f"{stamp} {message.rstrip()}\n")
     except OSError:
         pass

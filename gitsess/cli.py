@@ -258,7 +258,7 @@ def parse_jsonl(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
             continue
         try:
             yield number, json.loads(line)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise BadInput(f"line {number}: not JSON ({exc})") from None
 
 
@@ -623,11 +623,11 @@ def export(app: App, session: str, fmt: str | None, output: str | None) -> None:
         if fmt == "md":
             from .render.markdown import session_markdown
 
-            data = session_markdown(summary, entries).encode("utf-8")
+            data = session_markdown(summary, entries).encode("utf-8", "replace")
         else:
             from .render.html import session_html
 
-            data = session_html(summary, entries).encode("utf-8")
+            data = session_html(summary, entries).encode("utf-8", "replace")
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -817,7 +817,7 @@ def pr(app: App, range_: str | None, conversation: bool, as_json: bool) -> None:
     from .render.review import GITHUB_BODY_LIMIT, pr_markdown
 
     text = pr_markdown(document, conversation)
-    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.buffer.write(text.encode("utf-8", "replace"))  # lone surrogates: "?"
     sys.stdout.flush()
     if len(text) > GITHUB_BODY_LIMIT:
         click.echo(

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 # Crockford base32, lowercase (SPEC section 3).
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 SESSION_ID_LENGTH = 10
-SESSION_ID_RE = re.compile(r"^[0-9a-hjkmnp-tv-z]{10}$")
-ENTRY_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+SESSION_ID_RE = re.compile(r"^[0-9a-hjkmnp-tv-z]{10}\Z")
+ENTRY_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}\Z")  # \Z: "$" allows a final "\n"
 MIN_PREFIX = 4
 SLUG_MAX = 40
 
@@ -25,11 +25,15 @@ SLUG_MAX = 40
 @functools.cache
 def _ts_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """(any RFC 3339 timestamp, the stored form on a day every month has), compiled on
-    first use: read-only commands never need them, and compiling costs ~1 ms."""
+    first use: read-only commands never need them, and compiling costs ~1 ms.
+
+    ASCII: \\d is 0-9 only, not every script's digits; \\Z, as "$" allows a final "\\n"."""
     return re.compile(
-        r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+        r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z",
+        re.ASCII,
     ), re.compile(
-        r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?Z$"
+        r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?Z\Z",
+        re.ASCII,
     )
 
 
@@ -81,8 +85,12 @@ def now() -> str:
 def format_ts(moment: datetime) -> str:
     from datetime import timezone
 
-    moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    m = moment.astimezone(timezone.utc)
+    # Not strftime: its %Y does not pad years before 1000 to four digits.
+    return (
+        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
+        f".{m.microsecond // 1000:03d}Z"
+    )
 
 
 def normalize_ts(text: str) -> str | None:
@@ -118,7 +126,10 @@ def normalize_ts(text: str) -> str | None:
         return text[: match.start(8)].replace("t", "T").replace(" ", "T") + "Z"
     sign = 1 if zone[0] == "+" else -1
     offset = sign * (int(zone[1:3]) * 60 + int(zone[4:6]))
-    return format_ts(parsed - timedelta(minutes=offset))
+    try:
+        return format_ts(parsed - timedelta(minutes=offset))
+    except OverflowError:  # before year 1 or after 9999 once in UTC
+        return None
 
 
 TITLE_MAX = 1000

@@ -88,11 +88,16 @@ def merge_meta(ours: Meta, theirs: Meta) -> Meta:
     """Each field from the side updated later; `tags` is the union."""
     winner, loser = (ours, theirs) if _meta_rank(ours) >= _meta_rank(theirs) else (theirs, ours)
     merged = {**winner, **{k: v for k, v in loser.items() if k not in winner}}
-    tags = [t for t in winner.get("tags") or [] if isinstance(t, str)]
-    tags += [t for t in loser.get("tags") or [] if isinstance(t, str) and t not in tags]
+    tags = [t for t in _tags(winner) if isinstance(t, str)]
+    tags += [t for t in _tags(loser) if isinstance(t, str) and t not in tags]
     if "tags" in merged or tags:
         merged["tags"] = tags
     return merged
+
+
+def _tags(meta: Meta) -> list[Any]:
+    tags = meta.get("tags")
+    return tags if isinstance(tags, list) else []  # not a string's characters, nor a number
 
 
 def _meta_rank(meta: Meta) -> tuple[str, str]:
@@ -100,13 +105,23 @@ def _meta_rank(meta: Meta) -> tuple[str, str]:
 
 
 def _by_key(entries: Sequence[Entry]) -> dict[str, Entry]:
-    return {entry_key(e): e for e in entries}
+    found: dict[str, Entry] = {}
+    for entry in entries:
+        key = entry_key(entry)
+        other = found.setdefault(key, entry)
+        if other is not entry and canonical(other) != canonical(entry):
+            # One side repeats an id (a damaged log): keep both versions, as for a conflict.
+            found[key] = _resolve(None, other, entry)
+    return found
 
 
 def _holds(side: Sequence[Entry], merged: dict[str, Entry]) -> bool:
     if len(side) != len(merged):
         return False
-    return all(canonical(merged.get(entry_key(e))) == canonical(e) for e in side)
+    keys = [entry_key(e) for e in side]
+    if len(set(keys)) != len(keys):
+        return False  # a side that repeats an id is not a merge result
+    return all(canonical(merged.get(k)) == canonical(e) for k, e in zip(keys, side, strict=True))
 
 
 def _take(key: str, order: list[str], seen: set[str]) -> None:
@@ -118,7 +133,8 @@ def _take(key: str, order: list[str], seen: set[str]) -> None:
 def _resolve(base: Entry | None, ours: Entry | None, theirs: Entry | None) -> Entry:
     """One entry's merged version: the changed side if only one changed, else the later."""
     if ours is None or theirs is None:
-        found = ours or theirs or base
+        # `is not None`, not `or`: an empty object (a stored "{}" line) is an entry too.
+        found = ours if ours is not None else theirs if theirs is not None else base
         assert found is not None
         return found
     if canonical(ours) == canonical(theirs):

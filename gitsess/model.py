@@ -121,6 +121,8 @@ def normalize_entry(raw: Any, head: str | None = None) -> dict[str, Any]:
     Raises ValueError with a one-line reason.
     """
     entry = shape_entry(raw, head)  # checks type, id and ts first: clearer errors
+    if not isinstance(entry.get("meta", {}), dict) and entry["meta"] is not None:
+        raise ValueError("'meta' must be a JSON object")  # merges record conflicts in it
     model = _BY_TYPE.get(entry["type"])
     if model is not None:
         try:

@@ -57,7 +57,10 @@ def open_sessions(path: str | None) -> Sessions:
 def emit_json(document: Any) -> None:
     # Indented for a person at a terminal; compact (and much faster) for programs.
     indent = 2 if sys.stdout.isatty() else None
-    print(json.dumps(document, ensure_ascii=False, indent=indent))
+    try:
+        print(json.dumps(document, ensure_ascii=False, indent=indent))
+    except UnicodeEncodeError:  # lone surrogates (imported as such): \u escapes carry them
+        print(json.dumps(document, indent=indent))
 
 
 def listing_rows(sessions: Sessions, include_all: bool) -> list[dict[str, Any]]:

@@ -147,7 +147,7 @@ class Sessions:
         """A new session; with ``entries`` (already SPEC entries) its log starts with them."""
         check_title(title)
         normal, _ = self.normalized(entries or [], head=None, trusted=trusted)
-        lines = [encode_json(entry) for entry in normal]
+        lines = _input_lines(normal)
         if from_rev is None:
             start = self.repo.head_commit()
         else:
@@ -253,10 +253,11 @@ class Sessions:
             (v for _, v in pairs), head, (n for n, _ in pairs), trusted=trusted
         )
         appended = len(entries)
+        encoded = _input_lines(entries)
 
         def change(state: LogState) -> Change | None:
             nonlocal appended
-            chosen = entries
+            chosen, lines = entries, encoded
             if supplied:
                 known = self._known_ids(state, supplied)
                 if known and not skip_known:
@@ -264,13 +265,15 @@ class Sessions:
                     raise BadInput(
                         f"line {supplied[first]}: id {first!r} is already in the session"
                     )
-                chosen = [e for e in entries if e["id"] not in known]
+                if known:
+                    kept = [i for i, e in enumerate(entries) if e["id"] not in known]
+                    chosen, lines = [entries[i] for i in kept], [encoded[i] for i in kept]
             appended = len(chosen)
             if not chosen:
                 return None
             meta = {**state.meta, "updated": now()}
             noun = "entry" if len(chosen) == 1 else "entries"
-            return Change(meta, f"append {len(chosen)} {noun}", [encode_json(e) for e in chosen])
+            return Change(meta, f"append {len(chosen)} {noun}", lines)
 
         if not entries:
             return 0, state.oid
@@ -511,3 +514,21 @@ class Sessions:
 
     def _known_ids(self, state: LogState, supplied: dict[str, int]) -> set[str]:
         return {entry_id for entry_id in self.store.ids(state) if entry_id in supplied}
+
+
+def _input_lines(entries: list[Entry]) -> list[bytes]:
+    """New entries as log lines; BadInput for a value JSON cannot carry."""
+    try:
+        return [encode_json(entry, allow_nan=False) for entry in entries]
+    except (ValueError, RecursionError):
+        pass
+    for entry in entries:  # the slow way, only to name the entry
+        try:
+            encode_json(entry, allow_nan=False)
+        except ValueError:
+            raise BadInput(
+                f"entry {entry.get('id')!r}: NaN or an infinite number (such as 1e400) is not JSON"
+            ) from None
+        except RecursionError:
+            raise BadInput(f"entry {entry.get('id')!r}: nested too deeply") from None
+    raise BadInput("an entry cannot be stored as JSON")

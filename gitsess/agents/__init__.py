@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import BadInput
-from .base import AgentFormat, Conversation, FormatError, first_prompt_title
+from .base import AgentFormat, Conversation, FormatError, clean_title, first_prompt_title
 
 if TYPE_CHECKING:
     from ..sessions import Sessions
@@ -74,13 +74,19 @@ def import_conversation(
     conversation = fmt.parse(path)
     if not conversation.entries:
         raise FormatError(f"{path}: no conversation in it")
-    chosen = title or conversation.title or first_prompt_title(conversation.entries) or path.stem
+    chosen = (
+        title
+        or clean_title(conversation.title or "")
+        or clean_title(first_prompt_title(conversation.entries) or "")
+        or clean_title(path.stem)
+        or fmt.name
+    )
     source = {"format": fmt.name, "file": path.name, "id": conversation.native_id}
     if conversation.cwd:
         source["cwd"] = conversation.cwd
     source.update(conversation.meta)
     return sessions.new(
-        title if title else " ".join(chosen.split())[:200],
+        chosen,
         checkout=checkout,
         agent=conversation.agent or None,
         entries=conversation.entries,

@@ -52,7 +52,7 @@ START = "# aider chat started at "
 _START_BYTES = START.encode()
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _BREAK = "  "
-_WHEN = re.compile(r"^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)$")
+_WHEN = re.compile(r"^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\Z", re.ASCII)
 
 
 class Aider(AgentFormat):
@@ -196,7 +196,7 @@ def _local_ts(text: str) -> str | None:
         return None
     try:
         year, month, day, hour, minute, second = (int(g) for g in match.groups())
-        moment = datetime(year, month, day, hour, minute, second)
-    except ValueError:
+        moment = datetime(year, month, day, hour, minute, second).astimezone(timezone.utc)
+    except (OverflowError, ValueError):  # no such date, or none in UTC (year 1 or 9999)
         return None
-    return format_ts(moment.astimezone(timezone.utc))
+    return format_ts(moment)

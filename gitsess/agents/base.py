@@ -102,6 +102,17 @@ def entry_meta(entry: Entry) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
+def clean_title(text: str, limit: int = 200) -> str:
+    """``text`` (from a transcript) as a valid title: control characters and lone
+    surrogates become spaces, runs of whitespace one space; "" when nothing is left."""
+    import unicodedata
+
+    text = text[: limit * 4]
+    if not text.isprintable():  # the common case skips the per-character pass
+        text = "".join(" " if unicodedata.category(c) in ("Cc", "Cs") else c for c in text)
+    return " ".join(text.split())[:limit]
+
+
 def first_prompt_title(entries: list[Entry], limit: int = 72) -> str | None:
     """A title from the first user message: its first line, shortened."""
     for entry in entries:

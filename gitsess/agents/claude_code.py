@@ -180,7 +180,7 @@ COMMON_KEYS = frozenset(
 )
 TASK_TOOLS = frozenset({"Task", "Agent"})
 
-_ID_OK_RE = re.compile(r"^[A-Za-z0-9._:-]{1,56}$")
+_ID_OK_RE = re.compile(r"^[A-Za-z0-9._:-]{1,56}\Z")
 _SLUG_RE = re.compile(r"[^A-Za-z0-9_-]+")
 _SNIFF_RE = re.compile(
     rb'^\s*\{\s*(?:"parentUuid"\s*:|"type"\s*:\s*"(?:summary|file-history-snapshot|'
@@ -251,7 +251,7 @@ def _read(path: Path, required: bool = True) -> tuple[list[_Record], str | None]
         number = index + 1
         try:
             value = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             partial = index == last and unterminated
             values, complete = _split(line)
             if not complete:
@@ -281,7 +281,7 @@ def _split(line: bytes) -> tuple[list[tuple[bytes, Any]], bool]:
     while position < len(text):
         try:
             value, end = decoder.raw_decode(text, position)
-        except ValueError:
+        except (ValueError, RecursionError):
             return values, False
         values.append((text[position:end].encode("utf-8"), value))
         position = end
@@ -352,7 +352,7 @@ class _Stream:
 def _fit(base: str) -> str:
     if _ID_OK_RE.match(base):
         return base
-    return "h" + hashlib.sha1(base.encode("utf-8")).hexdigest()
+    return "h" + hashlib.sha1(base.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _mtime(path: Path) -> str:
@@ -511,7 +511,8 @@ class _Builder:
             emit("message", entry_meta, role=role, content=body)
 
         if not isinstance(content, list):
-            message(content if isinstance(content, str) else "" if content is None else [content])
+            content = "" if content is None else content
+            message(content if isinstance(content, str) else _parts([content]))  # a part object
             return
         result_meta_given = False
         group: list[Any] = []
@@ -555,7 +556,8 @@ class _Builder:
         common: dict[str, Any] = {"model": model} if isinstance(model, str) and model else {}
         content = message.get("content")
         if not isinstance(content, list):
-            text = content if isinstance(content, str) else "" if content is None else [content]
+            content = "" if content is None else content
+            text = content if isinstance(content, str) else _parts([content])  # a part object
             emit("message", meta, role="assistant", content=text, **common)
             return
         if not content:
@@ -822,7 +824,7 @@ def _parse(path: Path) -> Conversation:
         if meta_path.is_file():
             try:
                 loaded = json.loads(meta_path.read_bytes())
-            except (OSError, ValueError):
+            except (OSError, ValueError, RecursionError):
                 loaded = None
             stream.meta_file = loaded if isinstance(loaded, dict) else None
         subs.append(stream)
@@ -876,7 +878,8 @@ def _title(records: list[_Record], uuids: dict[str, list[Entry]]) -> str | None:
             ai = obj["aiTitle"] or None
         elif kind == "summary" and isinstance(obj.get("summary"), str) and obj["summary"]:
             any_summary = obj["summary"]
-            if obj.get("leafUuid") in uuids:
+            leaf = obj.get("leafUuid")
+            if isinstance(leaf, str) and leaf in uuids:
                 linked = obj["summary"]
     chosen = custom or ai or linked or any_summary
     return " ".join(chosen.split()) if chosen and chosen.strip() else None
@@ -1230,7 +1233,9 @@ def to_transcript(entries: list[Entry], session_uuid: str, cwd: str) -> list[dic
         if isinstance(native_id, str) and native_id:
             group_id, group_native = native_id, True
         elif group_id is None or group_native:
-            digest = hashlib.sha1(f"{session_uuid}:{entry.get('id')}".encode()).hexdigest()
+            digest = hashlib.sha1(
+                f"{session_uuid}:{entry.get('id')}".encode("utf-8", "surrogatepass")
+            ).hexdigest()
             group_id, group_native = f"msg_gitsess_{digest[:24]}", False
         message: dict[str, Any] = {
             "id": group_id,

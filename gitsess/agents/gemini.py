@@ -73,7 +73,7 @@ from .base import AgentFormat, Conversation, Entry, FormatError, decode_text, re
 
 FORMAT_NAME = "gemini"
 _FIRST_KEY = re.compile(rb'\{\s*"(?:sessionId|projectHash)"\s*:')
-_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}\Z")
 _NOTICE_TYPES = ("info", "error", "warning")
 _MESSAGE_KEYS = frozenset(
     ("id", "timestamp", "type", "content", "thoughts", "toolCalls", "tokens", "model")
@@ -97,7 +97,7 @@ class Gemini(AgentFormat):
         first_line = data.lstrip().split(b"\n", 1)[0]
         try:
             first = json.loads(first_line)
-        except ValueError:
+        except (ValueError, RecursionError):
             first = None
         if isinstance(first, dict) and "messages" not in first:
             layout = "jsonl"
@@ -144,7 +144,7 @@ class _Slot:
 def _read_legacy(path: Path, data: bytes) -> tuple[dict[str, Any], list[_Slot]]:
     try:
         value = json.loads(data)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         where = f"line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else "line 1"
         raise FormatError(f"{path}: {where}: not valid JSON (truncated?)") from None
     if not isinstance(value, dict) or not isinstance(value.get("messages"), list):
@@ -248,7 +248,7 @@ def _read_jsonl(path: Path, data: bytes) -> tuple[dict[str, Any], list[_Slot]]:
             continue
         try:
             record = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             if number == last and not complete and log.slots:
                 break  # a record cut off mid-line by a writer that was killed
             raise FormatError(f"{path}: line {number} is not JSON") from None
@@ -299,7 +299,10 @@ class _Builder:
         if not _ID_RE.match(candidate):
             import hashlib
 
-            candidate = "gemini-" + hashlib.sha1(candidate.encode()).hexdigest()[:32]
+            candidate = (
+                "gemini-"
+                + hashlib.sha1(candidate.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+            )
         found, n = candidate, 1
         while found in self.used:
             n += 1

@@ -28,7 +28,7 @@ class GitsessJsonl(AgentFormat):
                     continue
                 try:
                     value = json.loads(raw)
-                except ValueError:
+                except (ValueError, RecursionError):
                     raise FormatError(f"{path}: line {number} is not JSON") from None
                 if not isinstance(value, dict):
                     raise FormatError(f"{path}: line {number} is not a JSON object")
@@ -56,5 +56,8 @@ FORMAT = GitsessJsonl()
 
 def write(meta: dict[str, object], lines: list[bytes]) -> bytes:
     """The portable file: the header, then each stored entry line as it is."""
-    header = json.dumps({HEADER_KEY: 1, "session": meta}, ensure_ascii=False).encode("utf-8")
+    try:
+        header = json.dumps({HEADER_KEY: 1, "session": meta}, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: escaped, as the log stores it
+        header = json.dumps({HEADER_KEY: 1, "session": meta}).encode("ascii")
     return b"".join([header + b"\n", *(line + b"\n" for line in lines if line.strip())])

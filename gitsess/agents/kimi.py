@@ -81,7 +81,7 @@ class Kimi(AgentFormat):
             return False
         try:
             record = json.loads(first)
-        except ValueError:
+        except (ValueError, RecursionError):
             return False
         if not isinstance(record, dict):
             return False
@@ -105,7 +105,7 @@ class Kimi(AgentFormat):
                 continue
             try:
                 record = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 if number == len(lines) and not complete and reader.entries:
                     break  # a record cut off mid-line by a writer that was killed
                 raise FormatError(f"{path}: line {number} is not JSON") from None
@@ -177,7 +177,7 @@ class _Reader:
             raw = "".join(pieces)
             try:
                 entry["input"] = json.loads(raw) if raw.strip() else {}
-            except ValueError:
+            except (ValueError, RecursionError):
                 entry["input"] = raw
                 entry.setdefault("meta", {})["arguments_not_json"] = True
             self.args = None

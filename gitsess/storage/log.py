@@ -45,14 +45,22 @@ def segment_name(index: int) -> str:
 # Built once: json.dumps with options builds a new encoder on every call.
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _COMPACT_ASCII = json.JSONEncoder(separators=(",", ":"))
+# For new input: NaN and infinities (`1e400` reads as one) are no JSON numbers.
+_STRICT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_STRICT_ASCII = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 
 
-def encode_json(value: Any) -> bytes:
-    """Compact JSON, UTF-8; escapes only what UTF-8 cannot carry (lone surrogates)."""
+def encode_json(value: Any, allow_nan: bool = True) -> bytes:
+    """Compact JSON, UTF-8; escapes only what UTF-8 cannot carry (lone surrogates).
+
+    ``allow_nan=False``: ValueError for NaN and infinities, which JSON has no numbers
+    for; new input is held to that, stored lines are not.
+    """
+    encoder, ascii_encoder = (_COMPACT, _COMPACT_ASCII) if allow_nan else (_STRICT, _STRICT_ASCII)
     try:
-        return _COMPACT.encode(value).encode("utf-8")
+        return encoder.encode(value).encode("utf-8")
     except UnicodeEncodeError:
-        return _COMPACT_ASCII.encode(value).encode("ascii")
+        return ascii_encoder.encode(value).encode("ascii")
 
 
 def encode_meta(meta: Meta) -> bytes:
@@ -563,7 +571,7 @@ def parse_line(line: bytes) -> Entry:
     """One stored entry; a line that is not a JSON object is kept, flagged, never dropped."""
     try:
         value = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {"type": "invalid", "raw": line.decode("utf-8", "replace")}
     return value if isinstance(value, dict) else {"type": "invalid", "raw": value}
 
