@@ -204,36 +204,22 @@ def record(
     """Append entries to a session (default: the current one); all or nothing."""
     if (role is None) == (jsonl is None):
         raise click.UsageError("give either --role ROLE TEXT or --jsonl FILE")
+    from .quick import record_message, report_appended
+
     if role is not None:
         if len(args) not in (1, 2):
             raise click.UsageError("--role takes the message TEXT, after an optional SESSION")
         *names, text = args
-        if text == "-":
-            text = read_stdin_text()
-        batch: Iterator[tuple[int, Any]] | list[tuple[int, Any]] = [
-            (1, {"type": "message", "role": role, "content": utf8(text, "TEXT")})
-        ]
-    else:
-        if len(args) > 1:
-            raise click.UsageError("--jsonl takes at most one SESSION")
-        names = list(args)
-        batch = list(read_jsonl(jsonl or "-"))
+        record_message(app.sessions, names, role, text, as_json)
+        return
+    if len(args) > 1:
+        raise click.UsageError("--jsonl takes at most one SESSION")
+    batch = list(read_jsonl(jsonl or "-"))
     sessions = app.sessions
-    session_id = sessions.resolve(names[0]) if names else sessions.require_current().session_id
-    # A --role message is built here; --jsonl input is checked against the model.
-    count, oid = sessions.record(session_id, batch, trusted=role is not None)
-    if as_json:
-        emit_json({"appended": count, "log": oid})
-    else:
-        click.echo(f"Appended {count} entr{'y' if count == 1 else 'ies'} to {session_id}.")
-
-
-def read_stdin_text() -> str:
-    data = sys.stdin.buffer.read()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadInput("TEXT from stdin is not valid UTF-8") from None
+    session_id = sessions.resolve(args[0]) if args else sessions.require_current().session_id
+    # --jsonl input is checked against the model.
+    count, oid = sessions.record(session_id, batch)
+    report_appended(session_id, count, oid, as_json)
 
 
 def read_jsonl(source: str) -> Iterator[tuple[int, Any]]:

@@ -35,10 +35,63 @@ def dispatch(args: list[str]) -> int | None:
     if rest in (["status"], ["status", "--json"]):
         status(open_sessions(path), as_json=len(rest) == 2)
         return 0
+    message = _record_message_form(rest)
+    if message is not None:
+        names, role, text, as_json = message
+        record_message(open_sessions(path), names, role, text, as_json)
+        return 0
     if rest[:1] == ["list"] and "--json" in rest and set(rest[1:]) <= {"--json", "--all"}:
         list_json(open_sessions(path), include_all="--all" in rest)
         return 0
     return None
+
+
+ROLES = ("user", "assistant", "system")
+
+
+def _record_message_form(rest: list[str]) -> tuple[list[str], str, str, bool] | None:
+    """`record [SESSION] --role ROLE TEXT [--json]` in its plain forms, else None."""
+    if rest[:1] != ["record"] or "--role" not in rest:
+        return None
+    args = rest[1:]
+    as_json = args[-1:] == ["--json"]
+    args = args[:-1] if as_json else args
+    at = args.index("--role")
+    if at + 1 >= len(args) or args[at + 1] not in ROLES:
+        return None
+    positional = args[:at] + args[at + 2 :]
+    if not 1 <= len(positional) <= 2 or any(a.startswith("-") and a != "-" for a in positional):
+        return None
+    return positional[:-1], args[at + 1], positional[-1], as_json
+
+
+def record_message(
+    sessions: Sessions, names: list[str], role: str, text: str, as_json: bool
+) -> None:
+    """Append one message (``text`` "-": read from stdin) to SESSION or the current one."""
+    from .errors import BadInput
+
+    if text == "-":
+        try:
+            text = sys.stdin.buffer.read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadInput("TEXT from stdin is not valid UTF-8") from None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput("TEXT is not valid UTF-8") from None
+    session_id = sessions.resolve(names[0]) if names else sessions.require_current().session_id
+    entry = {"type": "message", "role": role, "content": text}
+    # Built here, so only shaped: pydantic stays unloaded.
+    count, oid = sessions.record(session_id, [(1, entry)], trusted=True)
+    report_appended(session_id, count, oid, as_json)
+
+
+def report_appended(session_id: str, count: int, oid: str, as_json: bool) -> None:
+    if as_json:
+        emit_json({"appended": count, "log": oid})
+    else:
+        print(f"Appended {count} entr{'y' if count == 1 else 'ies'} to {session_id}.")
 
 
 def open_sessions(path: str | None) -> Sessions:

@@ -186,3 +186,27 @@ def test_show_renders_conversation_with_folded_tools(repo: Path, gs, session: st
     doc = gs("show", session, "--json").json()
     assert doc["session"]["entries"] == 4 and doc["session"]["id"] == session
     assert [e["type"] for e in doc["entries"]] == [x["type"] for x in lines]
+
+
+def test_record_role_fast_path_matches_the_full_cli(repo: Path, gs) -> None:
+    """`record [SESSION] --role ROLE TEXT [--json]` skips click; `--debug` goes through it."""
+    made = gs("new", "Fast", "--json").json()
+    forms = [
+        ["--role", "user", "one"],
+        [made["id"], "--role", "assistant", "two"],
+        ["--role", "system", "three", "--json"],
+        [made["id"][:5], "--role", "user", "-"],
+    ]
+    for form in forms:
+        fast = gs("record", *form, stdin="from stdin")
+        full = gs("--debug", "record", *form, stdin="from stdin")
+        assert fast.code == full.code == 0, (fast.err, full.err)
+        if "--json" in form:
+            assert fast.json()["appended"] == full.json()["appended"] == 1
+        else:
+            assert fast.out == full.out == f"Appended 1 entry to {made['id']}.\n"
+    contents = [e["content"] for e in gs("show", made["id"], "--json").json()["entries"]]
+    assert contents == ["one", "one", "two", "two", "three", "three", "from stdin", "from stdin"]
+    for bad in (["--role", "robot", "x"], ["--role", "user"], ["a", "b", "--role", "user", "c"]):
+        assert gs("record", *bad).code == 2  # click's usage errors, as before
+    assert gs("record", "nosuch", "--role", "user", "x").code == 2
