@@ -13,7 +13,6 @@ import re
 import zlib
 from pathlib import Path
 from subprocess import Popen
-from typing import NamedTuple
 
 from ..errors import GitsessError
 from .git import Git, first_line
@@ -22,27 +21,44 @@ BLOB_MODE = b"100644"
 TREE_MODE = b"40000"
 
 
-class GitObject(NamedTuple):
-    oid: str
-    kind: str
-    data: bytes
+# Plain slotted classes, not dataclasses or NamedTuples: importing dataclasses or typing
+# costs the hot commands (status, capture, the hooks) several milliseconds.
+class GitObject:
+    __slots__ = ("data", "kind", "oid")
+
+    def __init__(self, oid: str, kind: str, data: bytes) -> None:
+        self.oid, self.kind, self.data = oid, kind, data
 
 
-class TreeEntry(NamedTuple):
-    mode: bytes
-    name: str
-    oid: str
+class TreeEntry:
+    __slots__ = ("mode", "name", "oid")
+
+    def __init__(self, mode: bytes, name: str, oid: str) -> None:
+        self.mode, self.name, self.oid = mode, name, oid
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TreeEntry):
+            return NotImplemented
+        return (self.mode, self.name, self.oid) == (other.mode, other.name, other.oid)
+
+    def __hash__(self) -> int:
+        return hash((self.mode, self.name, self.oid))
+
+    def __repr__(self) -> str:
+        return f"TreeEntry({self.mode!r}, {self.name!r}, {self.oid!r})"
 
     @property
     def is_tree(self) -> bool:
         return self.mode == TREE_MODE
 
 
-class Commit(NamedTuple):
-    tree: str
-    parents: list[str]
-    message: str
-    headers: list[tuple[str, str]]
+class Commit:
+    __slots__ = ("headers", "message", "parents", "tree")
+
+    def __init__(
+        self, tree: str, parents: list[str], message: str, headers: list[tuple[str, str]]
+    ) -> None:
+        self.tree, self.parents, self.message, self.headers = tree, parents, message, headers
 
     def trailer(self, key: str) -> str | None:
         prefix = key.lower() + ":"

@@ -6,7 +6,6 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import NamedTuple
 
 from ..errors import BadInput, GitsessError, NotARepository
 from .git import Git, GitFailed, first_line
@@ -50,9 +49,19 @@ def _lost_race(stderr: str) -> bool:
     return bool(re.search(_LOST_RACE, stderr))
 
 
-class Identity(NamedTuple):
-    name: str
-    email: str
+class Identity:
+    __slots__ = ("email", "name")
+
+    def __init__(self, name: str, email: str) -> None:
+        self.name, self.email = name, email
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Identity):
+            return NotImplemented
+        return (self.name, self.email) == (other.name, other.email)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.email))
 
     def signature(self, when: float | None = None) -> str:
         """Git's `Name <email> <seconds> <offset>` form, with unsafe characters removed."""
