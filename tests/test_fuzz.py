@@ -852,9 +852,14 @@ _OK_ERRORS = ("FormatError", "BadInput", "GitsessError", "CaptureSkipped")
 
 def capture(repo: Path, agent: str, path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     payload = json.dumps({"transcript_path": str(path), "cwd": str(repo), "session_id": "s"})
+    capture_with_stdin(payload.encode(), agent, capsys)
+
+
+def capture_with_stdin(payload: bytes, agent: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Run `capture` in-process on ``payload``: exit 0, nothing on stdout, at most one line."""
     capsys.readouterr()
     old = sys.stdin
-    sys.stdin = io.TextIOWrapper(io.BytesIO(payload.encode()), encoding="utf-8")
+    sys.stdin = io.TextIOWrapper(io.BytesIO(payload), encoding="utf-8")
     try:
         assert main(["capture", "--agent", agent]) == 0
     finally:
@@ -957,16 +962,7 @@ def test_capture_hostile_hook_input(
     # A payload without a usable cwd means the process's own: the test repository, never
     # the checkout the tests run from.
     monkeypatch.chdir(repo)
-    capsys.readouterr()
-    old = sys.stdin
-    sys.stdin = io.TextIOWrapper(io.BytesIO(payload), encoding="utf-8")
-    try:
-        assert main(["capture", "--agent", agent]) == 0
-    finally:
-        sys.stdin = old
-    out, err = capsys.readouterr()
-    assert out == ""
-    assert err.count("\n") <= 1, err
+    capture_with_stdin(payload, agent, capsys)
 
 
 # -- 3. merge ------------------------------------------------------------------------------
