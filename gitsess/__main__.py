@@ -9,6 +9,11 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or bool(os.environ.get("GITSESS_DEBUG"))
+    # Logs keep text as it came, lone surrogates included (JSON escapes them); a terminal
+    # or pipe gets those escaped too instead of the command failing half-way.
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
     try:
         from .quick import dispatch
 
@@ -35,12 +40,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: list[str]) -> int:
     import click
-
-    # Logs keep text as it came, lone surrogates included (JSON escapes them); a terminal
-    # or pipe gets those escaped too instead of the command failing half-way.
-    reconfigure = getattr(sys.stdout, "reconfigure", None)
-    if reconfigure is not None:
-        reconfigure(errors="backslashreplace")
 
     from .cli import cli
 

@@ -16,6 +16,7 @@ import sys
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from .sessions import Sessions
@@ -36,17 +37,27 @@ def dispatch(args: list[str]) -> int | None:
 
         return hook(args[1:])
     path, rest = (args[1], args[2:]) if args[:1] == ["-C"] and len(args) > 1 else (None, args)
+    command = _hot_command(rest)
+    if command is None:
+        return None
+    sessions = open_sessions(path)
+    try:
+        command(sessions)
+    finally:
+        sessions.repo.close()
+    return 0
+
+
+def _hot_command(rest: list[str]) -> Callable[[Sessions], None] | None:
+    """What to run on the sessions for ``rest``, when it is one of the forms answered here."""
     if rest in (["status"], ["status", "--json"]):
-        status(open_sessions(path), as_json=len(rest) == 2)
-        return 0
+        return lambda sessions: status(sessions, as_json=len(rest) == 2)
     message = _record_message_form(rest)
     if message is not None:
         names, role, text, as_json = message
-        record_message(open_sessions(path), names, role, text, as_json)
-        return 0
+        return lambda sessions: record_message(sessions, names, role, text, as_json)
     if rest[:1] == ["list"] and "--json" in rest and set(rest[1:]) <= {"--json", "--all"}:
-        list_json(open_sessions(path), include_all="--all" in rest)
-        return 0
+        return lambda sessions: list_json(sessions, include_all="--all" in rest)
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,15 @@ def test_undelete_still_lists_what_is_left_when_a_deleted_log_is_gone(tmp_path: 
     assert listed.code == 0 and kept["id"] in listed.out
     assert gs("undelete", kept["id"], cwd=repo).code == 0
     assert session_ids(repo) == [kept["id"]]
+
+
+def test_status_shows_a_lone_surrogate_escaped_not_a_crash(repo: Path) -> None:
+    """An agent can write half an emoji; the fast `status` path prints it escaped."""
+    from .conftest import run_cli
+
+    sid = json.loads(run_cli(repo, "new", "Halves", "--json").out)["id"]
+    line = b'{"type": "message", "role": "user", "content": "half \\ud83d emoji"}\n'
+    assert run_cli(repo, "record", sid, "--jsonl", "-", stdin=line).code == 0
+    shown = run_cli(repo, "status")
+    assert shown.code == 0 and shown.err == ""
+    assert "last: user: half \\ud83d emoji" in shown.out
