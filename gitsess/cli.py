@@ -416,6 +416,8 @@ def push(
     sharing = Sharing(app.sessions)
     if push_all:
         ids = sharing.shared_sessions()
+        for _, broken in sorted(app.sessions.store.broken.items()):  # as `list` warns
+            click.echo(f"gitsess: warning: not pushed: {broken.message}", err=True)
     else:
         ids = list(dict.fromkeys(app.sessions.resolve(s) for s in sessions))
     if not ids:

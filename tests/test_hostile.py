@@ -470,6 +470,12 @@ def test_broken_session_refs(tmp_path: Path, gs) -> None:
     ok(gs("resume", good, cwd=path))
     ok(gs("new", "After", "--no-checkout", cwd=path))
     assert [e["content"] for e in log_lines(path, current)] == ["hello", "still fine"]
+    # push --all goes on with the readable shared sessions, and says what it left out.
+    pushed = ok(gs("push", "--all", "--remote", str(origin), "--json", cwd=path))
+    assert pushed.json()["up_to_date"] == [good]
+    skipped = pushed.err.splitlines()
+    assert len(skipped) == len(broken)
+    assert all(line.startswith("gitsess: warning: not pushed: session badd") for line in skipped)
 
 
 def test_current_session_broken_and_the_commit_hooks(tmp_path: Path, gs) -> None:
