@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from ..errors import GitsessError
 
@@ -32,7 +31,7 @@ def first_line(text: str) -> str:
 class Git:
     """Runs git in one directory, with a fixed environment."""
 
-    def __init__(self, cwd: Path, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, cwd: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> None:
         self.cwd = cwd
         self.env = dict(os.environ if env is None else env)
         # gitsess parses git's output; keep it untranslated and unpaged.

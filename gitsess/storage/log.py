@@ -593,11 +593,14 @@ class EntryCounts:
     FILE = "entry-counts"
 
     def __init__(self, repo: Repository) -> None:
-        self.path = repo.common_dir / "gitsess" / self.FILE
+        self.folder = os.path.join(repo.common_dir_path, "gitsess")  # plain strings: no pathlib
+        self.path = os.path.join(self.folder, self.FILE)
         self.counts: dict[str, int] = {}
         self.changed = False
         try:
-            for line in self.path.read_text(encoding="ascii").splitlines():
+            with open(self.path, encoding="ascii") as handle:
+                text = handle.read()
+            for line in text.splitlines():
                 oid, _, count = line.partition(" ")
                 if count.isdigit():
                     self.counts[oid] = int(count)
@@ -619,10 +622,12 @@ class EntryCounts:
         if not self.changed and len(self.counts) <= len(keep):
             return
         text = "".join(f"{oid} {n}\n" for oid, n in self.counts.items() if oid in keep)
-        tmp = self.path.with_name(f"{self.FILE}.{os.getpid()}.tmp")
+        tmp = os.path.join(self.folder, f"{self.FILE}.{os.getpid()}.tmp")
         try:
-            tmp.parent.mkdir(exist_ok=True)
-            tmp.write_text(text, encoding="ascii")
+            os.makedirs(self.folder, exist_ok=True)
+            with open(tmp, "w", encoding="ascii") as handle:
+                handle.write(text)
             os.replace(tmp, self.path)
         except OSError:  # a read-only repository lists all the same
-            tmp.unlink(missing_ok=True)
+            if os.path.exists(tmp):
+                os.unlink(tmp)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import zlib
-from pathlib import Path
 from subprocess import Popen
 
 from ..errors import GitsessError
@@ -146,7 +145,7 @@ class ObjectReader:
 class ObjectWriter:
     """Writes loose objects into a repository's object directory."""
 
-    def __init__(self, objects_dir: Path, algorithm: str) -> None:
+    def __init__(self, objects_dir: str, algorithm: str) -> None:
         self.objects_dir = objects_dir
         self.algorithm = algorithm
 
@@ -155,16 +154,16 @@ class ObjectWriter:
         import hashlib  # here, not at the top: loading OpenSSL costs read-only commands ~3 ms
 
         oid = hashlib.new(self.algorithm, raw).hexdigest()
-        folder = self.objects_dir / oid[:2]
-        path = folder / oid[2:]
+        folder = os.path.join(self.objects_dir, oid[:2])
+        path = os.path.join(folder, oid[2:])
         try:
             if os.stat(path).st_size:
                 return oid
             # Empty: what a crash can leave of a file written without fsync. Write it again.
         except FileNotFoundError:
             pass
-        folder.mkdir(exist_ok=True)
-        tmp = folder / f"tmp_obj_{os.getpid()}_{oid[2:10]}"
+        os.makedirs(folder, exist_ok=True)
+        tmp = os.path.join(folder, f"tmp_obj_{os.getpid()}_{oid[2:10]}")
         with open(tmp, "wb") as handle:
             handle.write(zlib.compress(raw, 1))
         os.chmod(tmp, 0o444)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import re
 import time
-from pathlib import Path
 
 from ..errors import BadInput, GitsessError, NotARepository
 from .git import Git, GitFailed, first_line
 from .objects import Commit, ObjectReader, ObjectWriter, decode_commit
+
+TYPE_CHECKING = False  # typing's flag, without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # update-ref's words for a compare-and-swap that lost, or a lock another writer holds.
 # (Pattern strings, not compiled here: re compiles and caches them on first use, and most
@@ -75,8 +78,10 @@ class Repository:
     """A non-bare git repository with a work tree."""
 
     def __init__(self, path: Path | str | None = None) -> None:
-        start = Path(path or os.getcwd())
-        if not start.is_dir():
+        # Paths are kept as strings and handed out as Path on demand: pathlib (with the
+        # urllib.parse it imports) costs every command ~3 ms of start-up.
+        start = os.fspath(path or os.getcwd())
+        if not os.path.isdir(start):
             raise BadInput(f"cannot use {start}: no such directory")
         git = Git(start)
         # One process for everything gitsess needs to know about the repository.
@@ -85,22 +90,41 @@ class Repository:
         if proc.returncode != 0:
             raise NotARepository(self._why_not_a_work_tree(git, start))
         git_dir, common_dir, algorithm, objects, top = proc.stdout.decode().splitlines()[:5]
-        self.root = Path(top)
-        self.git_dir = Path(git_dir)
-        self.common_dir = (start / common_dir).resolve()
-        self.git = Git(self.root, git.env)
+        self.root_path = top
+        self.git_dir_path = git_dir
+        self.common_dir_path = os.path.realpath(os.path.join(start, common_dir))
+        self.git = Git(top, git.env)
         self.algorithm = algorithm
         self.oid_length = 32 if algorithm == "sha256" else 20
         self.zero_oid = "0" * (self.oid_length * 2)
-        objects_dir = Path(objects) if os.path.isabs(objects) else start / objects
         self.reader = ObjectReader(self.git)
-        self.writer = ObjectWriter(objects_dir.resolve(), algorithm)
+        self.writer = ObjectWriter(os.path.realpath(os.path.join(start, objects)), algorithm)
         self._config: dict[str, str] | None = None
         # Set by callers that already know who is writing (a hook, from the commit just made).
         self.assumed_identity: Identity | None = None
 
+    @property
+    def root(self) -> Path:
+        """The top of the work tree."""
+        from pathlib import Path
+
+        return Path(self.root_path)
+
+    @property
+    def git_dir(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.git_dir_path)
+
+    @property
+    def common_dir(self) -> Path:
+        """The git directory worktrees share (the git directory itself, without worktrees)."""
+        from pathlib import Path
+
+        return Path(self.common_dir_path)
+
     @staticmethod
-    def _why_not_a_work_tree(git: Git, start: Path) -> str:
+    def _why_not_a_work_tree(git: Git, start: str) -> str:
         proc = git.run("rev-parse", "--is-bare-repository", "--absolute-git-dir", check=False)
         if proc.returncode != 0:
             return f"not a git repository: {start}"
@@ -229,9 +253,9 @@ class Repository:
     def fetch_head_stamp(self) -> str:
         """Identifies the last `git fetch`: FETCH_HEAD's time and size, per git directory."""
         stamps = []
-        for folder in sorted({self.git_dir, self.common_dir}):
+        for folder in sorted({self.git_dir_path, self.common_dir_path}):
             try:
-                info = os.stat(folder / "FETCH_HEAD")
+                info = os.stat(os.path.join(folder, "FETCH_HEAD"))
             except OSError:
                 continue
             stamps.append(f"{info.st_mtime_ns}:{info.st_size}")
@@ -290,7 +314,8 @@ class Repository:
 
     def head_ref(self) -> str | None:
         """The ref HEAD points at (``refs/heads/...``), or None when detached."""
-        head = (self.git_dir / "HEAD").read_text(errors="replace").strip()
+        with open(os.path.join(self.git_dir_path, "HEAD"), errors="replace") as handle:
+            head = handle.read().strip()
         # A reftable repository keeps HEAD in the table and "ref: refs/heads/.invalid" here.
         if head.startswith("ref: ") and head != "ref: refs/heads/.invalid":
             return head[5:]
