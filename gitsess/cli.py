@@ -13,7 +13,7 @@ import click
 
 from . import __version__
 from .errors import BadInput
-from .quick import emit_json, open_sessions
+from .quick import emit_json, open_sessions, utf8
 from .sessions import Sessions
 from .storage.log import LogState
 
@@ -48,14 +48,6 @@ class App:
 
 pass_app = click.make_pass_decorator(App)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
-
-
-def utf8(text: str, what: str) -> str:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise BadInput(f"{what} is not valid UTF-8") from None
-    return text
 
 
 def out() -> Any:
@@ -216,7 +208,7 @@ def record(
         raise click.UsageError("--jsonl takes at most one SESSION")
     batch = list(read_jsonl(jsonl or "-"))
     sessions = app.sessions
-    session_id = sessions.resolve(args[0]) if args else sessions.require_current().session_id
+    session_id = sessions.resolve_or_current(args[0] if args else None)
     # --jsonl input is checked against the model.
     count, oid = sessions.record(session_id, batch)
     report_appended(session_id, count, oid, as_json)

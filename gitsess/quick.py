@@ -91,15 +91,22 @@ def record_message(
             text = sys.stdin.buffer.read().decode("utf-8")
         except UnicodeDecodeError:
             raise BadInput("TEXT from stdin is not valid UTF-8") from None
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise BadInput("TEXT is not valid UTF-8") from None
-    session_id = sessions.resolve(names[0]) if names else sessions.require_current().session_id
-    entry = {"type": "message", "role": role, "content": text}
+    session_id = sessions.resolve_or_current(names[0] if names else None)
+    entry = {"type": "message", "role": role, "content": utf8(text, "TEXT")}
     # Built here, so only shaped: pydantic stays unloaded.
     count, oid = sessions.record(session_id, [(1, entry)], trusted=True)
     report_appended(session_id, count, oid, as_json)
+
+
+def utf8(text: str, what: str) -> str:
+    """``text`` if UTF-8 can carry it (command-line arguments may hold lone surrogates)."""
+    from .errors import BadInput
+
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput(f"{what} is not valid UTF-8") from None
+    return text
 
 
 def report_appended(session_id: str, count: int, oid: str, as_json: bool) -> None:

@@ -122,6 +122,10 @@ class Sessions:
             return None
         return state
 
+    def resolve_or_current(self, reference: str | None) -> str:
+        """The session ``reference`` names, or the current one when there is no reference."""
+        return self.resolve(reference) if reference else self.require_current().session_id
+
     def require_current(self) -> LogState:
         state = self.current()
         if state is None:

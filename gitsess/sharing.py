@@ -312,11 +312,6 @@ class Sharing:
                 found.append((ref, rest, oid, remote_name))
         return found
 
-    def seen(self) -> dict[str, str]:
-        """{tracking ref: log commit} already merged once, or deliberately left out since
-        (a session deleted or redacted here); a plain sync does not merge these again."""
-        return self._load_seen()
-
     def integrate(self, session_id: str, theirs: str, remote_name: str = "") -> str:
         """Bring the log commit ``theirs`` into the local session; what happened, in a word."""
         for _ in range(MAX_ATTEMPTS):
@@ -443,8 +438,10 @@ class Sharing:
             with open(self.repo.state_dir() / CLEAN_BLOBS_FILE, "a") as handle:
                 handle.write("".join(oid + "\n" for oid in oids))
 
-    def _load_seen(self) -> dict[str, str]:
-        """Tracking ref values already merged: a cache, so unchanged ones cost nothing."""
+    def seen(self) -> dict[str, str]:
+        """{tracking ref: log commit} already merged once, or deliberately left out since
+        (a session deleted or redacted here): a plain sync does not merge these again, and
+        unchanged ones cost nothing."""
         try:
             data = json.loads((self.repo.state_dir() / SEEN_FILE).read_text())
         except (OSError, ValueError):
@@ -454,7 +451,7 @@ class Sharing:
     def _mark_seen(self, refs: dict[str, str]) -> None:
         if not refs:
             return
-        data = {**self._load_seen(), **refs}
+        data = {**self.seen(), **refs}
         path = self.repo.state_dir() / SEEN_FILE
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(data))

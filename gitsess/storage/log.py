@@ -243,14 +243,15 @@ class LogStore:
         failed: dict[str, str] = {}
         specs = [f"{oid}:{META_FILE}" for oid, _ in parsed]
         found = self.repo.reader.read_many(specs + unknown, failed)
-        for oid, commit in zip(unknown, found[len(specs) :], strict=True):
+        blobs, commits = found[: len(specs)], found[len(specs) :]
+        for oid, commit in zip(unknown, commits, strict=True):
             if commit is not None and commit.kind == "commit":
                 trailer = decode_commit(commit.data).trailer(ENTRIES_TRAILER)
                 if trailer and trailer.isdigit():
                     counts[oid] = int(trailer)
         listed = []
         self.broken = {}
-        for (oid, ref), spec, blob in zip(parsed, specs, found, strict=False):
+        for (oid, ref), spec, blob in zip(parsed, specs, blobs, strict=True):
             session_id = ref[len(SESSIONS) :]
             try:
                 meta = json.loads(blob.data) if blob else None
