@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from ..ids import format_ts
-from .base import AgentFormat, Conversation, Entry, FormatError, decode_text
+from .base import AgentFormat, Conversation, Entry, FormatError, decode_text, mtime_ts
 
 FORMAT_NAME = "aider"
 FILE_NAME = ".aider.chat.history.md"
@@ -74,7 +74,7 @@ class Aider(AgentFormat):
         if "\x00" in text:
             line = text[: text.index("\x00")].count("\n") + 1
             raise FormatError(f"{path}: line {line}: binary data, not an aider chat history")
-        reader = _Reader(format_ts(datetime.fromtimestamp(mtime, timezone.utc)))
+        reader = _Reader(mtime_ts(mtime))
         reader.read(text.splitlines())
         if not reader.entries:
             raise FormatError(f"{path}: line 1: no aider chat in it")

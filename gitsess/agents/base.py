@@ -62,6 +62,26 @@ _NOT_A_PROMPT = (
 )
 
 
+def mtime_ts(mtime: float) -> str:
+    """A file modification time as a stored timestamp: the fallback time of entries whose
+    transcript records none."""
+    from datetime import datetime, timezone
+
+    from ..ids import format_ts
+
+    return format_ts(datetime.fromtimestamp(mtime, timezone.utc))
+
+
+def file_mtime_ts(path: Path) -> str:
+    """``path``'s modification time as a stored timestamp; now, if it cannot be read."""
+    import time
+
+    try:
+        return mtime_ts(path.stat().st_mtime)
+    except OSError:
+        return mtime_ts(time.time())
+
+
 def read_transcript(path: Path) -> tuple[bytes, float]:
     """The file's bytes and modification time; FormatError if it cannot be read or is empty."""
     try:

@@ -117,11 +117,18 @@ import os
 import re
 import uuid as uuidlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .base import AgentFormat, Conversation, Entry, FormatError, entry_meta, write_new_jsonl
+from .base import (
+    AgentFormat,
+    Conversation,
+    Entry,
+    FormatError,
+    entry_meta,
+    file_mtime_ts,
+    write_new_jsonl,
+)
 
 NAME = "claude-code"
 
@@ -353,16 +360,6 @@ def _fit(base: str) -> str:
     if _ID_OK_RE.match(base):
         return base
     return "h" + hashlib.sha1(base.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _mtime(path: Path) -> str:
-    from ..ids import format_ts
-
-    try:
-        moment = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
-    except OSError:
-        moment = datetime.now(timezone.utc)
-    return format_ts(moment)
 
 
 def _ts_key(ts: str) -> tuple[str, float]:
@@ -784,7 +781,7 @@ def _parse(path: Path) -> Conversation:
         (rec.obj["sessionId"] for rec in records if isinstance(rec.obj.get("sessionId"), str)),
         None,
     )
-    fallback_ts = _mtime(path)
+    fallback_ts = file_mtime_ts(path)
     main_records = records
     sidechains: dict[str, list[_Record]] = {}
     has_main = any(

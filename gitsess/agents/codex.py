@@ -87,7 +87,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .base import AgentFormat, Conversation, Entry, FormatError, entry_meta, write_new_jsonl
+from .base import (
+    AgentFormat,
+    Conversation,
+    Entry,
+    FormatError,
+    entry_meta,
+    file_mtime_ts,
+    write_new_jsonl,
+)
 
 FORMAT_NAME = "codex"
 RECORD_TYPES = ("session_meta", "response_item", "event_msg", "turn_context", "compacted")
@@ -261,7 +269,7 @@ class _Parser:
         if normal is not None:
             self.last_ts = normal
         elif self.last_ts is None:
-            self.last_ts = _mtime(self.path)
+            self.last_ts = file_mtime_ts(self.path)
 
     def emit(self, kind: str, **fields: Any) -> Entry:
         self.count += 1
@@ -616,16 +624,6 @@ def _id_prefix(session_meta: dict[str, Any] | None, path: Path) -> str:
         native = found.group(1) if found else ""
     tail = re.sub(r"[^A-Za-z0-9]", "", native)[-12:]
     return f"codex-{tail}" if tail else "codex"
-
-
-def _mtime(path: Path) -> str:
-    from ..ids import format_ts
-
-    try:
-        moment = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
-    except OSError:
-        moment = datetime.now(timezone.utc)
-    return format_ts(moment)
 
 
 def _as_list(value: Any) -> list[Any]:

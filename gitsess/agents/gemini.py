@@ -68,8 +68,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..ids import format_ts, normalize_ts
-from .base import AgentFormat, Conversation, Entry, FormatError, decode_text, read_transcript
+from ..ids import normalize_ts
+from .base import (
+    AgentFormat,
+    Conversation,
+    Entry,
+    FormatError,
+    decode_text,
+    mtime_ts,
+    read_transcript,
+)
 
 FORMAT_NAME = "gemini"
 _FIRST_KEY = re.compile(rb'\{\s*"(?:sessionId|projectHash)"\s*:')
@@ -105,7 +113,7 @@ class Gemini(AgentFormat):
         else:
             layout = "json"
             meta, slots = _read_legacy(path, data)
-        entries = _Builder(_mtime_ts(mtime)).build(slots)
+        entries = _Builder(mtime_ts(mtime)).build(slots)
         session_id = meta.get("sessionId")
         summary = meta.get("summary")
         info = {
@@ -495,9 +503,3 @@ def _part(part: Any) -> dict[str, Any]:
 
 def _norm_ts(value: Any) -> str | None:
     return normalize_ts(value) if isinstance(value, str) else None
-
-
-def _mtime_ts(mtime: float) -> str:
-    from datetime import datetime, timezone
-
-    return format_ts(datetime.fromtimestamp(mtime, timezone.utc))
