@@ -424,6 +424,7 @@ def push(
                 "pushed": report.pushed,
                 "up_to_date": report.up_to_date,
                 "rejected": report.rejected,
+                "sessions": {sid: d.as_json() for sid, d in report.sessions.items()},
                 "blocked": [
                     {
                         "session": b.session_id,
@@ -437,12 +438,16 @@ def push(
             }
         )
         return 1 if failed else 0
+    # What was sent on stdout, session by session; what was refused, and what to do about
+    # it, on stderr, one line per refused ref.
     for session_id in report.pushed:
-        click.echo(f"Pushed {session_id} to {report.remote.url}.")
+        detail = report.sessions[session_id]
+        click.echo(f"Pushed {session_id} to {report.remote.url}: {detail.describe()}.")
     if report.up_to_date:
         click.echo(f"Up to date on {report.remote.url}: {', '.join(report.up_to_date)}.")
-    for session_id, reason in report.rejected.items():
-        click.echo(f"gitsess: {session_id} was not pushed: {reason}", err=True)
+    for session_id, detail in report.sessions.items():
+        for reason in detail.refused:
+            click.echo(f"gitsess: {session_id}: {reason}", err=True)
     for blocked in report.blocked:
         click.echo(f"gitsess: not pushed, likely secrets: {blocked.describe()}", err=True)
     if report.blocked:

@@ -307,7 +307,7 @@ def pre_push(args: list[str], stdin: str) -> None:
         # git is pushing the branches itself: send only the logs beside them.
         report = Sharing(sessions).push(ids, args[0], with_branches=False)
         for session_id, reason in report.rejected.items():
-            print(f"gitsess pre-push: {session_id} not pushed: {reason}", file=sys.stderr)
+            print(f"gitsess pre-push: {session_id}: {reason}", file=sys.stderr)
         for blocked in report.blocked:
             print(
                 f"gitsess pre-push: not pushed, likely secrets: {blocked.describe()}",
