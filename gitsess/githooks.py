@@ -370,23 +370,25 @@ def _recorded_key(entry: dict[str, Any]) -> tuple[str, ...] | None:
     return None
 
 
-def _recorded(store: LogStore, state: LogState, shas: set[str]) -> set[tuple[str, ...]]:
-    """The keys (see _recorded_key) of the entries in the log that mention one of ``shas``.
+# Where a stored entry names a commit: a `commit` entry's sha, a `rewritten` event's `to`.
+_NAMED_COMMIT = re.compile(rb'"(?:sha|to)"\s*:\s*"([0-9a-f]{40}(?:[0-9a-f]{24})?)"')
 
-    Every segment is searched, as bytes first: only lines holding one of the shas are
-    parsed, so a long log costs a scan, not a parse. (Hooks record in the background.)
+
+def _recorded(store: LogStore, state: LogState, shas: set[str]) -> set[tuple[str, ...]]:
+    """The keys (see _recorded_key) of the entries in the log that name one of ``shas``.
+
+    Every segment is searched, as bytes: one pass of a regex, whatever the number of
+    shas (a rebase brings many), and only the lines naming one of them are parsed.
     """
     if not shas or not state.segments:
         return set()
-    needles = [sha.encode() for sha in shas]
     from .storage.log import parse_line
 
     found: set[tuple[str, ...]] = set()
     for data in store.segment_blobs(state.segments, state.session_id):
-        if not any(needle in data for needle in needles):
-            continue
-        for line in data.splitlines():
-            if any(needle in line for needle in needles):
+        hits = {m.group(1) for m in _NAMED_COMMIT.finditer(data)} & {s.encode() for s in shas}
+        for line in data.splitlines() if hits else []:
+            if any(hit in line for hit in hits):
                 key = _recorded_key(parse_line(line))
                 if key:
                     found.add(key)
