@@ -226,16 +226,20 @@ class Sharing:
     ) -> None:
         """How many entries each log sent gave the remote: its `Entries` trailer, minus that
         of the old log commit git names in its summary (one cat-file for them all)."""
-        moved = []  # (session, old log commit or "" for a new ref)
+        moved = []  # (session, new log commit, old one or "" for a new ref)
         for result in results:
             session_id = result.ref[len(SESSIONS) :]
             detail = report.sessions.get(session_id)
-            if detail and detail.log in ("created", "sent") and session_id in local:
-                old = result.summary.partition("..")[0] if detail.log == "sent" else ""
-                moved.append((session_id, old))
-        specs = [spec for sid, old in moved for spec in (local[sid], old or local[sid])]
+            if not result.ref.startswith(SESSIONS) or detail is None:
+                continue
+            if detail.log == "sent":  # "old..new", both (abbreviated) log commits we have
+                old, _, new = result.summary.partition("..")
+                moved.append((session_id, new, old))
+            elif detail.log == "created" and session_id in local:
+                moved.append((session_id, local[session_id], ""))
+        specs = [spec for _, new, old in moved for spec in (new, old or new)]
         found = self.repo.reader.read_many(specs)
-        for index, (session_id, old) in enumerate(moved):
+        for index, (session_id, _, old) in enumerate(moved):
             before = _entries_of(found[2 * index + 1]) if old else 0
             report.sessions[session_id].entries = max(_entries_of(found[2 * index]) - before, 0)
 
