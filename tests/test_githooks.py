@@ -325,3 +325,20 @@ def test_an_older_post_commit_script_is_rewritten_and_still_works(
     assert [e["sha"] for e in commits_in_log(repo, hooked)] == [git(repo, "rev-parse", "HEAD")]
     assert gs("hooks", "install").code == 0
     assert hook.read_text() == installed
+
+
+@pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="needs /proc to see the jobs")
+def test_an_amend_in_the_background_is_recorded_once(
+    repo: Path, gs, hooked: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # post-rewrite (in the foreground) and the background post-commit both see the amended
+    # commit: whichever writes second finds it recorded.
+    monkeypatch.delenv("GITSESS_HOOKS_FOREGROUND")
+    commit(repo, "first.txt")
+    _wait_for_background(repo, hooked, 1)
+    old = git(repo, "rev-parse", "HEAD")
+    git(repo, "commit", "-q", "--amend", "-m", "Amended")
+    new = git(repo, "rev-parse", "HEAD")
+    _wait_for_background(repo, hooked, 2)
+    assert [e["sha"] for e in commits_in_log(repo, hooked)] == [old, new]
+    assert rewrites(repo, hooked) == [{"from": old, "to": new, "kind": "amend"}]
