@@ -98,7 +98,7 @@ class Sessions:
                     " (see `gitsess doctor`)"
                 )
             hint = ""
-            if any(sid == reference for sid, _, _ in self.store.deleted()):
+            if any(sid == reference for sid, _, _ in self.store.deleted(titles=False)):
                 hint = f" (it was deleted: `gitsess undelete {reference}` restores it)"
             raise SessionNotFound(f"no session matches {reference!r}{hint}")
         names = ", ".join(f"{sid} ({m.get('title', '')})" for sid, m in sorted(matches.items()))

@@ -28,7 +28,6 @@ else:
     Any = object
 
 SESSIONS = "refs/sessions/"
-TRASH_REF = "refs/gitsess/trash"
 META_FILE = "session.json"
 LOG_DIR = "log"
 SEGMENT_MAX_ENTRIES = 1000
@@ -454,33 +453,45 @@ class LogStore:
         self.repo.update_ref(session_ref(session_id), new, expected, f"gitsess: {message}")
 
     def delete(self, session_id: str) -> str:
-        """Remove the session's ref, keeping its log reachable from the trash reflog."""
+        """Remove the session's ref, after copying its log into the trash (see trash.py)."""
         state = self.require(session_id)
         self.keep(state.oid, f"delete {session_id} {state.meta.get('title', '')}")
         self.repo.delete_ref(session_ref(session_id), state.oid, f"gitsess: delete {session_id}")
         return state.oid
 
     def keep(self, oid: str, message: str) -> None:
-        """Record ``oid`` in the trash reflog, which keeps it from `git gc` until reflogs expire."""
-        for _ in range(MAX_ATTEMPTS):
-            trash = self.repo.ref_value(TRASH_REF)
-            try:
-                self.repo.update_ref(TRASH_REF, oid, trash, message)
-                return
-            except RefMoved:
-                time.sleep(random.uniform(0.001, 0.01))
-        raise Conflict("the trash kept changing; nothing was changed")
+        """Keep the log commit ``oid`` and its history in the trash, out of every push's
+        reach; ``message`` says why ("delete <id> <title>", "redact <id> <title>")."""
+        from .trash import Trash
 
-    def deleted(self) -> list[tuple[str, str, str]]:
-        """(session id, log commit, title) of deleted sessions, newest first."""
-        found = []
-        for oid, message in self.repo.reflog(TRASH_REF):
+        Trash(self.repo).keep(oid, message)
+
+    def deleted(self, titles: bool = True) -> list[tuple[str, str, str]]:
+        """(session id, log commit, title) of deleted sessions, newest first: the trash's,
+        then those still in the old store (refs/gitsess/trash) of an earlier gitsess."""
+        from .trash import Trash
+
+        trash = Trash(self.repo)
+        found = [
+            (kept.session_id, kept.oid, kept.title)
+            for kept in trash.entries(titles)
+            if kept.kind == "deleted"
+        ]
+        for oid, message in trash.old_entries():
             if message.startswith("delete "):
                 _, session_id, *title = message.split(" ", 2)
                 found.append((session_id, oid, title[0] if title else ""))
         return found
 
     def restore(self, session_id: str, oid: str) -> None:
+        """Point the session's ref at the deleted log commit ``oid`` again (it must not exist)."""
+        from .trash import Trash
+
+        trash = Trash(self.repo)
+        for kept in trash.entries(titles=False):
+            if kept.session_id == session_id and kept.oid == oid:
+                trash.bring_back(oid)
+                break
         try:
             self.repo.update_ref(session_ref(session_id), oid, None, "gitsess: undelete")
         except RefMoved:
