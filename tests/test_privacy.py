@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import git, git_proc, log_lines, make_repo, session_ids
+from .conftest import git, git_proc, log_lines, make_repo, meta, session_ids
 
 AWS_KEY = "AKIAQX7H2PL9VR4MN8KW"
 AWS_PAIR = (
@@ -176,3 +176,111 @@ def test_doctor_names_logs_gone_from_the_trash(gs, tmp_path: Path) -> None:
     listed = gs("undelete", "--json", cwd=repo).json()
     assert {row["id"] for row in listed} == {gone, kept}
     assert gs("undelete", kept, cwd=repo).code == 0
+
+
+# -- the pre-push hook ------------------------------------------------------------------
+
+
+def remote_refs(bare: Path) -> str:
+    return git(bare, "for-each-ref", "--format=%(objectname) %(refname)")
+
+
+@pytest.fixture
+def hooked(gs, work: Path, tmp_path: Path) -> dict[str, str]:
+    """Hooks installed; a shared session (pushed), a private one, the code on origin."""
+    assert gs("hooks", "install", cwd=work).code == 0
+    assert git_proc(work, "push", "-q", "origin", "main").returncode == 0
+    shared = new(gs, work, "Shared work", "we may all see this")
+    assert gs("push", shared, cwd=work).code == 0
+    private = new(gs, work, "Private work", f"only me: {PRIVATE_WORDS}")
+    return {"shared": shared, "private": private}
+
+
+def test_pre_push_refuses_mirror_pushes_of_private_sessions_and_internal_refs(
+    gs, work: Path, tmp_path: Path, hooked: dict[str, str]
+) -> None:
+    origin = tmp_path / "origin.git"
+    before = remote_refs(origin)
+    assert "refs/gitsess/remotes/" in git(work, "for-each-ref", "--format=%(refname)")
+    for args in (["--mirror", "origin"], ["origin", "refs/*:refs/*"]):
+        refused = git_proc(work, "push", *args)
+        assert refused.returncode != 0
+        assert f"refs/sessions/{hooked['private']}" in refused.stderr
+        assert 'private session "Private work"' in refused.stderr
+        assert "refs/gitsess/remotes/origin/sessions/" in refused.stderr
+        assert "gitsess push SESSION" in refused.stderr
+        assert "'^refs/gitsess/*'" in refused.stderr
+        assert f"refs/sessions/{hooked['shared']} " not in refused.stderr
+        assert remote_refs(origin) == before
+        assert PRIVATE_WORDS.encode() not in remote_objects(origin)
+    # Naming the private log, or sending it under another name, is refused too.
+    for spec in (f"refs/sessions/{hooked['private']}", f"refs/sessions/{hooked['private']}:refs/x"):
+        assert git_proc(work, "push", "origin", spec).returncode != 0
+    assert remote_refs(origin) == before
+
+    # What gitsess does not keep private goes as usual; so do deletions.
+    (work / "code.txt").write_text("code\n")
+    git(work, "add", "code.txt")
+    git(work, "commit", "-q", "-m", "code")
+    assert git_proc(work, "push", "-q", "origin", "main").returncode == 0
+    assert (
+        git_proc(work, "push", "-q", "origin", f"refs/sessions/{hooked['shared']}").returncode == 0
+    )
+    assert (
+        git_proc(work, "push", "-q", "origin", f":refs/sessions/{hooked['shared']}").returncode == 0
+    )
+    # The negative refspecs the message suggests make a mirror that leaves them home.
+    mirror = git_proc(
+        work, "push", "origin", "refs/*:refs/*", "^refs/sessions/*", "^refs/gitsess/*"
+    )
+    assert mirror.returncode == 0, mirror.stderr
+
+    # Sharing on purpose works, and then the log may go by plain git too.
+    shared = gs("push", hooked["private"], cwd=work)
+    assert shared.code == 0, shared.err
+    assert meta(work, hooked["private"])["visibility"] == "shared"
+    assert f"refs/sessions/{hooked['private']}" in remote_refs(origin)
+    assert (
+        git_proc(work, "push", "-q", "origin", f"refs/sessions/{hooked['private']}").returncode == 0
+    )
+
+
+def test_pre_push_keeps_the_previous_hook_and_never_blocks_on_its_own_failure(
+    gs, work: Path, tmp_path: Path
+) -> None:
+    hooks = work / ".git" / "hooks"
+    previous = hooks / "pre-push"
+    previous.write_text(
+        '#!/bin/sh\necho ran >> "$(git rev-parse --git-dir)/ran"\nexit "${REFUSE:-0}"\n'
+    )
+    previous.chmod(0o755)
+    assert gs("hooks", "install", cwd=work).code == 0
+    private = new(gs, work, "Private work", "mine")
+    ran = work / ".git" / "ran"
+
+    assert git_proc(work, "push", "-q", "origin", "main").returncode == 0
+    assert ran.read_text() == "ran\n"
+    refused_by_previous = subprocess.run(
+        ["git", "push", "-q", "origin", "HEAD:refs/heads/other"],
+        cwd=work,
+        env={**__import__("os").environ, "REFUSE": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused_by_previous.returncode != 0 and ran.read_text() == "ran\nran\n"
+    mirror = git_proc(work, "push", "--mirror", "origin")
+    assert mirror.returncode != 0 and f"refs/sessions/{private}" in mirror.stderr
+    assert ran.read_text() == "ran\nran\nran\n"
+
+    # gitsess failing (here: not gitsess at all) never blocks a push.
+    env = {**__import__("os").environ, "GITSESS": "false"}
+    broken = subprocess.run(
+        ["git", "push", "-q", "origin", "HEAD:refs/heads/third"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert broken.returncode == 0, broken.stderr
