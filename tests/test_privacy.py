@@ -284,3 +284,63 @@ def test_pre_push_keeps_the_previous_hook_and_never_blocks_on_its_own_failure(
         check=False,
     )
     assert broken.returncode == 0, broken.stderr
+
+
+# -- forks of private sessions ----------------------------------------------------------
+
+
+def test_a_shared_fork_of_a_private_session_sends_nothing_past_the_fork_point(
+    gs, work: Path, tmp_path: Path
+) -> None:
+    source = gs("new", "Source", "--no-checkout", "--json", cwd=work).json()["id"]
+    later = ["LATER-MARKER-e4-9q2w", "LATER-MARKER-e5-7z1x"]
+    batch = [
+        {"id": "e1", "type": "message", "role": "user", "content": "first words"},
+        {"id": "e2", "type": "message", "role": "assistant", "content": "second words"},
+        {"id": "e3", "type": "message", "role": "user", "content": "third words"},
+        {"id": "e4", "type": "message", "role": "assistant", "content": later[0]},
+        {"id": "e5", "type": "message", "role": "user", "content": later[1]},
+    ]
+    lines = "".join(json.dumps(e) + "\n" for e in batch)
+    assert gs("record", source, "--jsonl", "-", stdin=lines, cwd=work).code == 0
+    renamed = "RENAMED-MARKER-title-4h8v"
+    assert gs("rename", source, renamed, cwd=work).code == 0
+
+    # Titled on its own: by default a fork is titled "<the source's title> (fork)", which
+    # the fork's own session.json then says openly.
+    fork = gs(
+        "fork", source, "--at", "e2", "--title", "Fork", "--no-checkout", "--json", cwd=work
+    ).json()
+    assert [e["id"] for e in log_lines(work, fork["id"])] == ["e1", "e2"]
+    # The fork's first log commit stands on a commit holding exactly e1 and e2.
+    parent = git(work, "rev-parse", f"refs/sessions/{fork['id']}^")
+    held = git(work, "cat-file", "blob", f"{parent}:log/00000000.jsonl").splitlines()
+    assert [json.loads(line)["id"] for line in held] == ["e1", "e2"]
+    assert json.loads(git(work, "cat-file", "blob", f"{parent}:session.json")) == {
+        "format": 1,
+        "id": source,
+    }
+    pushed = gs("push", fork["id"], cwd=work)
+    assert pushed.code == 0, pushed.err
+    origin = tmp_path / "origin.git"
+    sent = remote_objects(origin)
+    for marker in [*later, renamed]:
+        assert marker.encode() not in sent, marker
+    assert b"first words" in sent and b"second words" in sent
+    assert b"third words" not in sent
+    assert meta(work, source)["visibility"] == "private"  # the source itself stays home
+    assert f"refs/sessions/{source}" not in remote_refs(origin)
+
+
+def test_a_fork_at_a_recorded_point_shares_the_source_history(gs, work: Path) -> None:
+    source = new(gs, work, "Source", "one", "two", "three")
+    at_two = git(work, "rev-parse", f"refs/sessions/{source}~1")
+    assert gs("rename", source, "Renamed later", cwd=work).code == 0
+    two = log_lines(work, source)[1]["id"]
+    fork = gs("fork", source, "--at", two, "--no-checkout", "--json", cwd=work).json()
+    assert git(work, "rev-parse", f"refs/sessions/{fork['id']}^") == at_two
+    # At the last entry: the commit that appended it, not the later rename.
+    last = gs("fork", source, "--no-checkout", "--json", cwd=work).json()
+    parent = git(work, "rev-parse", f"refs/sessions/{last['id']}^")
+    assert parent == git(work, "rev-parse", f"refs/sessions/{source}~1")
+    assert json.loads(git(work, "cat-file", "blob", f"{parent}:session.json"))["title"] == "Source"

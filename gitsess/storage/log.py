@@ -350,6 +350,22 @@ class LogStore:
                 return commit, meta
         return None
 
+    def entry_counts(self, oid: str) -> list[tuple[str, int | None]]:
+        """(log commit, its `Entries:` count or None) along the first-parent line from
+        ``oid``, newest first, in one git process."""
+        out = self.repo.git.text(
+            "log",
+            "--first-parent",
+            "--format=%H %(trailers:key=Entries,valueonly,separator=%x2C)",
+            oid,
+        )
+        found: list[tuple[str, int | None]] = []
+        for line in out.splitlines():
+            sha, _, value = line.partition(" ")
+            value = value.strip()
+            found.append((sha, int(value) if value.isdigit() else None))
+        return found
+
     def read_many(self, session_ids: list[str]) -> dict[str, Listed]:
         """Metadata and log commit of several sessions, in one `cat-file` whatever their number."""
         specs = [session_ref(s) for s in session_ids] + [
@@ -393,6 +409,20 @@ class LogStore:
         except RefMoved:
             raise Conflict(f"session {session_id} already exists") from None
         return oid
+
+    def snapshot(
+        self,
+        session_id: str,
+        meta: Meta,
+        segments: list[TreeEntry],
+        lines: list[bytes],
+        message: str,
+    ) -> str:
+        """Write a parentless log commit of ``segments`` plus ``lines``; no ref points at it
+        (a fork's first log commit will have it as parent)."""
+        count = self._count_segments(segments, session_id) + len(lines)
+        new_segments = self._append_segments(segments, lines, session_id)
+        return self._commit(session_id, [], meta, new_segments, [], message, count)
 
     def update(self, session_id: str, change: Callable[[LogState], Change | None]) -> str:
         """Apply ``change`` to the session's log with compare-and-swap, retrying lost races.
