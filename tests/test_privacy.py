@@ -99,6 +99,8 @@ def test_mirror_pushes_send_no_redacted_secret_and_no_deleted_log(
     assert git(work, "rev-parse", f"refs/sessions/{gone}") == deleted_log
     assert PRIVATE_WORDS in json.dumps(log_lines(work, gone))
     assert git(work, "fsck", "--strict", "--no-progress") == ""
+    assert gs("delete", gone, cwd=work).code == 0  # the same log deleted again: listed once
+    assert gs("undelete", "--json", cwd=work).json() == listed
 
 
 def test_an_old_trash_ref_still_undeletes_and_is_moved_out_of_reach(

@@ -511,7 +511,13 @@ class LogStore:
             if message.startswith("delete "):
                 _, session_id, *title = message.split(" ", 2)
                 found.append((session_id, oid, title[0] if title else ""))
-        return found
+        seen: set[tuple[str, str]] = set()  # a log deleted, restored, deleted again: once
+        unique = []
+        for row in found:
+            if row[:2] not in seen:
+                seen.add(row[:2])
+                unique.append(row)
+        return unique
 
     def restore(self, session_id: str, oid: str) -> None:
         """Point the session's ref at the deleted log commit ``oid`` again (it must not exist)."""
