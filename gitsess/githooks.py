@@ -300,7 +300,7 @@ def refuse_push(args: list[str], stdin: str) -> bool:
     if os.environ.get("GITSESS_IN_PRE_PUSH"):
         return False
     refused: dict[str, str] = {}  # ref -> why
-    logs: dict[str, str] = {}  # ref -> log commit pushed
+    logs: list[tuple[str, str]] = []  # (ref, the log commit it sends or receives)
     for line in stdin.splitlines():
         fields = line.split()
         if len(fields) != 4 or not fields[1].strip("0"):
@@ -310,7 +310,7 @@ def refuse_push(args: list[str], stdin: str) -> bool:
             if ref.startswith(INTERNAL_REFS):
                 refused.setdefault(ref, "gitsess's own ref, never shared")
             elif ref.startswith(SESSION_REFS):
-                logs.setdefault(ref, local_sha)
+                logs.append((ref, local_sha))
     if logs:
         refused.update(_unshared_logs(logs))
     if refused:
@@ -318,7 +318,7 @@ def refuse_push(args: list[str], stdin: str) -> bool:
     return bool(refused)
 
 
-def _unshared_logs(logs: dict[str, str]) -> dict[str, str]:
+def _unshared_logs(logs: list[tuple[str, str]]) -> dict[str, str]:
     """{ref: why} for the session refs whose pushed log commit is not a shared session's."""
     import json
 
@@ -326,12 +326,12 @@ def _unshared_logs(logs: dict[str, str]) -> dict[str, str]:
 
     repo = Repository(Path.cwd())
     try:
-        specs = [f"{sha}:session.json" for sha in logs.values()]
+        specs = [f"{sha}:session.json" for _, sha in logs]
         blobs = repo.reader.read_many(specs, failed={})
     finally:
         repo.close()
     refused = {}
-    for ref, blob in zip(logs, blobs, strict=True):
+    for (ref, _), blob in zip(logs, blobs, strict=True):
         try:
             meta = json.loads(blob.data) if blob else None
         except (ValueError, RecursionError):
@@ -339,8 +339,10 @@ def _unshared_logs(logs: dict[str, str]) -> dict[str, str]:
         if not isinstance(meta, dict):
             refused[ref] = "not a readable session log"
         elif meta.get("visibility") != "shared":
-            title = json.dumps(str(meta.get("title", "")), ensure_ascii=False)
-            refused[ref] = f"private session {title}"
+            # Shown on a terminal: anything unprintable (escapes, bidi controls) as \\uXXXX.
+            title = str(meta.get("title", ""))
+            shown = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in title)
+            refused[ref] = f'private session "{shown}"'
     return refused
 
 
