@@ -339,7 +339,7 @@ def _unshared_logs(logs: list[tuple[str, str]]) -> dict[str, str]:
         if not isinstance(meta, dict):
             refused[ref] = "not a readable session log"
         elif meta.get("visibility") != "shared":
-            # Shown on a terminal: anything unprintable (escapes, bidi controls) as \\uXXXX.
+            # Shown on a terminal: anything unprintable (escapes, bidi controls) as \uXXXX.
             title = str(meta.get("title", ""))
             shown = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in title)
             refused[ref] = f'private session "{shown}"'
