@@ -539,9 +539,7 @@ def redact(app: App, session: str, as_json: bool) -> None:
         return
     for entry, findings in found.items():
         click.echo(f"Redacted {', '.join(sorted({f.kind for f in findings}))} in {entry}.")
-    click.echo(
-        "The old history is kept locally (git reflog refs/gitsess/trash) and is never pushed."
-    )
+    click.echo("The old history is kept locally, in .git/gitsess/trash.git, which no push reaches.")
 
 
 # -- agents --------------------------------------------------------------------

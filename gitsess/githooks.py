@@ -4,13 +4,18 @@
 - post-commit appends a `commit` entry (sha, subject) to that session's log;
 - post-rewrite (amend, rebase) appends entries for the rewritten commits, so a
   rewritten commit still leads to its session;
-- pre-push (with `git config gitsess.pushSessions true`) pushes the shared
-  sessions whose branches are being pushed.
+- pre-push refuses a push that would send a private session's log or gitsess's
+  own refs (`refs/gitsess/*`: tracking refs, the old trash); with `git config
+  gitsess.pushSessions true` it also pushes the shared sessions whose branches
+  are being pushed.
 
 The installed scripts (the same as in the project's `hooks/` folder) run the
 hook that was there before gitsess first, keep its exit status, then call
 `gitsess hook NAME`, which never fails: a problem is one line on stderr and
-git goes on. This module is loaded without click or pydantic, since it runs on
+git goes on. The one exception is pre-push's refusal, which `gitsess hook
+pre-push` signals with the exit status REFUSED and the script turns into a
+refused push; any other status of gitsess (a crash, a missing gitsess) lets the
+push go on. This module is loaded without click or pydantic, since it runs on
 every commit.
 """
 
@@ -39,11 +44,15 @@ HOOKS = ("prepare-commit-msg", "post-commit", "post-rewrite", "pre-push")
 MARKER = "# gitsess hook"
 PREVIOUS_SUFFIX = ".gitsess-previous"
 TRAILER = "Session"
+# `gitsess hook pre-push`'s status for "refuse this push"; every other status lets it go.
+REFUSED = 3
+INTERNAL_REFS = "refs/gitsess/"
+SESSION_REFS = "refs/sessions/"
 
 SCRIPT = """#!/bin/sh
 {marker}: {name}. Installed by `gitsess hooks install`, removed by `gitsess hooks uninstall`.
 # It runs the hook that was here before (its exit status is kept), then lets gitsess
-# record the commit. gitsess itself never stops git.
+# {purpose}
 GITSESS="${{GITSESS:-{exe}}}"
 command -v "$GITSESS" >/dev/null 2>&1 || GITSESS=gitsess
 previous="$0{suffix}"
@@ -97,6 +106,18 @@ fi
 exit $status
 """
 
+# pre-push: gitsess's one way to stop git is the status REFUSED (private sessions or
+# gitsess's own refs would leave); any other status, a crash included, lets the push go.
+PRE_PUSH_BODY = """input=$(cat)
+status=0
+if [ -x "$previous" ]; then printf '%s\\n' "$input" | "$previous" "$@"; status=$?; fi
+if command -v "$GITSESS" >/dev/null 2>&1; then
+  printf '%s\\n' "$input" | "$GITSESS" hook pre-push "$@"
+  if [ $? -eq @REFUSED@ ]; then status=1; fi
+fi
+exit $status
+""".replace("@REFUSED@", str(REFUSED))
+
 
 def gitsess_executable() -> str:
     """This gitsess, by absolute path when it can be found, so hooks work outside its venv."""
@@ -117,16 +138,25 @@ def script(name: str, exe: str = "gitsess") -> str:
         )
     elif name == "post-commit":
         body = RECORD_BODY.format(name=name)
+    elif name == "pre-push":
+        body = PRE_PUSH_BODY
     else:
         body = STDIN_BODY.format(name=name)
-    return SCRIPT.format(marker=MARKER, name=name, exe=exe, suffix=PREVIOUS_SUFFIX, body=body)
+    purpose = (
+        "check the push: it refuses one that would send a private session or gitsess's own refs."
+        if name == "pre-push"
+        else "record the commit. gitsess itself never stops git."
+    )
+    return SCRIPT.format(
+        marker=MARKER, name=name, exe=exe, suffix=PREVIOUS_SUFFIX, body=body, purpose=purpose
+    )
 
 
 # -- running --------------------------------------------------------------------------
 
 
 def main(args: list[str]) -> int:
-    """`gitsess hook NAME ARGS...`: always exit 0."""
+    """`gitsess hook NAME ARGS...`: exit 0, or REFUSED when pre-push refuses the push."""
     if not args or args[0] not in HOOKS:
         print(f"gitsess hook: expected one of {', '.join(HOOKS)}", file=sys.stderr)
         return 0
@@ -144,7 +174,10 @@ def main(args: list[str]) -> int:
         elif name == "post-rewrite":
             post_rewrite(rest, sys.stdin.read())
         else:
-            pre_push(rest, sys.stdin.read())
+            stdin = sys.stdin.read()
+            if refuse_push(rest, stdin):
+                return REFUSED
+            pre_push(rest, stdin)
     except Exception as exc:
         if os.environ.get("GITSESS_DEBUG"):
             raise
@@ -278,6 +311,79 @@ def post_rewrite(args: list[str], stdin: str) -> None:
                 _append_commits(sessions.store, session_id, entries)
     finally:
         repo.close()
+
+
+def refuse_push(args: list[str], stdin: str) -> bool:
+    """Whether the push git is about to make must be refused, having said why on stderr.
+
+    Refused: writing or sending a session log (``refs/sessions/*``, on either side) whose
+    session.json is not ``shared``, and anything under ``refs/gitsess/`` (tracking refs,
+    an earlier version's trash). What is judged is what would be sent: the log commit
+    each line pushes. Deletions send nothing and pass; so do gitsess's own pushes, which
+    share a session on purpose (they set GITSESS_IN_PRE_PUSH).
+    """
+    if os.environ.get("GITSESS_IN_PRE_PUSH"):
+        return False
+    refused: dict[str, str] = {}  # ref -> why
+    logs: list[tuple[str, str]] = []  # (ref, the log commit it sends or receives)
+    for line in stdin.splitlines():
+        fields = line.split()
+        if len(fields) != 4 or not fields[1].strip("0"):
+            continue  # not a ref update, or a deletion
+        local_ref, local_sha, remote_ref, _ = fields
+        for ref in (local_ref, remote_ref):
+            if ref.startswith(INTERNAL_REFS):
+                refused.setdefault(ref, "gitsess's own ref, never shared")
+            elif ref.startswith(SESSION_REFS):
+                logs.append((ref, local_sha))
+    if logs:
+        refused.update(_unshared_logs(logs))
+    if refused:
+        _explain_refusal(args[0] if args else "origin", refused)
+    return bool(refused)
+
+
+def _unshared_logs(logs: list[tuple[str, str]]) -> dict[str, str]:
+    """{ref: why} for the session refs whose pushed log commit is not a shared session's."""
+    import json
+
+    from .storage.repo import Repository
+
+    repo = Repository(Path.cwd())
+    try:
+        specs = [f"{sha}:session.json" for _, sha in logs]
+        blobs = repo.reader.read_many(specs, failed={})
+    finally:
+        repo.close()
+    refused = {}
+    for (ref, _), blob in zip(logs, blobs, strict=True):
+        try:
+            meta = json.loads(blob.data) if blob else None
+        except (ValueError, RecursionError):
+            meta = None
+        if not isinstance(meta, dict):
+            refused[ref] = "not a readable session log"
+        elif meta.get("visibility") != "shared":
+            # Shown on a terminal: anything unprintable (escapes, bidi controls) as \uXXXX.
+            title = str(meta.get("title", ""))
+            shown = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in title)
+            refused[ref] = f'private session "{shown}"'
+    return refused
+
+
+def _explain_refusal(remote: str, refused: dict[str, str]) -> None:
+    shown = sorted(refused.items())
+    lines = ["gitsess pre-push: refused: this push would send what gitsess keeps private:"]
+    lines += [f"  {ref}  ({why})" for ref, why in shown[:10]]
+    if len(shown) > 10:
+        lines.append(f"  ... and {len(shown) - 10} more")
+    lines += [
+        "Nothing was pushed. To share a session on purpose: gitsess push SESSION.",
+        "To mirror the rest of the repository, leave gitsess's refs out:",
+        f"  git push {remote} 'refs/*:refs/*' '^refs/sessions/*' '^refs/gitsess/*'",
+        "and share sessions with `gitsess push --all` (shared ones) or by name.",
+    ]
+    print("\n".join(lines), file=sys.stderr)
 
 
 def pre_push(args: list[str], stdin: str) -> None:
