@@ -78,14 +78,20 @@ exit $status
 
 # Recording the commit runs in the background (GITSESS_HOOKS_FOREGROUND=1 waits for it):
 # the commit does not wait for Python to start. Problems go to .git/gitsess/hooks.log.
+# The commit and the branch are read here, while git waits: by the time a background job
+# starts, a quicker next commit may have moved HEAD. One git call gives both (branch names
+# hold no spaces or glob characters, so $made splits into exactly those two words).
 RECORD_BODY = """status=0
 if [ -x "$previous" ]; then "$previous" "$@"; status=$?; fi
 if ! command -v "$GITSESS" >/dev/null 2>&1; then
   echo "gitsess {name}: gitsess is not installed; this commit is not recorded" >&2
-elif [ -n "$GITSESS_HOOKS_FOREGROUND" ]; then
-  "$GITSESS" hook {name} "$@" </dev/null || true
 else
-  ("$GITSESS" hook {name} --background "$@" </dev/null >/dev/null 2>&1 &)
+  made=$(git rev-parse HEAD --symbolic-full-name HEAD 2>/dev/null) || made=""
+  if [ -n "$GITSESS_HOOKS_FOREGROUND" ]; then
+    "$GITSESS" hook {name} $made </dev/null || true
+  else
+    ("$GITSESS" hook {name} --background $made </dev/null >/dev/null 2>&1 &)
+  fi
 fi
 exit $status
 """
@@ -164,7 +170,7 @@ def main(args: list[str]) -> int:
                 file=sys.stderr,
             )
         elif name == "post-commit":
-            post_commit()
+            post_commit(*_made_by_script(rest))
         elif name == "post-rewrite":
             post_rewrite(rest, sys.stdin.read())
         else:
@@ -199,13 +205,24 @@ def _log_background(line: str) -> None:
         handle.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {line}\n")
 
 
-def post_commit() -> None:
+def _made_by_script(args: list[str]) -> tuple[str | None, str | None]:
+    """The commit and the ref HEAD named (``refs/heads/...``, or ``HEAD`` when detached)
+    that the installed script read as git ran it; (None, None) from an older script or the
+    pre-commit framework, which call the hook bare: HEAD is then read now."""
+    sha, ref = (args[0], args[1]) if len(args) == 2 else ("", "")
+    if not re.fullmatch(r"[0-9a-f]{40}([0-9a-f]{24})?", sha):
+        return None, None
+    return (sha, ref) if ref == "HEAD" or ref.startswith("refs/heads/") else (None, None)
+
+
+def post_commit(sha: str | None = None, ref: str | None = None) -> None:
+    """Record commit ``sha`` made on ``ref`` (default: HEAD as it is now) in its session."""
     from .storage.repo import Identity, Repository
 
     repo = Repository(Path.cwd())
     try:
-        # One read of the commit just made gives everything, even who made it.
-        found = repo.read_commit("HEAD")
+        # One read of the commit gives everything, even who made it.
+        found = repo.read_commit(sha or "HEAD")
         if found is None:
             return
         head_oid, commit = found
@@ -216,7 +233,11 @@ def post_commit() -> None:
         who = re.match(r"^(.*?) <(.*?)>", committer)
         if who:
             repo.assumed_identity = Identity(who.group(1), who.group(2))
-        target = _current_session_id(repo)
+        if ref is None:
+            target = _current_session_id(repo)
+        else:
+            branch = ref[len("refs/heads/") :] if ref.startswith("refs/heads/") else None
+            target = session_id_from_branch(branch) if branch else None
         from .storage.log import LogStore
 
         store = LogStore(repo)
@@ -225,12 +246,16 @@ def post_commit() -> None:
             named = re.findall(rf"(?mi)^{TRAILER}:\s*([0-9a-z]{{10}})\s*$", commit.message)
             target = next((s for s in named if store.exists(s)), None)
             via = {"meta": {"via": "trailer"}}  # the message said so; not proof
-        if target is None:
+        if target is None or not store.exists(target):
             return
-        state = store.state(target)
-        if state is None or _recently_recorded(store, state, head_oid):
-            return  # post-rewrite, which may run beside this hook, recorded it already
-        entry = {"type": "commit", "sha": head_oid, "subject": subject, **via}
+        entry = {
+            "type": "commit",
+            "sha": head_oid,
+            "subject": subject,
+            "tree": commit.tree,
+            "parents": list(commit.parents),
+            **via,
+        }
         _append_commits(store, target, [entry], head=head_oid)
     finally:
         repo.close()
@@ -251,13 +276,13 @@ def post_rewrite(args: list[str], stdin: str) -> None:
         out = repo.git.text(
             "log",
             "--no-walk",
-            f"--format=%H%x00%s%x00%(trailers:key={TRAILER},valueonly,separator=%x2C)",
+            f"--format=%H%x00%T%x00%P%x00%s%x00%(trailers:key={TRAILER},valueonly,separator=%x2C)",
             *news,
         )
-        subjects = {}
+        described: dict[str, dict[str, Any]] = {}
         for line in out.splitlines():
-            sha, subject, trailers = ([*line.split("\x00"), "", ""])[:3]
-            subjects[sha] = subject
+            sha, tree, parents, subject, trailers = ([*line.split("\x00"), "", "", "", ""])[:5]
+            described[sha] = {"subject": subject, "tree": tree, "parents": parents.split()}
             candidates |= {t.strip() for t in trailers.split(",") if is_session_id(t.strip())}
         kind = args[0] if args else "rewrite"
         for session_id in sorted(candidates):
@@ -272,9 +297,9 @@ def post_rewrite(args: list[str], stdin: str) -> None:
                 if old not in known:
                     continue
                 # post-commit may have recorded the new commit already (amend, rebase): then
-                # only the link from the old one is new.
-                if new not in known:
-                    entries.append({"type": "commit", "sha": new, "subject": subjects.get(new, "")})
+                # only the link from the old one is new (decided again as it is written).
+                about = described.get(new, {"subject": ""})
+                entries.append({"type": "commit", "sha": new, **about})
                 entries.append(
                     {
                         "type": "event",
@@ -388,7 +413,7 @@ def pre_push(args: list[str], stdin: str) -> None:
         # git is pushing the branches itself: send only the logs beside them.
         report = Sharing(sessions).push(ids, args[0], with_branches=False)
         for session_id, reason in report.rejected.items():
-            print(f"gitsess pre-push: {session_id} not pushed: {reason}", file=sys.stderr)
+            print(f"gitsess pre-push: {session_id}: {reason}", file=sys.stderr)
         for blocked in report.blocked:
             print(
                 f"gitsess pre-push: not pushed, likely secrets: {blocked.describe()}",
@@ -407,31 +432,73 @@ def _sessions(repo: Repository) -> Sessions:
 def _append_commits(
     store: LogStore, session_id: str, entries: list[dict[str, Any]], head: str | None = None
 ) -> None:
-    """Append commit entries without loading the input validation: they are made here."""
+    """Append commit entries (and rewrite events) the log does not hold yet.
+
+    Whether a commit is recorded already is decided inside the compare-and-swap, against
+    the log being written: a background post-commit, post-rewrite or a second job for the
+    same commit that raced this one and won is seen on the retry, so no commit is recorded
+    twice. The input validation is not loaded: these entries are made here.
+    """
     from .ids import new_entry_id, now
     from .storage.log import Change, encode_json
 
     head = head or store.repo.head_commit()
     stamp = now()
-    lines = [
-        encode_json({"id": new_entry_id(), "ts": stamp, **entry, "head": head}) for entry in entries
-    ]
+    stamped = [{"id": new_entry_id(), "ts": stamp, **entry, "head": head} for entry in entries]
+    keys = [key for key in map(_recorded_key, stamped) if key]
+    shas = {key[1] for key in keys}  # the commit, or the new commit a rewrite led to
 
-    def change(state: LogState) -> Change:
+    def change(state: LogState) -> Change | None:
+        recorded = _recorded(store, state, shas)
+        lines = []
+        for entry in stamped:
+            key = _recorded_key(entry)
+            if key in recorded:
+                continue
+            if key:
+                recorded.add(key)  # a batch that names one commit twice records it once
+            lines.append(encode_json(entry))
+        if not lines:
+            return None
         noun = "entry" if len(lines) == 1 else "entries"
         return Change({**state.meta, "updated": stamp}, f"append {len(lines)} commit {noun}", lines)
 
     store.update(session_id, change)
 
 
-def _recently_recorded(store: LogStore, state: LogState, sha: str) -> bool:
-    """Whether the log's last segment has a commit entry for ``sha`` (where a racing
-    post-rewrite would have put it); only that segment is read, whatever the log's length."""
-    if not state.segments:
-        return False
-    needle = f'"sha":"{sha}"'.encode()
-    last = state.segments[-1].oid
-    return needle in store.segment_data([last]).get(last, b"")
+def _recorded_key(entry: dict[str, Any]) -> tuple[str, ...] | None:
+    """What makes ``entry`` a repeat: a `commit` entry's sha, a `rewritten` event's pair."""
+    if entry.get("type") == "commit" and isinstance(entry.get("sha"), str):
+        return ("commit", entry["sha"])
+    data = entry.get("data")
+    if entry.get("type") == "event" and entry.get("name") == "rewritten" and isinstance(data, dict):
+        return ("rewritten", str(data.get("to")), str(data.get("from")))
+    return None
+
+
+# Where a stored entry names a commit: a `commit` entry's sha, a `rewritten` event's `to`.
+_NAMED_COMMIT = re.compile(rb'"(?:sha|to)"\s*:\s*"([0-9a-f]{40}(?:[0-9a-f]{24})?)"')
+
+
+def _recorded(store: LogStore, state: LogState, shas: set[str]) -> set[tuple[str, ...]]:
+    """The keys (see _recorded_key) of the entries in the log that name one of ``shas``.
+
+    Every segment is searched, as bytes: one pass of a regex, whatever the number of
+    shas (a rebase brings many), and only the lines naming one of them are parsed.
+    """
+    if not shas or not state.segments:
+        return set()
+    from .storage.log import parse_line
+
+    found: set[tuple[str, ...]] = set()
+    for data in store.segment_blobs(state.segments, state.session_id):
+        hits = {m.group(1) for m in _NAMED_COMMIT.finditer(data)} & {s.encode() for s in shas}
+        for line in data.splitlines() if hits else []:
+            if any(hit in line for hit in hits):
+                key = _recorded_key(parse_line(line))
+                if key:
+                    found.add(key)
+    return found
 
 
 def _current_session_id(repo: Repository) -> str | None:

@@ -362,10 +362,13 @@ class Sessions:
     # -- internals -------------------------------------------------------------
 
     def _set(self, session_id: str, message: str, **fields: Any) -> str:
+        """Change metadata fields. `updated` is the conversation's activity time (what
+        `list` sorts by and a bare `resume` picks), so this moves `changed` instead."""
+
         def change(state: LogState) -> Change | None:
             if all(state.meta.get(k) == v for k, v in fields.items()):
                 return None
-            return Change({**state.meta, **fields, "updated": now()}, message)
+            return Change({**state.meta, **fields, "changed": now()}, message)
 
         return self.store.update(session_id, change)
 

@@ -62,7 +62,7 @@ def test_push_rejected_by_a_pre_receive_hook(gs, work: Path, origin: Path) -> No
     hook.chmod(0o755)
     sid = gs("new", "Refused", "--json", cwd=work).json()["id"]
     result = gs("push", sid, cwd=work)
-    assert result.code == 1 and f"{sid} was not pushed" in result.err
+    assert result.code == 1 and f"gitsess: {sid}: log not pushed: remote rejected" in result.err
     assert "refs/sessions" not in remote_refs(origin)
 
 
