@@ -474,8 +474,16 @@ class Doctor:
 
     def _branch(self, session_id: str, state: LogState, tracked: Tracked) -> None:
         branch = state.meta.get("branch")
-        if not isinstance(branch, str) or not branch:
+        problem = self.sessions.branch_problem(state.meta, session_id)
+        if problem is not None:  # a teammate's data, never acted on: nothing to create
+            finding = self.add("branch", WARNING, f"its branch is ignored: {problem}", session_id)
+            if self.fix:
+                finding.not_fixed = (
+                    "gitsess never checks out, creates, pushes or fetches it; "
+                    f"`gitsess delete {session_id}` removes the session if you do not want it"
+                )
             return
+        assert isinstance(branch, str)
         self._branches.setdefault(branch, []).append(session_id)
         if self.repo.branch_tip(branch):
             return

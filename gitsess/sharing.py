@@ -71,7 +71,7 @@ class Sharing:
         if not name:
             for session_id in session_ids or []:
                 state = self.store.state(session_id)
-                branch = state.meta.get("branch") if state else None
+                branch = self.sessions.branch_of(state.meta, session_id) if state else None
                 name = self.repo.config(f"branch.{branch}.remote") if branch else None
                 if name:
                     break
@@ -104,7 +104,9 @@ class Sharing:
             report.blocked = self.scan_for_push(remote, {s: sessions[s].oid for s in sessions})
         blocked = {b.session_id for b in report.blocked}
         ids = [sid for sid in session_ids if sid in sessions and sid not in blocked]
-        branches = {sid: str(sessions[sid].meta.get("branch") or "") for sid in ids}
+        # Only a branch of the form gitsess gives the session's own branches goes along: a
+        # teammate's session.json can name `main` or another session's branch.
+        branches = {sid: self.sessions.branch_of(sessions[sid].meta, sid) or "" for sid in ids}
         existing = self.repo.existing_branches([b for b in branches.values() if b])
         refs, branch_of = [], {}
         for session_id in ids:
@@ -399,8 +401,11 @@ class Sharing:
         }
         specs, missing = [], []
         for session_id in session_ids:
-            state = self.store.state(session_id, at=remote.tracking_ref(session_id))
-            branch = str(state.meta.get("branch", "")) if state else ""
+            try:
+                state = self.store.state(session_id, at=remote.tracking_ref(session_id))
+            except GitsessError:  # reported when it is merged
+                continue
+            branch = self.sessions.branch_of(state.meta, session_id) if state else None
             if not branch:
                 continue
             if f"refs/heads/{branch}" in heads:

@@ -88,8 +88,8 @@ class ObjectReader:
             why = self._git.run("cat-file", "-t", spec, check=False).stderr
             raise unreadable(spec, why.decode("utf-8", "replace"))
         parts = header.split()
-        if len(parts) != 3:  # "<spec> missing" or "ambiguous"
-            return None
+        if len(parts) != 3 or not parts[2].isdigit():  # "<spec> missing" or "ambiguous"
+            return None  # (a spec may hold spaces: a branch name from a fetched session.json)
         data = proc.stdout.read(int(parts[2]) + 1)[:-1]
         return GitObject(parts[0].decode(), parts[1].decode(), data)
 
@@ -121,7 +121,7 @@ class ObjectReader:
             end = out.index(b"\n", pos)
             parts = out[pos:end].split()
             pos = end + 1
-            if len(parts) != 3:
+            if len(parts) != 3 or not parts[2].isdigit():
                 results.append(None)
                 continue
             size = int(parts[2])

@@ -1,0 +1,218 @@
+"""A hostile teammate: whatever a fetch brings in is data, never an instruction.
+
+Anyone who can push to the shared remote can write any `refs/sessions/<id>` log,
+session.json and branch name. Here a second clone plays that teammate: it writes
+crafted log commits with git plumbing (hash-object, mktree, commit-tree, update-ref)
+and pushes them to a real bare remote; the victim's clone fetches them with gitsess.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import fsck, git, make_repo
+
+MATE_ID = "m4teabcdef"  # the teammate's crafted session
+OTHER_ID = "0therabcde"  # a second crafted one
+
+
+def plumb(repo: Path, *args: str, data: bytes | None = None) -> str:
+    proc = subprocess.run(["git", *args], cwd=repo, input=data, capture_output=True, check=False)
+    assert proc.returncode == 0, proc.stderr.decode()
+    return proc.stdout.decode().strip()
+
+
+def blob(repo: Path, data: bytes) -> str:
+    if len(data) > 1 << 20:  # big ones through a file: no 100 MB pipe buffers in the test
+        path = repo / ".git" / "big-blob"
+        path.write_bytes(data)
+        try:
+            return plumb(repo, "hash-object", "-w", str(path))
+        finally:
+            path.unlink()
+    return plumb(repo, "hash-object", "-w", "--stdin", data=data)
+
+
+def mate_meta(session_id: str = MATE_ID, **fields: Any) -> bytes:
+    meta: dict[str, Any] = {
+        "format": 1,
+        "id": session_id,
+        "title": "Teammate's work",
+        "branch": f"session/teammate-{session_id}",
+        "base": None,
+        "created": "2026-11-22T10:00:00.000Z",
+        "updated": "2030-01-01T10:00:00.000Z",  # newest: the default `resume` target
+        "author": {"name": "Mallory", "email": "m@example.com"},
+        "agent": None,
+        "parent": None,
+        "status": "active",
+        "visibility": "shared",
+        "tags": [],
+    }
+    meta.update(fields)
+    return json.dumps(meta).encode()
+
+
+def entry_line(**fields: Any) -> bytes:
+    entry = {"id": "e1", "ts": "2026-11-22T10:00:00.000Z", "type": "message", "role": "user"}
+    entry.update(fields)
+    return json.dumps(entry).encode()
+
+
+def forge(
+    mate: Path,
+    ref_id: str,
+    meta: bytes,
+    lines: list[bytes] | None = None,
+    raw_segment: bytes | None = None,
+) -> str:
+    """Write a log commit by hand under refs/sessions/<ref_id> and push it to origin."""
+    if lines is None:
+        lines = [entry_line(content="hello")]
+    segment = raw_segment if raw_segment is not None else b"".join(x + b"\n" for x in lines)
+    log_tree = plumb(
+        mate, "mktree", data=f"100644 blob {blob(mate, segment)}\t00000000.jsonl\n".encode()
+    )
+    root = (f"100644 blob {blob(mate, meta)}\tsession.json\n040000 tree {log_tree}\tlog\n").encode()
+    tree = plumb(mate, "mktree", data=root)
+    commit = plumb(
+        mate, "commit-tree", tree, "-m", f"append\n\nSession: {ref_id}\nEntries: {len(lines)}"
+    )
+    plumb(mate, "update-ref", f"refs/sessions/{ref_id}", commit)
+    plumb(mate, "push", "-q", "-f", "origin", f"refs/sessions/{ref_id}:refs/sessions/{ref_id}")
+    return commit
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> Iterator[tuple[Path, Path, Path]]:
+    """(the victim's clone, the teammate's clone, the bare remote) sharing one history."""
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    seed = make_repo(tmp_path / "seed")
+    git(seed, "push", "-q", str(bare), "main")
+    me = tmp_path / "me"
+    mate = tmp_path / "mate"
+    git(tmp_path, "clone", "-q", str(bare), str(me))
+    git(tmp_path, "clone", "-q", str(bare), str(mate))
+    yield me, mate, bare
+    fsck(me)
+
+
+def remote_refs(bare: Path) -> dict[str, str]:
+    out = git(bare, "for-each-ref", "--format=%(objectname) %(refname)")
+    return {ref: oid for oid, ref in (line.split(" ", 1) for line in out.splitlines())}
+
+
+def assert_clean(result: Any) -> None:
+    """No traceback and no internal error: a hostile fetch never crashes a command."""
+    assert "Traceback" not in result.err, result.err
+    assert "internal error" not in result.err, result.err
+    assert result.code in (0, 1, 2), (result.code, result.err)
+
+
+# -- branches named by a fetched session.json --------------------------------------------
+
+
+def test_fetched_branch_cannot_make_push_send_main_or_a_private_branch(
+    team: tuple[Path, Path, Path], gs
+) -> None:
+    me, mate, bare = team
+    private = gs("new", "My private work", "--json", cwd=me).json()
+    (me / "secret.txt").write_text("private\n")
+    git(me, "add", "secret.txt")
+    git(me, "commit", "-q", "-m", "private work")
+    git(me, "switch", "-q", "main")
+    (me / "local.txt").write_text("not reviewed yet\n")
+    git(me, "add", "local.txt")
+    git(me, "commit", "-q", "-m", "local main commit")
+    forge(mate, MATE_ID, mate_meta(branch="main"))
+    forge(mate, OTHER_ID, mate_meta(OTHER_ID, branch=private["branch"]))
+    before = remote_refs(bare)
+
+    fetched = gs("fetch", cwd=me)
+    assert_clean(fetched)
+    listed = gs("list", cwd=me)
+    assert listed.code == 0
+    assert MATE_ID in listed.err and "branch" in listed.err
+    assert OTHER_ID in listed.err
+    pushed = gs("push", "--all", cwd=me)
+    assert_clean(pushed)
+
+    after = remote_refs(bare)
+    assert after["refs/heads/main"] == before["refs/heads/main"]  # main was not pushed
+    assert f"refs/heads/{private['branch']}" not in after  # nor the private branch
+    assert f"refs/sessions/{private['id']}" not in after
+    # The teammate's logs themselves are data and may go back; their branches never.
+    named = gs("push", MATE_ID, OTHER_ID, cwd=me)
+    assert_clean(named)
+    after = remote_refs(bare)
+    assert after["refs/heads/main"] == before["refs/heads/main"]
+    assert f"refs/heads/{private['branch']}" not in after
+
+
+@pytest.mark.parametrize("branch", ["refs/heads/main", "main", "heads/main"])
+def test_resume_never_creates_or_checks_out_a_branch_a_teammate_names(
+    team: tuple[Path, Path, Path], gs, branch: str
+) -> None:
+    me, mate, _ = team
+    forge(mate, MATE_ID, mate_meta(branch=branch))
+    assert_clean(gs("fetch", cwd=me))
+    heads = git(me, "for-each-ref", "--format=%(refname)", "refs/heads/")
+    for args in (["resume", MATE_ID], ["resume"], ["resume", "--last"]):
+        resumed = gs(*args, cwd=me)
+        assert_clean(resumed)
+        assert resumed.code == 2, resumed.out
+        assert MATE_ID in resumed.err and "branch" in resumed.err
+        assert git(me, "for-each-ref", "--format=%(refname)", "refs/heads/") == heads
+        assert git(me, "symbolic-ref", "HEAD") == "refs/heads/main"
+    assert git(me, "show-ref", "--verify", "refs/heads/refs/heads/main", check=False) == ""
+
+
+BAD_BRANCHES = [
+    f"session/with space-{MATE_ID}",
+    f"session/a..b-{MATE_ID}",
+    f"session/a~1-{MATE_ID}",
+    f"session/a\x1b[2J-{MATE_ID}",
+    f"-session/x-{MATE_ID}",
+    f"refs/heads/session/x-{MATE_ID}",
+    f"session/x-{MATE_ID}.lock",
+    f"session/x:y-{MATE_ID}",
+    f"feature/elsewhere-{MATE_ID}",  # outside the session prefix
+    "session/not-this-session-0123456789",  # another session's id
+    f"session/x-{MATE_ID}/../../main",
+    "",
+]
+
+
+@pytest.mark.parametrize("branch", BAD_BRANCHES)
+def test_invalid_fetched_branch_is_flagged_in_every_command(
+    team: tuple[Path, Path, Path], gs, branch: str
+) -> None:
+    me, mate, bare = team
+    forge(mate, MATE_ID, mate_meta(branch=branch))
+    before = remote_refs(bare)
+    assert_clean(gs("fetch", cwd=me))
+    assert_clean(gs("fetch", "origin", MATE_ID, cwd=me))
+    listed = gs("list", cwd=me)
+    assert listed.code == 0 and MATE_ID in listed.out
+    assert MATE_ID in listed.err and "branch" in listed.err
+    assert gs("list", "--json", cwd=me).code == 0
+    shown = gs("show", MATE_ID, cwd=me)
+    assert shown.code == 0, shown.err
+    resumed = gs("resume", MATE_ID, cwd=me)
+    assert_clean(resumed)
+    assert resumed.code == 2 and "branch" in resumed.err
+    for args in (["push", MATE_ID], ["push", "--all"], ["pr", "HEAD~1..HEAD"], ["status"]):
+        assert_clean(gs(*args, cwd=me))
+    assert set(remote_refs(bare)) - set(before) == set()  # nothing new but...
+    doctor = gs("doctor", cwd=me)
+    assert_clean(doctor)
+    assert MATE_ID in doctor.out and "branch" in doctor.out
+    assert_clean(gs("doctor", "--fix", cwd=me))
+    assert git(me, "for-each-ref", "--format=%(refname)", "refs/heads/") == "refs/heads/main"
