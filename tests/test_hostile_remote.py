@@ -216,3 +216,121 @@ def test_invalid_fetched_branch_is_flagged_in_every_command(
     assert MATE_ID in doctor.out and "branch" in doctor.out
     assert_clean(gs("doctor", "--fix", cwd=me))
     assert git(me, "for-each-ref", "--format=%(refname)", "refs/heads/") == "refs/heads/main"
+
+
+# -- logs that are not what they claim, or too big or deep to read ---------------------
+
+DEPTH = 200_000
+
+
+def deep_meta() -> bytes:
+    return b'{"id":"' + MATE_ID.encode() + b'","x":' + b'{"a":' * DEPTH + b"1" + b"}" * DEPTH + b"}"
+
+
+def huge_meta(size: int) -> bytes:
+    """A session.json of ``size`` bytes that is otherwise a good one."""
+    base = mate_meta()
+    return base[:-1] + b', "pad": "' + b"x" * (size - len(base) - 11) + b'"}'
+
+
+HOSTILE_LOGS = {
+    "deep session.json": lambda: (deep_meta(), None),
+    "100 MB session.json": lambda: (huge_meta(100 << 20), None),
+    "just over the limit": lambda: (huge_meta((1 << 20) + 1), None),
+    "deep entry": lambda: (
+        mate_meta(),
+        [
+            entry_line(content="hi"),
+            b'{"id":"e2","type":"message","x":' + b"[" * DEPTH + b"]" * DEPTH + b"}",
+        ],
+    ),
+    "entry nested 900 deep": lambda: (
+        mate_meta(),
+        [
+            entry_line(content="x"),
+            b'{"id":"e2","type":"message","x":' + b"[" * 900 + b"]" * 900 + b"}",
+        ],
+    ),
+    "50 MB entry": lambda: (mate_meta(), [entry_line(content="y" * (50 << 20))]),
+    "session.json of another id": lambda: (mate_meta(OTHER_ID), None),
+    "session.json not an object": lambda: (b"[" * DEPTH, None),
+}
+
+
+@pytest.mark.parametrize("kind", list(HOSTILE_LOGS))
+def test_every_command_survives_a_hostile_log_and_names_it(
+    team: tuple[Path, Path, Path], gs, kind: str
+) -> None:
+    me, mate, _ = team
+    mine = gs("new", "Mine", "--json", cwd=me).json()
+    gs("record", "--role", "user", "my prompt", cwd=me)
+    meta, lines = HOSTILE_LOGS[kind]()
+    forge(mate, MATE_ID, meta, lines)
+    broken = kind not in ("deep entry", "entry nested 900 deep", "50 MB entry")
+
+    fetched = gs("fetch", cwd=me)
+    assert_clean(fetched)
+    for args in (
+        ["list"],
+        ["list", "--json"],
+        ["list", "--all"],
+        ["status"],
+        ["show", MATE_ID],
+        ["show", MATE_ID, "--json"],
+        ["show", mine["id"]],
+        ["push", "--all"],
+        ["push", MATE_ID],
+        ["pr", "HEAD~1..HEAD"],
+        ["pr", "HEAD~1..HEAD", "--json"],
+        ["why", "HEAD"],
+        ["log"],
+        ["fetch"],
+        ["fetch", "origin", MATE_ID],
+        ["export", MATE_ID, "-o", str(me.parent / "out.md")],
+    ):
+        if kind == "50 MB entry" and args in (["show", MATE_ID], ["export", *args[1:]]):
+            continue  # rendering 50 MB of text is the terminal renderer's own issue
+        result = gs(*args, cwd=me)
+        assert_clean(result)
+        names_it = args[0] == "list" or (args[0] == "show" and args[1] == MATE_ID)
+        if broken and names_it:  # the bad session is named, the rest still works
+            assert MATE_ID in result.err, (args, result.err)
+    assert gs("show", mine["id"], "--json", cwd=me).code == 0
+    doctor = gs("doctor", cwd=me)
+    assert_clean(doctor)
+    if broken:
+        assert doctor.code == 1 and MATE_ID in doctor.out
+        fixed = gs("doctor", "--fix", cwd=me)
+        assert_clean(fixed)
+        assert "refs/gitsess/quarantine/" in fixed.out, fixed.out
+        assert git(me, "for-each-ref", "refs/sessions/").count("refs/sessions/") == 1
+        quarantined = git(me, "for-each-ref", "--format=%(refname)", "refs/gitsess/quarantine/")
+        assert quarantined.startswith(f"refs/gitsess/quarantine/{MATE_ID}-")
+        listed = gs("list", cwd=me)
+        assert listed.code == 0 and MATE_ID not in listed.out + listed.err
+        assert gs("doctor", cwd=me).code == 0
+    deleted = gs("delete", MATE_ID, cwd=me)
+    assert_clean(deleted)
+
+
+@pytest.mark.parametrize("kind", ["deep session.json", "session.json of another id"])
+def test_a_hostile_copy_of_my_own_session_is_not_merged_and_stops_no_other(
+    team: tuple[Path, Path, Path], gs, kind: str
+) -> None:
+    me, mate, _ = team
+    mine = gs("new", "Mine", "--json", cwd=me).json()
+    gs("record", "--role", "user", "my prompt", cwd=me)
+    assert gs("push", mine["id"], cwd=me).code == 0
+    gs("record", "--role", "user", "only here", cwd=me)
+    before = git(me, "rev-parse", f"refs/sessions/{mine['id']}")
+    good = gs("new", "Good", "--json", "--no-checkout", cwd=mate).json()
+    assert gs("push", good["id"], cwd=mate).code == 0
+    meta = deep_meta() if kind == "deep session.json" else mate_meta(OTHER_ID)
+    forge(mate, mine["id"], meta)  # their divergent "copy" of my session
+
+    fetched = gs("fetch", cwd=me)
+    assert_clean(fetched)
+    assert mine["id"] in fetched.err and "not merged" in fetched.err
+    assert git(me, "rev-parse", f"refs/sessions/{mine['id']}") == before
+    assert gs("show", good["id"], "--json", cwd=me).code == 0  # the good one came in
+    assert gs("show", mine["id"], "--json", cwd=me).json()["entries"][-1]["content"] == "only here"
