@@ -197,7 +197,15 @@ def post_commit() -> None:
         state = store.state(target)
         if state is None or _recently_recorded(store, state, head_oid):
             return  # post-rewrite, which may run beside this hook, recorded it already
-        entry = {"type": "commit", "sha": head_oid, "subject": subject, **via}
+        # tree and parents make the entry proof of this very commit (review.py verifies them)
+        entry = {
+            "type": "commit",
+            "sha": head_oid,
+            "subject": subject,
+            "tree": commit.tree,
+            "parents": commit.parents,
+            **via,
+        }
         _append_commits(store, target, [entry], head=head_oid)
     finally:
         repo.close()
@@ -218,13 +226,14 @@ def post_rewrite(args: list[str], stdin: str) -> None:
         out = repo.git.text(
             "log",
             "--no-walk",
-            f"--format=%H%x00%s%x00%(trailers:key={TRAILER},valueonly,separator=%x2C)",
+            f"--format=%H%x00%s%x00%T%x00%P%x00%(trailers:key={TRAILER},valueonly,separator=%x2C)",
             *news,
         )
-        subjects = {}
+        subjects, trees = {}, {}
         for line in out.splitlines():
-            sha, subject, trailers = ([*line.split("\x00"), "", ""])[:3]
+            sha, subject, tree, parents, trailers = ([*line.split("\x00"), "", "", "", ""])[:5]
             subjects[sha] = subject
+            trees[sha] = {"tree": tree, "parents": parents.split()}
             candidates |= {t.strip() for t in trailers.split(",") if is_session_id(t.strip())}
         kind = args[0] if args else "rewrite"
         for session_id in sorted(candidates):
@@ -241,7 +250,14 @@ def post_rewrite(args: list[str], stdin: str) -> None:
                 # post-commit may have recorded the new commit already (amend, rebase): then
                 # only the link from the old one is new.
                 if new not in known:
-                    entries.append({"type": "commit", "sha": new, "subject": subjects.get(new, "")})
+                    entries.append(
+                        {
+                            "type": "commit",
+                            "sha": new,
+                            "subject": subjects.get(new, ""),
+                            **trees.get(new, {}),
+                        }
+                    )
                 entries.append(
                     {
                         "type": "event",

@@ -334,3 +334,115 @@ def test_a_hostile_copy_of_my_own_session_is_not_merged_and_stops_no_other(
     assert git(me, "rev-parse", f"refs/sessions/{mine['id']}") == before
     assert gs("show", good["id"], "--json", cwd=me).code == 0  # the good one came in
     assert gs("show", mine["id"], "--json", cwd=me).json()["entries"][-1]["content"] == "only here"
+
+
+# -- commit links a teammate can forge ---------------------------------------------------
+
+
+def code_commit(repo: Path, name: str, subject: str) -> tuple[str, str, list[str]]:
+    """A real commit: its sha, tree and parents."""
+    (repo / name).write_text(subject + "\n")
+    git(repo, "add", name)
+    git(repo, "commit", "-q", "-m", subject)
+    sha = git(repo, "rev-parse", "HEAD")
+    return sha, git(repo, "rev-parse", "HEAD^{tree}"), git(repo, "rev-parse", "HEAD^").split()
+
+
+def record_jsonl(gs: Any, sid: str, *entries: dict[str, Any], cwd: Path) -> None:
+    done = gs(
+        "record", sid, "--jsonl", "-", stdin="\n".join(json.dumps(e) for e in entries), cwd=cwd
+    )
+    assert done.code == 0, done.err
+
+
+@pytest.mark.parametrize(
+    "proof",
+    [
+        "none",  # record --jsonl of a sha alone: an importer, or anyone
+        "wrong tree",
+        "wrong parents",
+        "hooks",  # what the post-commit hook writes: tree and parents
+        "correct",  # record --jsonl with the real tree and parents: as good as the hook's
+    ],
+)
+def test_only_a_commit_entry_with_the_commits_tree_and_parents_verifies(
+    repo: Path, gs, proof: str
+) -> None:
+    sid = gs("new", "Work", "--json").json()["id"]
+    if proof == "hooks":
+        assert gs("hooks", "install").code == 0
+    sha, tree, parents = code_commit(repo, "a.txt", "Add a")
+    entry: dict[str, Any] = {"type": "commit", "sha": sha, "subject": "Add a"}
+    if proof == "wrong tree":
+        entry.update(tree="0" * 40, parents=parents)
+    elif proof == "wrong parents":
+        entry.update(tree=tree, parents=[])
+    elif proof == "correct":
+        entry.update(tree=tree, parents=parents)
+    if proof != "hooks":
+        record_jsonl(gs, sid, entry, cwd=repo)
+    verified = proof in ("hooks", "correct")
+
+    doc = gs("pr", f"{sha}~1..{sha}", "--json").json()
+    (link,) = doc["commits"][0]["sessions"]
+    assert (link["id"], link["verified"], link["via"], link["matched_by"]) == (
+        sid,
+        verified,
+        ["log", "trailer"] if proof == "hooks" else ["log"],
+        "sha",
+    )
+    md = gs("pr", f"{sha}~1..{sha}").out
+    why = gs("why", sha)
+    log = gs("log", f"{sha}~1..{sha}")
+    if verified:
+        assert f"- ✓ {sha[:12]} Add a" in md and "unverified" not in md
+        assert "unverified" not in why.out + log.out
+    else:
+        assert f"- ⚠ **recorded, unverified** {sha[:12]} Add a" in md
+        assert "not the commit's tree and parents" in md
+        assert "⚠ recorded, unverified" in why.out and "⚠ recorded, unverified" in log.out
+        assert gs("why", sha, "--json").json()["sessions"][0]["verified"] is False
+
+
+def test_a_log_claiming_another_sessions_id_never_verifies_anything(
+    team: tuple[Path, Path, Path], gs
+) -> None:
+    me, mate, _ = team
+    mine = gs("new", "Mine", "--json", cwd=me).json()
+    git(me, "switch", "-q", "main")
+    # The teammate lands a commit on main and a log that says it is my session's.
+    sha, tree, parents = code_commit(mate, "evil.txt", "Innocent change")
+    git(mate, "push", "-q", "origin", "main")
+    forged = mate_meta(mine["id"], branch=mine["branch"], title="Mine")
+    lines = [
+        json.dumps(
+            {
+                "id": "c1",
+                "ts": "2026-11-22T10:00:00.000Z",
+                "type": "commit",
+                "sha": sha,
+                "subject": "Innocent change",
+                "tree": tree,
+                "parents": parents,
+            }
+        ).encode()
+    ]
+    forge(mate, MATE_ID, forged, lines)
+    assert_clean(gs("fetch", cwd=me))
+    git(me, "pull", "-q", "--ff-only", "origin", "main")
+
+    listed = gs("list", cwd=me)
+    assert MATE_ID in listed.err and mine["id"] in listed.err  # flagged, naming the claim
+    assert MATE_ID not in listed.out
+    doc = gs("pr", f"{sha}~1..{sha}", "--json", cwd=me).json()
+    assert doc["commits"][0]["sessions"] == [] and doc["sessions"] == []
+    assert "✓" not in gs("pr", f"{sha}~1..{sha}", cwd=me).out
+    assert gs("why", sha, "--json", cwd=me).json()["sessions"] == []
+    assert all(not c["sessions"] for c in gs("log", "--json", cwd=me).json()["commits"])
+    shown = gs("show", mine["id"], "--json", cwd=me).json()
+    assert shown["session"]["log"] == git(me, "rev-parse", f"refs/sessions/{mine['id']}")
+    assert [e for e in shown["entries"] if e["type"] == "commit"] == []
+    named = gs("show", MATE_ID, cwd=me)
+    assert named.code == 2 and "says it is session" in named.err
+    doctor = gs("doctor", cwd=me)
+    assert doctor.code == 1 and MATE_ID in doctor.out and "says it is session" in doctor.out

@@ -137,7 +137,7 @@ def load_meta(session_id: str, blob: Any) -> Meta:
     try:
         meta = load_json(blob.data) if blob is not None else None
     except ValueError as exc:
-        reason = str(exc) if "nested" in str(exc) else "not JSON"
+        reason = str(exc) if "nested" in str(exc) else "not a JSON object"
         raise BrokenSession(session_id, f"its {META_FILE} is {reason}") from None
     if not isinstance(meta, dict):
         raise BrokenSession(session_id, f"its {META_FILE} is not a JSON object")
