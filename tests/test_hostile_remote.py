@@ -446,3 +446,23 @@ def test_a_log_claiming_another_sessions_id_never_verifies_anything(
     assert named.code == 2 and "says it is session" in named.err
     doctor = gs("doctor", cwd=me)
     assert doctor.code == 1 and MATE_ID in doctor.out and "says it is session" in doctor.out
+
+
+def test_an_oversized_session_json_is_never_read_into_memory(
+    team: tuple[Path, Path, Path], gs
+) -> None:
+    import tracemalloc
+
+    me, mate, _ = team
+    forge(mate, MATE_ID, huge_meta(100 << 20))
+    assert_clean(gs("fetch", cwd=me))
+    for args in (["list", "--json"], ["show", MATE_ID], ["doctor"]):
+        tracemalloc.start()
+        try:
+            result = gs(*args, cwd=me)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert_clean(result)
+        assert MATE_ID in result.err + result.out and "limit" in result.err + result.out
+        assert peak < 20 << 20, (args, peak)  # the 100 MB blob was streamed past, not held
