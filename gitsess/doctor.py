@@ -20,9 +20,17 @@ from functools import partial
 from typing import Any
 
 from .errors import GitsessError
-from .ids import check_title, format_ts, is_session_id, new_entry_id, now, session_id_from_branch
+from .ids import (
+    DEFAULT_BRANCH_PREFIX,
+    check_title,
+    format_ts,
+    is_session_id,
+    new_entry_id,
+    now,
+    session_id_from_branch,
+)
 from .merge import fold_duplicates
-from .sessions import DEFAULT_BRANCH_PREFIX, Sessions
+from .sessions import Sessions
 from .storage.log import (
     ENTRIES_TRAILER,
     LOG_DIR,

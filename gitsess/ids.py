@@ -14,6 +14,7 @@ from .errors import BadInput
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
 
 # Crockford base32, lowercase (SPEC section 3).
@@ -22,6 +23,7 @@ SESSION_ID_LENGTH = 10
 SESSION_ID_RE = re.compile(r"^[0-9a-hjkmnp-tv-z]{10}\Z")
 ENTRY_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}\Z")  # \Z: "$" allows a final "\n"
 MIN_PREFIX = 4
+DEFAULT_BRANCH_PREFIX = "session/"
 SLUG_MAX = 40
 
 
@@ -85,7 +87,7 @@ def valid_branch_name(name: str) -> bool:
     )
 
 
-def branch_problem(branch: object, session_id: str, prefix: str) -> str | None:
+def branch_problem(branch: object, session_id: str, prefix: str | Callable[[], str]) -> str | None:
     """Why ``branch`` cannot be the branch of session ``session_id``, or None if it can.
 
     A session's branch is the one gitsess makes for it, `<prefix><slug>-<id>` (or
@@ -96,6 +98,13 @@ def branch_problem(branch: object, session_id: str, prefix: str) -> str | None:
         return "it names no branch"
     if not valid_branch_name(branch):
         return f"{branch!r} is not a valid branch name"
+    # The default prefix is always accepted (sessions made before gitsess.branchPrefix was
+    # set keep working); the configured one is looked up only when needed, as reading the
+    # configuration costs a git process on the hot commands (`list --json`, `status`).
+    if branch.startswith(DEFAULT_BRANCH_PREFIX):
+        prefix = DEFAULT_BRANCH_PREFIX
+    elif not isinstance(prefix, str):
+        prefix = prefix()
     if not branch.startswith(prefix):
         return f"{branch!r} is not under the session prefix {prefix!r}"
     rest = branch[len(prefix) :]

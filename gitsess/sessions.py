@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 
 from .errors import AmbiguousSession, BadInput, GitsessError, SessionNotFound
 from .ids import (
+    DEFAULT_BRANCH_PREFIX,
     branch_problem,
     check_title,
     is_id_prefix,
@@ -41,8 +42,6 @@ if TYPE_CHECKING:
     from typing import Any
 else:
     Any = object
-
-DEFAULT_BRANCH_PREFIX = "session/"
 
 
 class Resumed:
@@ -169,7 +168,7 @@ class Sessions:
         name of the form gitsess gives its own branches is ever checked out, created,
         pushed or fetched (see ids.branch_problem).
         """
-        return branch_problem(meta.get("branch"), session_id, self.branch_prefix())
+        return branch_problem(meta.get("branch"), session_id, self.branch_prefix)
 
     def branch_of(self, meta: Meta, session_id: str) -> str | None:
         """The session's branch, or None when session.json names one gitsess will not use."""
