@@ -36,6 +36,7 @@ from .storage.log import (
     LOG_DIR,
     META_FILE,
     META_MAX_BYTES,
+    NESTED_TOO_DEEPLY,
     SESSIONS,
     TRASH_REF,
     Entry,
@@ -237,7 +238,7 @@ class Doctor:
             try:
                 value = load_json(raw.meta)
             except ValueError as exc:
-                reason = str(exc) if "nested" in str(exc) else None
+                reason = str(exc) if str(exc) == NESTED_TOO_DEEPLY else None
             else:
                 claimed = value.get("id") if isinstance(value, dict) else session_id
                 if isinstance(value, dict) and "id" in value and claimed != session_id:

@@ -251,6 +251,10 @@ HOSTILE_LOGS = {
             b'{"id":"e2","type":"message","x":' + b"[" * 900 + b"]" * 900 + b"}",
         ],
     ),
+    "session.json nested 900 deep": lambda: (
+        mate_meta()[:-1] + b', "x":' + b"[" * 900 + b"]" * 900 + b"}",
+        None,
+    ),
     "50 MB entry": lambda: (mate_meta(), [entry_line(content="y" * (50 << 20))]),
     "session.json of another id": lambda: (mate_meta(OTHER_ID), None),
     "session.json not an object": lambda: (b"[" * DEPTH, None),
@@ -266,7 +270,13 @@ def test_every_command_survives_a_hostile_log_and_names_it(
     gs("record", "--role", "user", "my prompt", cwd=me)
     meta, lines = HOSTILE_LOGS[kind]()
     forge(mate, MATE_ID, meta, lines)
-    broken = kind not in ("deep entry", "entry nested 900 deep", "50 MB entry")
+    readable = (
+        "deep entry",
+        "entry nested 900 deep",
+        "session.json nested 900 deep",
+        "50 MB entry",
+    )
+    broken = kind not in readable
 
     fetched = gs("fetch", cwd=me)
     assert_clean(fetched)

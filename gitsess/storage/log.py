@@ -46,12 +46,10 @@ SEGMENT_MAX_ENTRIES = 1000
 SEGMENT_MAX_BYTES = 1 << 20
 ENTRIES_TRAILER = "Entries"
 MAX_ATTEMPTS = 400
-# Limits on what a log may hold, whoever wrote it (a fetched log is anyone's data): a
-# session.json over META_MAX_BYTES is never read into memory, and JSON nested deeper than
-# MAX_NESTING (session.json or an entry) is not loaded as such. gitsess writes nothing
-# near either: a session.json is a few hundred bytes, an entry a handful of levels deep.
+# A session.json over META_MAX_BYTES is never read into memory, whoever wrote it (a fetched
+# log is anyone's data); gitsess writes a few hundred bytes.
 META_MAX_BYTES = 1 << 20
-MAX_NESTING = 128
+NESTED_TOO_DEEPLY = "nested too deeply to read"
 
 _STORED_ID = re.compile(rb'^\{"id":"([A-Za-z0-9._:-]{1,64})"', re.MULTILINE)
 Meta = dict[str, Any]
@@ -95,33 +93,12 @@ def encode_meta(meta: Meta) -> bytes:
 
 def load_json(data: bytes | str) -> Any:
     """Stored JSON, read the one way every reader of logs uses: ValueError for anything
-    that is not JSON gitsess can hold, including nesting deeper than MAX_NESTING (json's
-    own recursion would raise RecursionError at ~1,000 levels, and code walking a value
-    nested that deep would run out of stack)."""
+    that is not JSON, and for nesting deeper than json's recursion allows (about 1,000
+    levels: a fetched line can be nested 200,000 deep, and json raises RecursionError)."""
     try:
-        value = json.loads(data)
+        return json.loads(data)
     except RecursionError:
-        raise ValueError(f"nested more than {MAX_NESTING} levels deep") from None
-    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
-    opening = raw.count(b"[") + raw.count(b"{")
-    if opening > MAX_NESTING and _depth_over(value, MAX_NESTING):  # counting first is cheap
-        raise ValueError(f"nested more than {MAX_NESTING} levels deep")
-    return value
-
-
-def _depth_over(value: Any, limit: int) -> bool:
-    """Whether ``value`` nests containers more than ``limit`` deep (no recursion)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            item = list(item.values())
-        elif not isinstance(item, list):
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in item if isinstance(child, (dict, list)))
-    return False
+        raise ValueError(NESTED_TOO_DEEPLY) from None
 
 
 def load_meta(session_id: str, blob: Any) -> Meta:
@@ -137,7 +114,7 @@ def load_meta(session_id: str, blob: Any) -> Meta:
     try:
         meta = load_json(blob.data) if blob is not None else None
     except ValueError as exc:
-        reason = str(exc) if "nested" in str(exc) else "not a JSON object"
+        reason = str(exc) if str(exc) == NESTED_TOO_DEEPLY else "not a JSON object"
         raise BrokenSession(session_id, f"its {META_FILE} is {reason}") from None
     if not isinstance(meta, dict):
         raise BrokenSession(session_id, f"its {META_FILE} is not a JSON object")
