@@ -280,6 +280,7 @@ def test_every_command_survives_a_hostile_log_and_names_it(
 
     fetched = gs("fetch", cwd=me)
     assert_clean(fetched)
+    assert (MATE_ID in fetched.err) == broken, fetched.err  # fetch names what it will not use
     for args in (
         ["list"],
         ["list", "--json"],
