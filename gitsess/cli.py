@@ -476,6 +476,7 @@ def fetch(app: App, remote: str | None, sessions: tuple[str, ...], as_json: bool
                 "remote": report.remote.url,
                 "sessions": report.outcomes,
                 "missing_branches": report.missing_branches,
+                "problems": report.problems,
             }
         )
         return
@@ -488,7 +489,10 @@ def fetch(app: App, remote: str | None, sessions: tuple[str, ...], as_json: bool
     summary = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
     click.echo(f"Fetched from {report.remote.url}: {summary}.")
     for session_id, what in sorted(changed.items()):
-        click.echo(f"  {what:>10}  {session_id}")
+        if session_id not in report.problems:
+            click.echo(f"  {what:>10}  {session_id}")
+    for _, problem in sorted(report.problems.items()):
+        click.echo(f"gitsess: warning: {problem}", err=True)
     for branch in report.missing_branches:
         click.echo(f"gitsess: branch {branch} is not on {report.remote.url}", err=True)
 

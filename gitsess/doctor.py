@@ -21,19 +21,30 @@ from functools import partial
 from typing import Any
 
 from .errors import GitsessError
-from .ids import check_title, format_ts, is_session_id, new_entry_id, now, session_id_from_branch
+from .ids import (
+    DEFAULT_BRANCH_PREFIX,
+    check_title,
+    format_ts,
+    is_session_id,
+    new_entry_id,
+    now,
+    session_id_from_branch,
+)
 from .merge import fold_duplicates
-from .sessions import DEFAULT_BRANCH_PREFIX, Sessions
+from .sessions import Sessions
 from .storage.log import (
     ENTRIES_TRAILER,
     LOG_DIR,
     META_FILE,
+    META_MAX_BYTES,
+    NESTED_TOO_DEEPLY,
     SESSIONS,
     Entry,
     LogState,
     Meta,
     RawLog,
     encode_json,
+    load_json,
     session_ref,
 )
 from .storage.repo import RefMoved
@@ -204,6 +215,8 @@ class Doctor:
             if restored is None:
                 return
             raw = restored
+        if self._untrusted(session_id, raw):
+            return
         if not self._content(session_id, raw):
             return
         state = self.store.state(session_id)
@@ -214,6 +227,36 @@ class Doctor:
             self._agents.add(agent)
         self._branch(session_id, state, tracked)
         self._tracking(session_id, state.oid, tracked, seen)
+
+    def _untrusted(self, session_id: str, raw: RawLog) -> bool:
+        """A log no command reads (session.json over the size limit, nested too deeply, or
+        naming another session): reported, and with --fix moved to the quarantine, since
+        rebuilding its session.json would adopt a log that is not this session's."""
+        reason = None
+        if raw.meta_size is not None:
+            reason = f"is {raw.meta_size:,} bytes, over the {META_MAX_BYTES:,}-byte limit"
+        elif raw.meta is not None:
+            try:
+                value = load_json(raw.meta)
+            except ValueError as exc:
+                reason = str(exc) if str(exc) == NESTED_TOO_DEEPLY else None
+            else:
+                claimed = value.get("id") if isinstance(value, dict) else session_id
+                if isinstance(value, dict) and "id" in value and claimed != session_id:
+                    reason = f"says it is session {repr(claimed)[:40]}: it is not that session"
+        if reason is None:
+            return False
+        finding = self.add("meta", ERROR, f"{META_FILE} {reason}", session_id)
+        if self.fix:
+            ref = self.store.quarantine(session_id, raw.oid)
+            if ref is None:
+                finding.not_fixed = RAN_AGAIN
+            else:
+                finding.fixed = (
+                    f"moved to {ref}, where nothing reads or pushes it; "
+                    f"`git update-ref {session_ref(session_id)} {ref}` brings it back"
+                )
+        return True
 
     def _restore(
         self, session_id: str, raw: RawLog, tracked: Tracked, finding: Finding
@@ -477,8 +520,16 @@ class Doctor:
 
     def _branch(self, session_id: str, state: LogState, tracked: Tracked) -> None:
         branch = state.meta.get("branch")
-        if not isinstance(branch, str) or not branch:
+        problem = self.sessions.branch_problem(state.meta, session_id)
+        if problem is not None:  # a teammate's data, never acted on: nothing to create
+            finding = self.add("branch", WARNING, f"its branch is ignored: {problem}", session_id)
+            if self.fix:
+                finding.not_fixed = (
+                    "gitsess never checks out, creates, pushes or fetches it; "
+                    f"`gitsess delete {session_id}` removes the session if you do not want it"
+                )
             return
+        assert isinstance(branch, str)
         self._branches.setdefault(branch, []).append(session_id)
         if self.repo.branch_tip(branch):
             return
@@ -647,7 +698,7 @@ class Doctor:
 def meta_problems(session_id: str, data: bytes) -> tuple[Meta | None, dict[str, str], str]:
     """session.json parsed (None if not a JSON object), its bad fields, and why it is None."""
     try:
-        value = json.loads(data)
+        value = load_json(data)
     except ValueError as exc:
         return None, {}, f"not JSON ({exc})"
     if not isinstance(value, dict):
@@ -688,7 +739,7 @@ def _repeated_ids(entries: list[Entry]) -> list[str]:
 
 def _loads(line: bytes) -> Any:
     try:
-        return json.loads(line)
+        return load_json(line)
     except ValueError:
         return None
 

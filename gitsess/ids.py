@@ -14,6 +14,7 @@ from .errors import BadInput
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
 
 # Crockford base32, lowercase (SPEC section 3).
@@ -22,6 +23,7 @@ SESSION_ID_LENGTH = 10
 SESSION_ID_RE = re.compile(r"^[0-9a-hjkmnp-tv-z]{10}\Z")
 ENTRY_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}\Z")  # \Z: "$" allows a final "\n"
 MIN_PREFIX = 4
+DEFAULT_BRANCH_PREFIX = "session/"
 SLUG_MAX = 40
 
 
@@ -65,6 +67,50 @@ def session_id_from_branch(branch: str) -> str | None:
     """The session id that ends a session branch name (`session/<slug>-<id>`), if any."""
     candidate = branch.rsplit("-", 1)[-1].rsplit("/", 1)[-1]
     return candidate if is_session_id(candidate) else None
+
+
+# What git's check-ref-format refuses in a branch name, checked here without a process:
+# control characters, space, ~ ^ : ? * [ \, "..", "@{", "//", a component starting with
+# "." or ending with ".lock", a leading "-" or "/", a trailing "/" or ".".
+_BAD_REF_CHARS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|(?:^|/)\.|\.lock(?:/|\Z)")
+
+
+def valid_branch_name(name: str) -> bool:
+    """Whether git accepts ``name`` as a branch name (`git check-ref-format --branch`)."""
+    return bool(
+        name
+        and name != "@"
+        and name != "HEAD"
+        and not name.startswith(("-", "/", "refs/"))
+        and not name.endswith(("/", "."))
+        and not _BAD_REF_CHARS.search(name)
+    )
+
+
+def branch_problem(branch: object, session_id: str, prefix: str | Callable[[], str]) -> str | None:
+    """Why ``branch`` cannot be the branch of session ``session_id``, or None if it can.
+
+    A session's branch is the one gitsess makes for it, `<prefix><slug>-<id>` (or
+    `<prefix><id>`): under the session prefix and ending with the session's own id, so
+    no session (a teammate's, fetched) can name `main` or another session's branch.
+    """
+    if not isinstance(branch, str) or not branch:
+        return "it names no branch"
+    if not valid_branch_name(branch):
+        return f"{branch!r} is not a valid branch name"
+    # The default prefix is always accepted (sessions made before gitsess.branchPrefix was
+    # set keep working); the configured one is looked up only when needed, as reading the
+    # configuration costs a git process on the hot commands (`list --json`, `status`).
+    if branch.startswith(DEFAULT_BRANCH_PREFIX):
+        prefix = DEFAULT_BRANCH_PREFIX
+    elif not isinstance(prefix, str):
+        prefix = prefix()
+    if not branch.startswith(prefix):
+        return f"{branch!r} is not under the session prefix {prefix!r}"
+    rest = branch[len(prefix) :]
+    if rest != session_id and not rest.endswith(f"-{session_id}"):
+        return f"{branch!r} does not end with the session's id {session_id}"
+    return None
 
 
 def is_id_prefix(text: str) -> bool:

@@ -142,9 +142,12 @@ def emit_json(document: Any) -> None:
 
 def listing_rows(sessions: Sessions, include_all: bool) -> list[dict[str, Any]]:
     """Summaries for `list`; a session that cannot be read is one warning on stderr."""
-    rows = [sessions.summary(r.meta, r.count, r.oid) for r in sessions.listing(include_all)]
+    listed = sessions.listing(include_all)
+    rows = [sessions.summary(r.meta, r.count, r.oid) for r in listed]
     for _, broken in sorted(sessions.store.broken.items()):
         print(f"gitsess: warning: {broken.message}", file=sys.stderr)
+    for _, flagged in sorted(sessions.flagged(listed).items()):  # listed, but branch ignored
+        print(f"gitsess: warning: {flagged}", file=sys.stderr)
     return rows
 
 

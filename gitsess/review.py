@@ -2,8 +2,12 @@
 
 A code commit leads to a session in two ways:
 
-- the session's log holds a `commit` entry with the commit's sha (the
-  post-commit and post-rewrite hooks write them): the link is **verified**;
+- the session's log holds a `commit` entry with the commit's sha, its `tree`
+  and its `parents` (the post-commit and post-rewrite hooks write them): the
+  link is **verified**. An entry with the sha alone (`record --jsonl`, an
+  importer, a log written before entries carried tree and parents) or whose
+  tree or parents are not the commit's is only **recorded, unverified**: anyone
+  who can push a log can write any sha;
 - the commit message names the session in a `Session: <id>` line (the
   prepare-commit-msg hook's trailer, which a rebase, a cherry-pick or a squash
   carries along): the link is **unverified** until the session's log records
@@ -39,7 +43,7 @@ from .storage.log import Entry, Listed, LogState, parse_line
 _SESSION_LINE = re.compile(r"^[ \t]*(?i:session)[ \t]*:[ \t]*([0-9a-hjkmnp-tv-z]{10})[ \t]*$", re.M)
 _STORED_SHA = re.compile(rb'"sha"\s*:\s*"([0-9a-fA-F]{7,64})"')
 _BLAME_TARGET = re.compile(r"^(.+):([0-9]+)$")
-_LOG_FORMAT = "%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%s%x1f%B"
+_LOG_FORMAT = "%H%x1f%T%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%s%x1f%B"
 READ_CHUNK = 128  # segment blobs per `cat-file` while searching logs
 MIN_SHORT_SHA = 7
 REWRITTEN_EVENT = "rewritten"  # post-rewrite's event: data {"from": old, "to": new, "kind"}
@@ -56,6 +60,7 @@ _PATCH_FILE = re.compile(r"^\*\*\* (?:Add|Update|Delete) File: (.+)$", re.M)
 @dataclass
 class CodeCommit:
     sha: str
+    tree: str
     parents: list[str]
     author: dict[str, str]
     date: str
@@ -84,10 +89,12 @@ def _parse_log(raw: bytes) -> list[CodeCommit]:
         record = record.lstrip("\n")
         if not record:
             continue
-        sha, parents, name, email, date, subject, body = (record.split("\x1f", 6) + [""] * 7)[:7]
+        fields = (record.split("\x1f", 7) + [""] * 8)[:8]
+        sha, tree, parents, name, email, date, subject, body = fields
         commits.append(
             CodeCommit(
                 sha,
+                tree,
                 parents.split(),
                 {"name": name, "email": email},
                 date,
@@ -109,6 +116,7 @@ class SessionLog:
     entries: list[Entry]
     own_from: int  # entries before this index came from the session a fork started from
     by_sha: dict[str, int] = field(default_factory=dict)
+    every: dict[str, list[int]] = field(default_factory=dict)  # sha -> all its own entries
     short: list[tuple[str, int]] = field(default_factory=list)
     # new sha -> the shas it replaced (a squash replaces several)
     rewrites: dict[str, list[str]] = field(default_factory=dict)
@@ -128,6 +136,7 @@ class SessionLog:
             # or a forged trailer) does not verify the link.
             if entry.get("type") == "commit" and isinstance(sha, str) and sha and not via_trailer:
                 self.by_sha.setdefault(sha.lower(), index)
+                self.every.setdefault(sha.lower(), []).append(index)
         self.short = [(k, i) for k, i in self.by_sha.items() if MIN_SHORT_SHA <= len(k) < 40]
         for entry in self.entries:
             meta = entry.get("meta")
@@ -163,6 +172,18 @@ class SessionLog:
                 return index
         return None
 
+    def proof(self, commit: CodeCommit) -> tuple[int | None, bool]:
+        """The entry recording ``commit``, and whether it proves it: an entry whose `tree`
+        and `parents` are the commit's own, not only its sha (which anyone can copy)."""
+        index = self.records(commit.sha)
+        if index is None:
+            return None, False
+        sha = str(self.entries[index].get("sha", "")).lower()
+        for candidate in self.every.get(sha, [index]):
+            if _proves(self.entries[candidate], commit):
+                return candidate, True
+        return index, False
+
     def same_subject(self, subject: str) -> int | None:
         """The last own commit entry with this subject: a hint for an unverified link."""
         found = [i for i in self.by_sha.values() if self.entries[i].get("subject") == subject]
@@ -174,10 +195,12 @@ class Link:
     """A commit and one session behind it."""
 
     session_id: str
-    verified: bool  # the session's log records this very commit
+    verified: bool  # the session's log records this very commit, with its tree and parents
     via: list[str]  # "log" and/or "trailer"
     entry: int | None  # the commit entry the link rests on, when there is one
-    matched_by: str | None  # "sha", or "subject" (unverified: the log has the same subject)
+    # "sha" (the log records the sha: verified, or without proof when not verified), or
+    # "subject" (unverified: the log has the same subject)
+    matched_by: str | None
 
 
 @dataclass
@@ -380,10 +403,10 @@ class Review:
         for commit in commits:
             links: list[Link] = []
             for sid, log in logs.items():
-                index = log.records(commit.sha)
+                index, proved = log.proof(commit)
                 if index is not None:
                     via = ["log", "trailer"] if sid in commit.named else ["log"]
-                    links.append(Link(sid, True, via, index, "sha"))
+                    links.append(Link(sid, proved, via, index, "sha"))
             linked = {link.session_id for link in links}
             for sid in commit.named:
                 if sid in linked:
@@ -574,6 +597,16 @@ def _link_doc(link: Link, log: SessionLog) -> dict[str, Any]:
         "entry": entry.get("id") if entry else None,
         "recorded_sha": entry.get("sha") if entry and not link.verified else None,
     }
+
+
+def _proves(entry: Entry, commit: CodeCommit) -> bool:
+    """Whether a commit entry carries the commit's own tree and parents (full shas)."""
+    tree, parents = entry.get("tree"), entry.get("parents")
+    if not isinstance(tree, str) or not isinstance(parents, list):
+        return False
+    if not all(isinstance(p, str) for p in parents):
+        return False
+    return tree.lower() == commit.tree and [p.lower() for p in parents] == commit.parents
 
 
 def _own_from(meta: dict[str, Any], entries: list[Entry]) -> int:

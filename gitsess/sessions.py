@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable
 
 from .errors import AmbiguousSession, BadInput, GitsessError, SessionNotFound
 from .ids import (
+    DEFAULT_BRANCH_PREFIX,
+    branch_problem,
     check_title,
     is_id_prefix,
     is_session_id,
@@ -41,8 +43,6 @@ if TYPE_CHECKING:
 else:
     Any = object
 
-DEFAULT_BRANCH_PREFIX = "session/"
-
 
 class Resumed:
     __slots__ = ("local_changes", "note", "recent", "state", "switched")
@@ -64,6 +64,7 @@ class Sessions:
         self.repo = repo
         self.store = LogStore(repo)
         self._current_branch: str | None = None
+        self._prefix: str | None = None
 
     # -- finding sessions ------------------------------------------------------
 
@@ -78,7 +79,7 @@ class Sessions:
             sid = str(meta.get("id", ""))
             if (
                 (is_id_prefix(reference) and sid.startswith(reference))
-                or meta.get("branch") == short
+                or (meta.get("branch") == short and self.branch_of(meta, sid) is not None)
                 or meta.get("title") == reference
             ):
                 matches[sid] = meta
@@ -144,11 +145,53 @@ class Sessions:
         """The SPEC's session summary: session.json plus entries, log and current."""
         if self._current_branch is None:
             self._current_branch = self.repo.current_branch() or ""
-        current = meta.get("branch") == self._current_branch
+        branch = self.branch_of(meta, str(meta.get("id", "")))
+        current = branch is not None and branch == self._current_branch
         return {**meta, "entries": count, "log": oid, "current": current}
 
     def summary_of(self, state: LogState) -> dict[str, Any]:
         return self.summary(state.meta, state.count, state.oid)
+
+    # -- branches ---------------------------------------------------------------
+
+    def branch_prefix(self) -> str:
+        """`gitsess.branchPrefix`, else `session/`."""
+        if self._prefix is None:
+            prefix = self.repo.config("gitsess.branchPrefix")
+            self._prefix = DEFAULT_BRANCH_PREFIX if prefix is None else prefix
+        return self._prefix
+
+    def branch_problem(self, meta: Meta, session_id: str) -> str | None:
+        """Why the session's recorded branch is not used (None: it is fine).
+
+        session.json comes from whoever pushed the log: its `branch` is data, and only a
+        name of the form gitsess gives its own branches is ever checked out, created,
+        pushed or fetched (see ids.branch_problem).
+        """
+        return branch_problem(meta.get("branch"), session_id, self.branch_prefix)
+
+    def branch_of(self, meta: Meta, session_id: str) -> str | None:
+        """The session's branch, or None when session.json names one gitsess will not use."""
+        if self.branch_problem(meta, session_id) is not None:
+            return None
+        return str(meta["branch"])
+
+    def require_branch(self, state: LogState) -> str:
+        """The session's branch, or BadInput saying why it is ignored."""
+        problem = self.branch_problem(state.meta, state.session_id)
+        if problem is not None:
+            raise BadInput(flagged_branch(state.session_id, problem))
+        return str(state.meta["branch"])
+
+    def flagged(self, rows: Iterable[Listed]) -> dict[str, str]:
+        """{session id: warning} for listed sessions whose branch gitsess ignores."""
+        found = {}
+        for row in rows:
+            sid = str(row.meta.get("id", ""))
+            problem = self.branch_problem(row.meta, sid)
+            if problem is not None:
+                found[sid] = flagged_branch(sid, problem)
+        return found
 
     # -- creating --------------------------------------------------------------
 
@@ -265,7 +308,8 @@ class Sessions:
         entries were built by gitsess (see `normalized`).
         """
         state = self.store.require(session_id)
-        head = self.repo.branch_tip(str(state.meta.get("branch", "")))
+        branch = self.branch_of(state.meta, session_id)
+        head = self.repo.branch_tip(branch) if branch else None
         pairs = list(raw)
         entries, supplied = self.normalized(
             (v for _, v in pairs), head, (n for n, _ in pairs), trusted=trusted
@@ -334,7 +378,7 @@ class Sessions:
 
     def resume(self, session_id: str, recent: int = 5) -> Resumed:
         state = self.store.require(session_id)
-        branch = str(state.meta.get("branch", ""))
+        branch = self.require_branch(state)
         switched, note = False, None
         if self.repo.current_branch() != branch:
             self._refuse_mid_operation()
@@ -357,7 +401,11 @@ class Sessions:
         rows = self.listing()
         if not rows:
             raise SessionNotFound("there are no sessions yet: start one with `gitsess new TITLE`")
-        return str(rows[0].meta["id"])
+        flagged = self.flagged(rows)
+        usable = [r for r in rows if str(r.meta.get("id", "")) not in flagged]
+        if not usable:  # only sessions whose branch is ignored: name the newest one's problem
+            raise BadInput(flagged[str(rows[0].meta.get("id", ""))])
+        return str(usable[0].meta["id"])
 
     # -- internals -------------------------------------------------------------
 
@@ -453,9 +501,10 @@ class Sessions:
         raise BadInput(f"no entry {entry_id!r} in this session")
 
     def _fork_start(self, state: LogState, entry: Entry | None) -> str | None:
+        branch = self.branch_of(state.meta, state.session_id)
         candidates = [
             entry.get("head") if entry else None,
-            self.repo.branch_tip(str(state.meta.get("branch", ""))),
+            self.repo.branch_tip(branch) if branch else None,
             state.meta.get("base"),
         ]
         for candidate in candidates:
@@ -553,6 +602,13 @@ class Sessions:
 
     def _known_ids(self, state: LogState, supplied: dict[str, int]) -> set[str]:
         return {entry_id for entry_id in self.store.ids(state) if entry_id in supplied}
+
+
+def flagged_branch(session_id: str, problem: str) -> str:
+    return (
+        f"session {session_id} names a branch gitsess ignores: {problem}; it is never "
+        "checked out, created, pushed or fetched (see `gitsess doctor`)"
+    )
 
 
 def _input_lines(entries: list[Entry]) -> list[bytes]:

@@ -18,9 +18,17 @@ from .errors import BadInput, GitsessError
 from .ids import is_id_prefix
 from .merge import canonical, merge_logs, merge_meta
 from .secrets import Finding
-from .sessions import Sessions
+from .sessions import Sessions, flagged_branch
 from .storage import remote as transfer
-from .storage.log import MAX_ATTEMPTS, SESSIONS, Entry, LogState, encode_json, session_ref
+from .storage.log import (
+    MAX_ATTEMPTS,
+    SESSIONS,
+    Entry,
+    LogState,
+    encode_json,
+    load_json,
+    session_ref,
+)
 from .storage.remote import TRACKING_ROOT, PushedRef, Remote
 from .storage.repo import RefMoved
 
@@ -96,6 +104,9 @@ class FetchReport:
     remote: Remote
     outcomes: dict[str, str] = field(default_factory=dict)  # session id -> new/updated/merged/...
     missing_branches: list[str] = field(default_factory=list)
+    # session id -> why gitsess will not use it as fetched (unreadable, another session's
+    # log, a branch it ignores): a teammate's data, reported and never acted on
+    problems: dict[str, str] = field(default_factory=dict)
 
 
 class Sharing:
@@ -103,6 +114,7 @@ class Sharing:
         self.sessions = sessions
         self.repo = sessions.repo
         self.store = sessions.store
+        self.not_merged: dict[str, str] = {}  # session id -> why integrate_all could not
 
     # -- remotes ---------------------------------------------------------------
 
@@ -112,7 +124,7 @@ class Sharing:
         if not name:
             for session_id in session_ids or []:
                 state = self.store.state(session_id)
-                branch = state.meta.get("branch") if state else None
+                branch = self.sessions.branch_of(state.meta, session_id) if state else None
                 name = self.repo.config(f"branch.{branch}.remote") if branch else None
                 if name:
                     break
@@ -145,7 +157,9 @@ class Sharing:
             report.blocked = self.scan_for_push(remote, {s: sessions[s].oid for s in sessions})
         blocked = {b.session_id for b in report.blocked}
         ids = [sid for sid in session_ids if sid in sessions and sid not in blocked]
-        branches = {sid: str(sessions[sid].meta.get("branch") or "") for sid in ids}
+        # Only a branch of the form gitsess gives the session's own branches goes along: a
+        # teammate's session.json can name `main` or another session's branch.
+        branches = {sid: self.sessions.branch_of(sessions[sid].meta, sid) or "" for sid in ids}
         existing = self.repo.existing_branches([b for b in branches.values() if b])
         refs, branch_of = [], {}
         for session_id in ids:
@@ -353,7 +367,28 @@ class Sharing:
             transfer.fetch(self.repo, remote, [remote.sessions_refspec, remote.branches_refspec])
             wanted = None
         report.outcomes = self.integrate_all(remote, wanted)
+        report.problems = self._problems(report.outcomes)
         return report
+
+    def _problems(self, outcomes: dict[str, str]) -> dict[str, str]:
+        """Why sessions a fetch changed cannot be used as they came, by session id."""
+        problems = {}
+        for session_id, what in outcomes.items():
+            if what == "up to date":
+                continue
+            if session_id in self.not_merged:
+                problems[session_id] = f"{self.not_merged[session_id]} (not merged)"
+                continue
+            try:
+                state = self.store.state(session_id)
+            except GitsessError as exc:
+                problems[session_id] = exc.message
+                continue
+            if state is not None:
+                problem = self.sessions.branch_problem(state.meta, session_id)
+                if problem is not None:
+                    problems[session_id] = flagged_branch(session_id, problem)
+        return problems
 
     def sync(self) -> dict[str, str]:
         """Merge what a plain `git fetch` brought into the tracking refs."""
@@ -389,7 +424,11 @@ class Sharing:
         else:  # someone created one of them meanwhile: take them one by one
             todo += [(ref, sid, theirs, "") for sid, (ref, theirs) in creates.items()]
         for _ref, session_id, theirs, remote_name in todo:
-            outcomes[session_id] = self.integrate(session_id, theirs, remote_name)
+            try:
+                outcomes[session_id] = self.integrate(session_id, theirs, remote_name)
+            except GitsessError as exc:  # one unreadable log (theirs or ours) stops no other
+                outcomes[session_id] = "not merged"
+                self.not_merged[session_id] = exc.message
         self._mark_seen({ref: theirs for ref, _, theirs, *_ in tracking})
         return outcomes
 
@@ -494,8 +533,11 @@ class Sharing:
         }
         specs, missing = [], []
         for session_id in session_ids:
-            state = self.store.state(session_id, at=remote.tracking_ref(session_id))
-            branch = str(state.meta.get("branch", "")) if state else ""
+            try:
+                state = self.store.state(session_id, at=remote.tracking_ref(session_id))
+            except GitsessError:  # reported when it is merged
+                continue
+            branch = self.sessions.branch_of(state.meta, session_id) if state else None
             if not branch:
                 continue
             if f"refs/heads/{branch}" in heads:
@@ -587,6 +629,6 @@ def _rejection(summary: str) -> str:
 
 def _loads(data: bytes) -> Any:
     try:
-        return json.loads(data)
+        return load_json(data)  # a fetched line may be nested 200,000 deep
     except ValueError:
         return None

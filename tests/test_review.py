@@ -61,9 +61,17 @@ def commit(repo: Path, name: str, text: str, subject: str, *sessions: str) -> st
     return git(repo, "rev-parse", "HEAD")
 
 
-def record_commit(gs: Any, sid: str, sha: str, subject: str, **extra: Any) -> None:
-    """What the post-commit hook appends."""
-    record(gs, sid, {"type": "commit", "sha": sha, "subject": subject, **extra})
+def proof(repo: Path, sha: str) -> dict[str, Any]:
+    """The commit's tree and parents, which the hooks record beside its sha."""
+    tree = git(repo, "rev-parse", f"{sha}^{{tree}}")
+    parents = git(repo, "rev-list", "--parents", "-n1", sha).split()[1:]
+    return {"tree": tree, "parents": parents}
+
+
+def record_commit(repo: Path, gs: Any, sid: str, sha: str, subject: str, **extra: Any) -> None:
+    """What the post-commit hook appends: the sha with the commit's tree and parents."""
+    entry = {"type": "commit", "sha": sha, "subject": subject, **proof(repo, sha), **extra}
+    record(gs, sid, entry)
 
 
 def by_sha(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -94,7 +102,7 @@ def test_pr_describes_the_sessions_behind_the_branch(repo: Path, gs: Any) -> Non
         assistant("Dark mode is in.", model="claude-opus-4"),
     )
     a = commit(repo, "theme.css", "dark\n", "Add dark theme", sid)
-    record_commit(gs, sid, a, "Add dark theme")
+    record_commit(repo, gs, sid, a, "Add dark theme")
     record(
         gs,
         sid,
@@ -104,7 +112,7 @@ def test_pr_describes_the_sessions_behind_the_branch(repo: Path, gs: Any) -> Non
         call("Read", {"path": "`</details><script>x`"}, "c4"),
     )
     b = commit(repo, "src/toggle.js", "toggle\n", "Add toggle", sid)
-    record_commit(gs, sid, b, "Add toggle")
+    record_commit(repo, gs, sid, b, "Add toggle")
     c = commit(repo, "NOTES", "by hand\n", "Update notes")
 
     shown = gs("pr")
@@ -167,7 +175,7 @@ def test_pr_describes_the_sessions_behind_the_branch(repo: Path, gs: Any) -> Non
 def test_pr_range_defaults_and_errors(repo: Path, gs: Any, tmp_path: Path) -> None:
     sid = new(gs, "Ranged")
     a = commit(repo, "a.txt", "a\n", "Add a", sid)
-    record_commit(gs, sid, a, "Add a")
+    record_commit(repo, gs, sid, a, "Add a")
     assert gs("pr", "--json").json()["range"] == "main..HEAD"
 
     # Pushed with -u: the branch's own copy upstream is not what a pull request goes into.
@@ -220,7 +228,7 @@ def test_rebased_commits_are_found_by_trailer_and_unverified_until_the_log_follo
     branch = git(repo, "branch", "--show-current")
     record(gs, sid, user("Write the parser"), call("Write", {"path": "parser.py"}, "p1"))
     a = commit(repo, "parser.py", "parse\n", "Add parser", sid)
-    record_commit(gs, sid, a, "Add parser")
+    record_commit(repo, gs, sid, a, "Add parser")
     record(
         gs,
         sid,
@@ -230,7 +238,7 @@ def test_rebased_commits_are_found_by_trailer_and_unverified_until_the_log_follo
         assistant("The printer prints."),
     )
     b = commit(repo, "printer.py", "print\n", "Add printer", sid)
-    record_commit(gs, sid, b, "Add printer")
+    record_commit(repo, gs, sid, b, "Add printer")
 
     git(repo, "checkout", "-q", "main")
     commit(repo, "README.md", "moved on\n", "Main moves on")
@@ -266,8 +274,8 @@ def test_rebased_commits_are_found_by_trailer_and_unverified_until_the_log_follo
     record(
         gs,
         sid,
-        {"type": "commit", "sha": a2, "subject": "Add parser"},
-        {"type": "commit", "sha": b2, "subject": "Add printer"},
+        {"type": "commit", "sha": a2, "subject": "Add parser", **proof(repo, a2)},
+        {"type": "commit", "sha": b2, "subject": "Add printer", **proof(repo, b2)},
         {"type": "event", "name": "rewritten", "data": {"from": a, "to": a2, "kind": "rebase"}},
         {"type": "event", "name": "rewritten", "data": {"from": b, "to": b2, "kind": "rebase"}},
     )
@@ -308,12 +316,12 @@ def test_an_amended_commit_keeps_the_work_before_and_after(repo: Path, gs: Any) 
     sid = new(gs, "Amending")
     record(gs, sid, user("Write b"), call("Write", {"path": "b.txt"}, "w1"))
     old = commit(repo, "b.txt", "b\n", "Add b", sid)
-    record_commit(gs, sid, old, "Add b")
+    record_commit(repo, gs, sid, old, "Add b")
     record(gs, sid, user("Fix the typo in b"), call("Edit", {"path": "b.txt"}, "w2"))
     (repo / "b.txt").write_text("b fixed\n")
     git(repo, "commit", "-q", "-a", "--amend", "--no-edit")
     amended = git(repo, "rev-parse", "HEAD")
-    record_commit(gs, sid, amended, "Add b")
+    record_commit(repo, gs, sid, amended, "Add b")
     record(
         gs,
         sid,
@@ -336,7 +344,7 @@ def test_forged_and_unknown_trailers_are_never_trusted(repo: Path, gs: Any) -> N
     honest = new(gs, "Real work")
     record(gs, honest, user("Do the real work"))
     a = commit(repo, "work.txt", "work\n", "Real work", honest)
-    record_commit(gs, honest, a, "Real work")
+    record_commit(repo, gs, honest, a, "Real work")
     other = new(gs, "Unrelated", "--no-checkout")
     record(gs, other, user("Something else entirely"))
     forged = commit(repo, "evil.txt", "x\n", "Sneak <script>this</script> in", other)
@@ -390,10 +398,10 @@ def test_a_squash_of_two_sessions_commits_shows_both(repo: Path, gs: Any) -> Non
     two = new(gs, "Printer", "--no-checkout")
     record(gs, one, user("Write the parser"))
     a = commit(repo, "parser.py", "parse\n", "Add parser", one)
-    record_commit(gs, one, a, "Add parser")
+    record_commit(repo, gs, one, a, "Add parser")
     record(gs, two, user("Write the printer"))
     b = commit(repo, "printer.py", "print\n", "Add printer", two)
-    record_commit(gs, two, b, "Add printer")
+    record_commit(repo, gs, two, b, "Add printer")
     # An interactive rebase squashing the second into the first: each trailer stays in its
     # own paragraph, where git's trailer parser sees only the last one.
     git_env(
@@ -422,8 +430,8 @@ def test_a_squash_of_two_sessions_commits_shows_both(repo: Path, gs: Any) -> Non
 
     # Once post-rewrite records the squash in both logs, both links are verified.
     # (Here in the form of an earlier hook: the commit entry names what it replaced.)
-    record_commit(gs, one, squashed, "Add parser", meta={"rewritten_from": a})
-    record_commit(gs, two, squashed, "Add parser", meta={"rewritten_from": b})
+    record_commit(repo, gs, one, squashed, "Add parser", meta={"rewritten_from": a})
+    record_commit(repo, gs, two, squashed, "Add parser", meta={"rewritten_from": b})
     links = gs("why", "HEAD", "--json").json()["sessions"]
     assert [(s["session"]["id"], s["verified"]) for s in links] == [(one, True), (two, True)]
     assert [s["prompt"]["content"] for s in links] == ["Write the parser", "Write the printer"]
@@ -433,13 +441,13 @@ def test_a_squash_within_one_session_keeps_the_work_of_each_commit(repo: Path, g
     sid = new(gs, "Two steps")
     record(gs, sid, user("Step one"))
     a = commit(repo, "one.txt", "1\n", "Step one", sid)
-    record_commit(gs, sid, a, "Step one")
+    record_commit(repo, gs, sid, a, "Step one")
     record(gs, sid, user("Step two"))
     b = commit(repo, "two.txt", "2\n", "Step two", sid)
-    record_commit(gs, sid, b, "Step two")
+    record_commit(repo, gs, sid, b, "Step two")
     git(repo, "reset", "-q", "--soft", "main")
     squashed = commit(repo, "two.txt", "2\n", "Both steps", sid)
-    record_commit(gs, sid, squashed, "Both steps")
+    record_commit(repo, gs, sid, squashed, "Both steps")
     record(
         gs,
         sid,
@@ -461,12 +469,12 @@ def test_a_fork_does_not_claim_the_commits_it_inherited(repo: Path, gs: Any) -> 
     sid = new(gs, "Original")
     record(gs, sid, user("Start"))
     a = commit(repo, "a.txt", "a\n", "Add a", sid)
-    record_commit(gs, sid, a, "Add a")
+    record_commit(repo, gs, sid, a, "Add a")
     fork = gs("fork", sid, "--json").json()["id"]  # checks out the fork's branch, at a
     assert [s["session"]["id"] for s in gs("pr", "--json").json()["sessions"]] == [sid]
     record(gs, fork, user("Try it another way"))
     b = commit(repo, "b.txt", "b\n", "Add b", fork)
-    record_commit(gs, fork, b, "Add b")
+    record_commit(repo, gs, fork, b, "Add b")
     doc = gs("pr", "--json").json()
     assert [[s["id"] for s in x["sessions"]] for x in doc["commits"]] == [[sid], [fork]]
     link = gs("why", "HEAD", "--json").json()["sessions"][0]
@@ -488,7 +496,7 @@ def test_why_explains_a_commit_or_a_line(repo: Path, gs: Any) -> None:
         assistant("hello.py greets."),
     )
     a = commit(repo, "hello.py", "import sys\nprint('hi')\n", "Add greeter", sid)
-    record_commit(gs, sid, a, "Add greeter")
+    record_commit(repo, gs, sid, a, "Add greeter")
 
     shown = gs("why", "hello.py:2")
     assert shown.code == 0, shown.err
@@ -536,7 +544,7 @@ def test_log_puts_each_commit_after_the_conversation_that_produced_it(repo: Path
         result("c1", "ok"),
     )
     a = commit(repo, "parser.py", "parse\n", "Add parser", sid)
-    record_commit(gs, sid, a, "Add parser")
+    record_commit(repo, gs, sid, a, "Add parser")
     record(
         gs,
         sid,
@@ -546,7 +554,7 @@ def test_log_puts_each_commit_after_the_conversation_that_produced_it(repo: Path
         assistant("Tests pass."),
     )
     b = commit(repo, "test_parser.py", "test\n", "Add tests", sid)
-    record_commit(gs, sid, b, "Add tests")
+    record_commit(repo, gs, sid, b, "Add tests")
     c = commit(repo, "NOTES", "by hand\n", "Update notes")
 
     shown = gs("log")
@@ -616,7 +624,7 @@ def test_git_processes_do_not_grow_with_sessions_or_commits(
     for n in range(2):
         record(gs, sid, user(f"step {n}"))
         sha = commit(repo, f"f{n}.txt", f"{n}\n", f"Step {n}", sid)
-        record_commit(gs, sid, sha, f"Step {n}")
+        record_commit(repo, gs, sid, sha, f"Step {n}")
     before = {args: cost(*args) for args in [("pr",), ("log",), ("why", "HEAD")]}
     for n in range(8):
         other = new(gs, f"Other {n}", "--no-checkout")
@@ -624,7 +632,7 @@ def test_git_processes_do_not_grow_with_sessions_or_commits(
     for n in range(2, 8):
         record(gs, sid, user(f"step {n}"))
         sha = commit(repo, f"f{n}.txt", f"{n}\n", f"Step {n}", sid)
-        record_commit(gs, sid, sha, f"Step {n}")
+        record_commit(repo, gs, sid, sha, f"Step {n}")
     after = {args: cost(*args) for args in before}
     assert after == before
     assert max(after.values()) <= 7

@@ -56,12 +56,20 @@ def pr_markdown(doc: Document, conversation: bool = True) -> str:
         )
     else:
         line = f"No agent session is behind the {plural(len(commits), 'commit')} here."
-    unverified = sum(1 for s in sessions for c in s["commits"] if not c["verified"])
+    links = [c for s in sessions for c in s["commits"] if not c["verified"]]
+    recorded = sum(1 for c in links if c.get("matched_by") == "sha")
+    unverified = len(links) - recorded
     if unverified:
         verb = "rests" if unverified == 1 else "rest"
         line += (
             f" {plural(unverified, 'link')} {verb} only on a `Session:` trailer that the "
             "session's log does not confirm (marked ⚠ unverified)."
+        )
+    if recorded:
+        verb = "is" if recorded == 1 else "are"
+        line += (
+            f" {plural(recorded, 'link')} {verb} recorded in a session's log without the "
+            "commit's tree and parents that prove it (marked ⚠ recorded, unverified)."
         )
     parts.append(line)
     for item in sessions:
@@ -110,7 +118,8 @@ def _session_markdown(item: Document, conversation: bool) -> str:
             rows.append(f"- ✓ {short(commit['sha'])} {subject}")
         else:
             reason = _why_unverified(commit)
-            rows.append(f"- ⚠ **unverified** {short(commit['sha'])} {subject}: {reason}")
+            label = "recorded, unverified" if commit.get("matched_by") == "sha" else "unverified"
+            rows.append(f"- ⚠ **{label}** {short(commit['sha'])} {subject}: {reason}")
     parts.append("**Commits**\n\n" + "\n".join(rows))
     if conversation:
         count = plural(len(entries), "entry", "entries")
@@ -137,7 +146,15 @@ def account_text(item: Document) -> str:
     return text
 
 
+RECORDED_UNPROVEN = (
+    "the session's log records this sha, but not the commit's tree and parents that prove "
+    "it (written by `record --jsonl`, an importer, or an older gitsess; or not this commit's)"
+)
+
+
 def _why_unverified(link: Document) -> str:
+    if link.get("matched_by") == "sha":
+        return RECORDED_UNPROVEN
     text = "its `Session:` trailer names this session, but the session's log does not record it"
     if link.get("matched_by") == "subject":
         text += (
@@ -168,7 +185,10 @@ def link_text(item: Document) -> Text:
     if item["verified"]:
         return Text("✓ recorded in the session's log", style="green")
     text = Text("⚠ unverified: ", style="bold red")
-    if item.get("matched_by") == "subject":
+    if item.get("matched_by") == "sha":
+        text = Text("⚠ recorded, unverified: ", style="bold red")
+        reason = RECORDED_UNPROVEN
+    elif item.get("matched_by") == "subject":
         reason = (
             "the commit's Session: trailer names this session, but its log does not record this "
             f"commit; it records {short(item.get('recorded_sha'))} with the same subject "
@@ -282,7 +302,9 @@ def log_view(out: Console, doc: Document) -> None:
             if session["verified"]:
                 head.append("  ✓", style="green")
             else:
-                head.append("  ⚠ unverified", style="bold red")
+                recorded = session.get("matched_by") == "sha"
+                label = "  ⚠ recorded, unverified" if recorded else "  ⚠ unverified"
+                head.append(label, style="bold red")
                 if session.get("matched_by") == "subject":
                     hint = f": its log has {short(session.get('recorded_sha'))} with this subject"
                     head.append(hint, style="red")

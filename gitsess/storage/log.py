@@ -16,7 +16,15 @@ import time
 from collections.abc import Callable, Iterator
 
 from ..errors import BrokenSession, Conflict, GitsessError, SessionNotFound
-from .objects import BLOB_MODE, TREE_MODE, Commit, TreeEntry, decode_commit, decode_tree
+from .objects import (
+    BLOB_MODE,
+    TREE_MODE,
+    Commit,
+    Oversize,
+    TreeEntry,
+    decode_commit,
+    decode_tree,
+)
 from .repo import RefMoved, Repository
 
 # typing's flag without importing typing (~3 ms of every hot command's start-up): type
@@ -28,12 +36,19 @@ else:
     Any = object
 
 SESSIONS = "refs/sessions/"
+# Logs set aside by `doctor --fix` (a session.json too big, too deep, or naming another
+# session): outside refs/sessions/, so nothing lists, reads, pushes or fetches them.
+QUARANTINE = "refs/gitsess/quarantine/"
 META_FILE = "session.json"
 LOG_DIR = "log"
 SEGMENT_MAX_ENTRIES = 1000
 SEGMENT_MAX_BYTES = 1 << 20
 ENTRIES_TRAILER = "Entries"
 MAX_ATTEMPTS = 400
+# A session.json over META_MAX_BYTES is never read into memory, whoever wrote it (a fetched
+# log is anyone's data); gitsess writes a few hundred bytes.
+META_MAX_BYTES = 1 << 20
+NESTED_TOO_DEEPLY = "nested too deeply to read"
 
 _STORED_ID = re.compile(rb'^\{"id":"([A-Za-z0-9._:-]{1,64})"', re.MULTILINE)
 Meta = dict[str, Any]
@@ -73,6 +88,42 @@ def encode_meta(meta: Meta) -> bytes:
     return (json.dumps(meta, ensure_ascii=False, indent=2) + "\n").encode(
         "utf-8", "backslashreplace"
     )
+
+
+def load_json(data: bytes | str) -> Any:
+    """Stored JSON, read the one way every reader of logs uses: ValueError for anything
+    that is not JSON, and for nesting deeper than json's recursion allows (about 1,000
+    levels: a fetched line can be nested 200,000 deep, and json raises RecursionError)."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError(NESTED_TOO_DEEPLY) from None
+
+
+def load_meta(session_id: str, blob: Any) -> Meta:
+    """The session.json of session ``session_id`` from its blob (a GitObject), or
+    BrokenSession saying why it cannot be that session's: over META_MAX_BYTES, not JSON,
+    nested too deeply, not an object, or naming another session (whoever can push a log
+    can write any session.json: the ref's name says which session it is)."""
+    if isinstance(blob, Oversize):
+        raise BrokenSession(
+            session_id,
+            f"its {META_FILE} is {blob.size:,} bytes, over the {META_MAX_BYTES:,}-byte limit",
+        )
+    try:
+        meta = load_json(blob.data) if blob is not None else None
+    except ValueError as exc:
+        reason = str(exc) if str(exc) == NESTED_TOO_DEEPLY else "not a JSON object"
+        raise BrokenSession(session_id, f"its {META_FILE} is {reason}") from None
+    if not isinstance(meta, dict):
+        raise BrokenSession(session_id, f"its {META_FILE} is not a JSON object")
+    claimed = meta.get("id")
+    if claimed != session_id:
+        shown = repr(claimed)[:40]
+        raise BrokenSession(
+            session_id, f"its {META_FILE} says it is session {shown}, not {session_id}"
+        )
+    return meta
 
 
 class LogState:
@@ -117,13 +168,24 @@ class Change:
 class RawLog:
     """A log commit read without trusting it (for `doctor`): what is there, what is not."""
 
-    __slots__ = ("commit", "data", "meta", "oid", "problem", "root", "segments", "unreachable")
+    __slots__ = (
+        "commit",
+        "data",
+        "meta",
+        "meta_size",
+        "oid",
+        "problem",
+        "root",
+        "segments",
+        "unreachable",
+    )
 
     def __init__(self, oid: str) -> None:
         self.oid = oid
         self.commit: Commit | None = None
         self.root: list[TreeEntry] = []
         self.meta: bytes | None = None  # session.json as stored, None if the tree has none
+        self.meta_size: int | None = None  # set when session.json is over META_MAX_BYTES
         self.segments: list[TreeEntry] = []
         self.data: dict[str, bytes] = {}  # segment contents by blob id
         self.problem: str | None = None  # why it is unusable: a missing object or file
@@ -169,15 +231,10 @@ class LogStore:
         if META_FILE not in named:
             raise BrokenSession(session_id, f"log commit {obj.oid[:12]} has no {META_FILE}")
         try:
-            meta_obj = reader.read(named[META_FILE].oid)
+            meta_obj = reader.read(named[META_FILE].oid, max_size=META_MAX_BYTES)
         except GitsessError as exc:  # a partial clone whose promisor remote is gone
             raise BrokenSession(session_id, exc.message, exc.exit_code) from None
-        try:
-            meta = json.loads(meta_obj.data) if meta_obj else None
-        except ValueError:
-            meta = None
-        if not isinstance(meta, dict):
-            raise BrokenSession(session_id, f"its {META_FILE} is not a JSON object")
+        meta = load_meta(session_id, meta_obj)
         log_dir = named.get(LOG_DIR)
         segments = self._tree(log_dir.oid, session_id) if log_dir else []
         segments.sort(key=lambda e: e.name)
@@ -241,7 +298,7 @@ class LogStore:
         unknown = [oid for oid, _ in parsed if oid not in counts]
         failed: dict[str, str] = {}
         specs = [f"{oid}:{META_FILE}" for oid, _ in parsed]
-        found = self.repo.reader.read_many(specs + unknown, failed)
+        found = self.repo.reader.read_many(specs + unknown, failed, max_size=META_MAX_BYTES)
         blobs, commits = found[: len(specs)], found[len(specs) :]
         for oid, commit in zip(unknown, commits, strict=True):
             if commit is not None and commit.kind == "commit":
@@ -253,15 +310,15 @@ class LogStore:
         for (oid, ref), spec, blob in zip(parsed, specs, blobs, strict=True):
             session_id = ref[len(SESSIONS) :]
             try:
-                meta = json.loads(blob.data) if blob else None
-            except ValueError:
-                meta = None
-            if not isinstance(meta, dict):
+                if blob is None:
+                    why = failed.get(spec)
+                    raise BrokenSession(
+                        session_id, why or self._problem(oid, True), 1 if why else None
+                    )
+                meta = load_meta(session_id, blob)
+            except BrokenSession as exc:
                 # Listed apart, for `list` to warn about and `doctor` to look into.
-                why = failed.get(spec)
-                self.broken[session_id] = BrokenSession(
-                    session_id, why or self._problem(oid, blob is None), 1 if why else None
-                )
+                self.broken[session_id] = exc
                 continue
             if oid not in counts:  # a log written before the trailer existed: count it
                 state = self.state(session_id)
@@ -306,10 +363,12 @@ class LogStore:
         named = {entry.name: entry for entry in raw.root}
         meta = named.get(META_FILE)
         if meta is not None:  # a log commit without one is complete: session.json is missing
-            meta_obj = reader.read(meta.oid) if not meta.is_tree else None
+            meta_obj = reader.read(meta.oid, max_size=META_MAX_BYTES) if not meta.is_tree else None
             if meta_obj is None:
                 raw.problem = f"the {META_FILE} of log commit {oid[:12]} is missing"
                 return
+            if isinstance(meta_obj, Oversize):
+                raw.meta_size = meta_obj.size
             raw.meta = meta_obj.data
         log_dir = named.get(LOG_DIR)
         if log_dir is None:
@@ -340,10 +399,11 @@ class LogStore:
             "rev-list", "--first-parent", f"--max-count={limit}", f"{oid}^", "--", check=False
         )
         commits = [c for c in out.split() if len(c) in (40, 64)]
-        blobs = self.repo.reader.read_many([f"{c}:{META_FILE}" for c in commits])
+        specs = [f"{c}:{META_FILE}" for c in commits]
+        blobs = self.repo.reader.read_many(specs, max_size=META_MAX_BYTES)
         for commit, blob in zip(commits, blobs, strict=True):
             try:
-                meta = json.loads(blob.data) if blob else None
+                meta = load_json(blob.data) if blob and not isinstance(blob, Oversize) else None
             except ValueError:
                 continue
             if isinstance(meta, dict):
@@ -371,15 +431,15 @@ class LogStore:
         specs = [session_ref(s) for s in session_ids] + [
             f"{session_ref(s)}:{META_FILE}" for s in session_ids
         ]
-        found = self.repo.reader.read_many(specs)
+        found = self.repo.reader.read_many(specs, max_size=META_MAX_BYTES)
         commits, blobs = found[: len(session_ids)], found[len(session_ids) :]
         listed = {}
         for session_id, commit, blob in zip(session_ids, commits, blobs, strict=True):
             if commit is None or blob is None:
                 continue
             try:
-                meta = json.loads(blob.data)
-            except ValueError:
+                meta = load_meta(session_id, blob)
+            except BrokenSession:
                 continue
             trailer = decode_commit(commit.data).trailer(ENTRIES_TRAILER)
             count = int(trailer) if trailer and trailer.isdigit() else -1
@@ -495,6 +555,13 @@ class LogStore:
         from .trash import Trash
 
         Trash(self.repo).keep(oid, message)
+
+    def quarantine(self, session_id: str, oid: str) -> str | None:
+        """Move the session's ref, at ``oid``, to the quarantine (one compare-and-swap
+        transaction); the quarantine ref, or None if the session's ref had moved."""
+        ref = f"{QUARANTINE}{session_id}-{oid[:12]}"
+        commands = [f"create {ref} {oid}", f"delete {session_ref(session_id)} {oid}"]
+        return ref if self.repo.update_refs(commands, "gitsess: quarantine") else None
 
     def deleted(self, titles: bool = True) -> list[tuple[str, str, str]]:
         """(session id, log commit, title) of deleted sessions, newest first: the trash's,
@@ -625,8 +692,8 @@ def _unreadable(session_id: str, oid: str, what: str) -> BrokenSession:
 def parse_line(line: bytes) -> Entry:
     """One stored entry; a line that is not a JSON object is kept, flagged, never dropped."""
     try:
-        value = json.loads(line)
-    except (ValueError, RecursionError):
+        value = load_json(line)
+    except ValueError:
         return {"type": "invalid", "raw": line.decode("utf-8", "replace")}
     return value if isinstance(value, dict) else {"type": "invalid", "raw": value}
 

@@ -16,6 +16,12 @@ from subprocess import Popen
 from ..errors import GitsessError
 from .git import Git, first_line
 
+# typing's flag without importing typing (hot commands' start-up); annotations are never
+# evaluated.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO
+
 BLOB_MODE = b"100644"
 TREE_MODE = b"40000"
 
@@ -27,6 +33,28 @@ class GitObject:
 
     def __init__(self, oid: str, kind: str, data: bytes) -> None:
         self.oid, self.kind, self.data = oid, kind, data
+
+
+class Oversize(GitObject):
+    """An object larger than the reader was asked to hold: its contents were skipped."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, oid: str, kind: str, size: int) -> None:
+        super().__init__(oid, kind, b"")
+        self.size = size
+
+
+SKIP_CHUNK = 1 << 20
+
+
+def _skip(stream: IO[bytes], count: int) -> None:
+    """Read and drop ``count`` bytes, a chunk at a time: never all of them in memory."""
+    while count > 0:
+        got = len(stream.read(min(count, SKIP_CHUNK)))
+        if not got:
+            return
+        count -= got
 
 
 class TreeEntry:
@@ -74,8 +102,11 @@ class ObjectReader:
         self._git = git
         self._proc: Popen[bytes] | None = None
 
-    def read(self, spec: str) -> GitObject | None:
-        """The object named by ``spec`` (a sha, ref or rev:path), or None if missing."""
+    def read(self, spec: str, max_size: int | None = None) -> GitObject | None:
+        """The object named by ``spec`` (a sha, ref or rev:path), or None if missing.
+
+        With ``max_size``, a larger object is an Oversize, its contents never held.
+        """
         if "\n" in spec:
             return None
         proc = self._process()
@@ -88,22 +119,34 @@ class ObjectReader:
             why = self._git.run("cat-file", "-t", spec, check=False).stderr
             raise unreadable(spec, why.decode("utf-8", "replace"))
         parts = header.split()
-        if len(parts) != 3:  # "<spec> missing" or "ambiguous"
-            return None
-        data = proc.stdout.read(int(parts[2]) + 1)[:-1]
+        if len(parts) != 3 or not parts[2].isdigit():  # "<spec> missing" or "ambiguous"
+            return None  # (a spec may hold spaces: a branch name from a fetched session.json)
+        size = int(parts[2])
+        if max_size is not None and size > max_size:
+            _skip(proc.stdout, size + 1)
+            return Oversize(parts[0].decode(), parts[1].decode(), size)
+        data = proc.stdout.read(size + 1)[:-1]
         return GitObject(parts[0].decode(), parts[1].decode(), data)
 
     def read_many(
-        self, specs: list[str], failed: dict[str, str] | None = None
+        self,
+        specs: list[str],
+        failed: dict[str, str] | None = None,
+        max_size: int | None = None,
     ) -> list[GitObject | None]:
         """Read many objects in one shot, without deadlocking on large output.
 
         When git cannot read one of them (a partial clone whose promisor remote is
         gone), it gives up on all: with ``failed``, each is then read on its own and
         the ones that cannot be read are None, with git's reason in ``failed``.
+        With ``max_size``, larger objects are Oversize, their contents never held.
         """
         if not specs:
             return []
+        if max_size is not None:
+            found = self._read_capped(specs, max_size)
+            if found is not None:
+                return found
         payload = "".join(s + "\n" for s in specs).encode("utf-8", "surrogateescape")
         proc = self._git.run("cat-file", "--batch", input=payload, check=False)
         if proc.returncode != 0:
@@ -121,13 +164,53 @@ class ObjectReader:
             end = out.index(b"\n", pos)
             parts = out[pos:end].split()
             pos = end + 1
-            if len(parts) != 3:
+            if len(parts) != 3 or not parts[2].isdigit():
                 results.append(None)
                 continue
             size = int(parts[2])
             results.append(GitObject(parts[0].decode(), parts[1].decode(), out[pos : pos + size]))
             pos += size + 1
         return results
+
+    def _read_capped(self, specs: list[str], max_size: int) -> list[GitObject | None] | None:
+        """read_many streaming git's output, skipping what is over ``max_size``; None if git
+        gave up (the caller then asks again the careful way)."""
+        import threading
+
+        payload = "".join(s + "\n" for s in specs).encode("utf-8", "surrogateescape")
+        proc = self._git.spawn("cat-file", "--batch")
+        assert proc.stdin and proc.stdout
+        stdin = proc.stdin
+
+        def feed() -> None:
+            try:
+                stdin.write(payload)
+                stdin.close()
+            except OSError:  # git stopped reading: its exit status says why
+                pass
+
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        results: list[GitObject | None] = []
+        complete = True
+        for _ in specs:
+            header = proc.stdout.readline()
+            if not header.endswith(b"\n"):
+                complete = False
+                break
+            parts = header.split()
+            if len(parts) != 3 or not parts[2].isdigit():
+                results.append(None)
+                continue
+            oid, kind, size = parts[0].decode(), parts[1].decode(), int(parts[2])
+            if size > max_size:
+                _skip(proc.stdout, size + 1)
+                results.append(Oversize(oid, kind, size))
+            else:
+                results.append(GitObject(oid, kind, proc.stdout.read(size + 1)[:-1]))
+        proc.stdout.close()
+        writer.join()
+        return results if proc.wait() == 0 and complete else None
 
     def _process(self) -> Popen[bytes]:
         if self._proc is None or self._proc.poll() is not None:
