@@ -368,6 +368,41 @@ class Repository:
         """On a repository without commits, make the next commit start ``branch``."""
         self.git.run("symbolic-ref", "HEAD", f"refs/heads/{branch}")
 
+    def rename_branch(self, old: str, new: str) -> bool:
+        """Give branch ``old`` the name ``new``, keeping HEAD on it if it is checked out here.
+
+        The new branch is made first (compare-and-swap: it must not exist, unless it is
+        already at the old tip), then the old one is deleted (compare-and-swap at the tip
+        it was copied from). False when the old branch stays: it moved meanwhile, or
+        another worktree has it checked out. The messages name neither branch: the old
+        name is what is being removed.
+        """
+        tip = self.branch_tip(old)
+        if tip is None:
+            return True
+        if self.branch_tip(new) != tip:
+            self.update_ref(f"refs/heads/{new}", tip, None, "gitsess: redact (branch renamed)")
+        if self.current_branch() == old:
+            self.git.run("symbolic-ref", "-m", "gitsess: redact", "HEAD", f"refs/heads/{new}")
+        self.git.run("config", "--rename-section", f"branch.{old}", f"branch.{new}", check=False)
+        if old in self._branches_checked_out_elsewhere():
+            return False
+        try:
+            self.delete_ref(f"refs/heads/{old}", tip, "gitsess: redact (branch renamed)")
+        except RefMoved:
+            return False
+        return True
+
+    def _branches_checked_out_elsewhere(self) -> set[str]:
+        out = self.git.run("worktree", "list", "--porcelain", check=False).stdout.decode()
+        here, found, path = os.path.realpath(self.root), set(), ""
+        for line in out.splitlines():
+            if line.startswith("worktree "):
+                path = os.path.realpath(line[9:])
+            elif line.startswith("branch refs/heads/") and path != here:
+                found.add(line[18:])
+        return found
+
     def operation_in_progress(self) -> str | None:
         """What git operation is stopped half-way here (a rebase, a merge...), or None.
 
