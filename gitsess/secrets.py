@@ -26,6 +26,7 @@ detect-secrets loads as custom plugins.
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import re
@@ -92,6 +93,9 @@ STRUCTURE: dict[str, dict[tuple[str, ...], Format]] = {
         ("visibility",): _OneOf("private", "shared"),
         ("parent", "session"): SESSION_ID_RE,
         ("parent", "entry"): ENTRY_ID_RE,
+        # Made from the title, which is scanned: a slug can look random to the entropy
+        # detector without being a secret. Renamed, never rewritten, when it holds one.
+        ("branch",): re.compile(r"^[A-Za-z0-9._/-]{1,255}\Z"),
     },
 }
 # Opaque provider fields of entries, by exact path: never scanned, never altered.
@@ -163,7 +167,7 @@ def texts(value: Any, kind: str = ENTRY) -> list[str]:
     while stack:
         node, key, path, parent = stack.pop()
         where = _position(kind, path, parent) if path else ""
-        if where == "opaque" or (where == "structural" and _structural_ok(kind, path, node)):  # type: ignore[arg-type]
+        if where == "opaque" or (where and _structural_ok(kind, path, node)):  # type: ignore[arg-type]
             continue
         if isinstance(node, str):
             lines += _string_lines(node, key)
@@ -247,16 +251,41 @@ def _scan_lines(lines: list[str]) -> Iterator[tuple[int, Finding]]:
             collection.scan_file(path)
         from detect_secrets.filters.heuristic import is_indirect_reference
 
+        starts = _line_starts(lines)
         for _, secret in collection:
-            number = secret.line_number - 1
             value = secret.secret_value or ""
-            if is_indirect_reference(lines[number]) or _false_positive(
-                secret.type, value, lines[number]
-            ):
-                continue
-            yield number, Finding(secret.type, value, secret.secret_hash)
+            finding = Finding(secret.type, value, secret.secret_hash)
+            # detect-secrets reports a secret once a file (on its first line): every line
+            # holding it is a finding, or redact would leave its other copies behind.
+            numbers = [secret.line_number - 1]
+            if len(value) >= 8:
+                numbers = sorted(set(numbers) | set(_lines_holding(text, starts, value)))
+            for number in numbers:
+                line = lines[number]
+                if not is_indirect_reference(line) and not _false_positive(
+                    secret.type, value, line
+                ):
+                    yield number, finding
     finally:
         os.unlink(path)
+
+
+def _line_starts(lines: list[str]) -> list[int]:
+    starts, at = [], 0
+    for line in lines:
+        starts.append(at)
+        at += len(line) + 1
+    return starts
+
+
+def _lines_holding(text: str, starts: list[int], secret: str) -> Iterator[int]:
+    """The numbers of the lines of ``text`` (starting at ``starts``) that hold ``secret``."""
+    at = text.find(secret)
+    while at != -1:
+        number = bisect.bisect_right(starts, at) - 1
+        yield number
+        following = starts[number + 1] if number + 1 < len(starts) else len(text)
+        at = text.find(secret, following)
 
 
 # Values the keyword detectors report that are code, not secrets (an agent reads a lot of
@@ -271,6 +300,7 @@ _CODE_VALUE = re.compile(
     r"|^[a-z]+(?:[A-Z][a-z]*)+$"
 )
 _KEYWORD_KINDS = {"Secret Keyword", "Secret Assignment"}
+_GENERIC_KINDS = _KEYWORD_KINDS | {"Base64 High Entropy String", "Hex High Entropy String"}
 # Ids the model providers give messages, tool calls and requests: random-looking, public.
 _PROVIDER_ID = re.compile(r"^(?:srvtoolu|toolu|msg|req|call|fc|rs|resp|ws)_(?:bdrk_|vrtx_)?\w+$")
 # The opaque provider fields, when a tool shows a transcript as text ("signature":"...").
@@ -307,7 +337,8 @@ class Redacted:
 def redact(value: Any, findings: list[Finding], kind: str = ENTRY) -> Redacted:
     """``value`` with every finding's secret replaced by a marker naming its kind, except
     in structural fields (whatever their value: rewriting an id or a time would break the
-    log), opaque provider fields and session.json's branch (renamed instead)."""
+    log), opaque provider fields and session.json's branch (renamed instead). The
+    containers of ``value`` are rewritten in place."""
     result = Redacted(None)
     holder = [value]
     # (container, index or key in it, display path, structural path, parent of the value)
@@ -361,7 +392,8 @@ def _rename_keys(node: dict[str, Any], renamed: dict[str, str]) -> dict[str, Any
 def redact_text(text: str, findings: list[Finding]) -> tuple[str, list[str]]:
     """``text`` with the findings' secrets replaced, and the kinds replaced in it."""
     kinds = []
-    for finding in findings:
+    # The distinctive kinds first: the marker then names the token, not "high entropy".
+    for finding in sorted(findings, key=lambda f: f.kind in _GENERIC_KINDS):
         new = _redact_string(text, finding)
         if new != text:
             kinds.append(finding.kind)
@@ -378,6 +410,8 @@ def _redact_string(text: str, finding: Finding) -> str:
     marker = REDACTED.format(kind=finding.kind)
     if finding.kind == "Private Key":  # the detector sees the header; the key is the block
         text = _PRIVATE_KEY_BLOCK.sub(marker, text)
+    if finding.kind == "JSON Web Token":  # the detector stops before the signature
+        text = re.sub(re.escape(finding.secret) + r"[A-Za-z0-9_\-.+/=]*", lambda _: marker, text)
     if len(finding.secret) >= 8:
         text = text.replace(finding.secret, marker)
         # As it appears in a JSON document held in a string (quotes, backslashes escaped).

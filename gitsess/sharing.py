@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import BadInput, GitsessError
-from .ids import is_id_prefix
+from .ids import is_id_prefix, slugify
 from .merge import canonical, merge_logs, merge_meta
 from .secrets import Finding
 from .sessions import Sessions
@@ -245,6 +245,7 @@ class Sharing:
             found = {k: v for k, v in found.items() if v}
             report = Redaction(session_id)
             meta_findings = found.pop("session.json", [])
+            slug = slugify(str(state.meta.get("title") or ""))  # before redact rewrites it
             meta = redact(state.meta, meta_findings, SESSION) if meta_findings else None
             if meta and meta.places:
                 report.fields["session.json"] = meta.places
@@ -267,7 +268,9 @@ class Sharing:
                     report.left[name] = left
             new_meta = dict(meta.value if meta else state.meta)
             branch = str(state.meta.get("branch") or "")
-            if branch and holds(branch, meta_findings):
+            # A branch named after a title that held a secret holds what its slug kept of it.
+            from_title = bool(meta and "title" in meta.places and slug and slug in branch)
+            if branch and (from_title or holds(branch, meta_findings)):
                 report.branch = self._safe_branch(new_meta, branch, meta_findings)
                 new_meta["branch"] = report.branch
             left = _still_held(encode_json(new_meta).decode("utf-8"), meta_findings)
