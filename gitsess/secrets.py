@@ -10,9 +10,10 @@ held in a string has its line breaks escaped (``\\n``): those split lines too, s
 are scanned once. The walk is iterative: no nesting depth can exhaust the stack.
 
 What is skipped, and why:
-- gitsess's own structural fields (ids, shas, times, types) at their positions, and
-  only when their value has the structural format; such a value is still checked for
-  the distinctive token prefixes (a token cannot hide as an id). A value in a
+- gitsess's own structural fields (ids, shas, times, types, the branch) at their
+  positions, and only when their value has the structural format: such a value is
+  still checked by the distinctive token detectors when it holds a token prefix (a
+  token cannot hide as an id), but not by the entropy and keyword ones. A value in a
   structural position without the structural format is scanned like any other.
 - opaque provider fields, by exact path: Claude's thinking signature and request id,
   Codex's encrypted reasoning. They are random-looking by design, are handed back to
@@ -138,15 +139,11 @@ def _position(kind: str, path: tuple[str, ...] | None, parent: Any) -> str:
     return "structural" if path in STRUCTURE[kind] else ""
 
 
-def _structural_ok(kind: str, path: tuple[str, ...], value: Any) -> bool:
-    """The value has its structural format (and no token prefix): it can be skipped."""
+def _has_format(kind: str, path: tuple[str, ...], value: Any) -> bool:
+    """The value at a structural position has that field's format."""
     if value is None or isinstance(value, (bool, int, float)):
         return True
-    return (
-        isinstance(value, str)
-        and bool(STRUCTURE[kind][path].match(value))
-        and not _TOKENISH.search(value)
-    )
+    return isinstance(value, str) and bool(STRUCTURE[kind][path].match(value))
 
 
 def _child(path: tuple[str, ...] | None, key: str) -> tuple[str, ...] | None:
@@ -167,7 +164,13 @@ def texts(value: Any, kind: str = ENTRY) -> list[str]:
     while stack:
         node, key, path, parent = stack.pop()
         where = _position(kind, path, parent) if path else ""
-        if where == "opaque" or (where and _structural_ok(kind, path, node)):  # type: ignore[arg-type]
+        if where == "opaque":
+            continue
+        if where and _has_format(kind, path, node):  # type: ignore[arg-type]
+            # Only the distinctive token detectors: bare, so no entropy or keyword finding
+            # is made of an id or a branch slug that merely looks random.
+            if isinstance(node, str) and _TOKENISH.search(node):
+                lines.append(node)
             continue
         if isinstance(node, str):
             lines += _string_lines(node, key)

@@ -279,13 +279,16 @@ class Sharing:
             if not report.fields and not report.branch:
                 return report
             title = str(new_meta.get("title", ""))
-            if report.branch:
-                report.old_branch_removed = self.repo.rename_branch(branch, report.branch)
+            # The new branch first, the log naming it next, the old branch last: a crash
+            # between leaves a spare branch, never a session whose branch is gone.
+            tip = self.repo.copy_branch(branch, report.branch) if report.branch else None
             self.store.keep(state.oid, f"redact {session_id} {title}")
             try:
                 self.store.replace(session_id, new_meta, lines, [], state.oid, "redact")
             except RefMoved:
                 continue
+            if report.branch and tip:
+                report.old_branch_removed = self.repo.retire_branch(branch, report.branch, tip)
             return report
         raise GitsessError(f"session {session_id} kept changing; nothing was redacted")
 

@@ -599,3 +599,18 @@ def test_real_transcripts_push_without_allow_secrets(
     pushed = gs("push", sid, "--json", cwd=work)
     assert pushed.code == 0, pushed.out
     assert f"refs/sessions/{sid}" in git(origin, "for-each-ref", "--format=%(refname)")
+
+
+def test_a_branch_checked_out_in_another_worktree_is_kept_and_said_so(
+    gs: Any, work: Path, origin: Path, tmp_path: Path
+) -> None:
+    sid = gs("new", f"use {GITHUB}", "--no-checkout", "--json", cwd=work).json()["id"]
+    old_branch = meta(work, sid)["branch"]
+    git(work, "worktree", "add", "-q", str(tmp_path / "elsewhere"), old_branch)
+    redacted = gs("redact", sid, cwd=work)
+    assert redacted.code == 0, redacted.err
+    new_branch = meta(work, sid)["branch"]
+    assert new_branch != old_branch and f"Renamed the branch to {new_branch}" in redacted.out
+    assert "the old branch was kept" in redacted.err
+    assert git(tmp_path / "elsewhere", "branch", "--show-current") == old_branch
+    assert git(work, "rev-parse", new_branch) == git(work, "rev-parse", old_branch)

@@ -368,20 +368,22 @@ class Repository:
         """On a repository without commits, make the next commit start ``branch``."""
         self.git.run("symbolic-ref", "HEAD", f"refs/heads/{branch}")
 
-    def rename_branch(self, old: str, new: str) -> bool:
-        """Give branch ``old`` the name ``new``, keeping HEAD on it if it is checked out here.
+    def copy_branch(self, old: str, new: str) -> str | None:
+        """Make branch ``new`` at the tip of ``old`` (compare-and-swap: ``new`` must not
+        exist, unless it is already there); the tip, None when ``old`` does not exist.
 
-        The new branch is made first (compare-and-swap: it must not exist, unless it is
-        already at the old tip), then the old one is deleted (compare-and-swap at the tip
-        it was copied from). False when the old branch stays: it moved meanwhile, or
-        another worktree has it checked out. The messages name neither branch: the old
-        name is what is being removed.
+        The first half of renaming a branch; `retire_branch` is the second. The messages
+        name neither branch: the old name is what is being removed.
         """
         tip = self.branch_tip(old)
-        if tip is None:
-            return True
-        if self.branch_tip(new) != tip:
+        if tip is not None and self.branch_tip(new) != tip:
             self.update_ref(f"refs/heads/{new}", tip, None, "gitsess: redact (branch renamed)")
+        return tip
+
+    def retire_branch(self, old: str, new: str, tip: str) -> bool:
+        """After `copy_branch`: move HEAD (if on ``old``) and ``old``'s settings to ``new``,
+        then delete ``old`` (compare-and-swap at ``tip``). False when ``old`` stays: it
+        moved meanwhile, or another worktree has it checked out."""
         if self.current_branch() == old:
             self.git.run("symbolic-ref", "-m", "gitsess: redact", "HEAD", f"refs/heads/{new}")
         self.git.run("config", "--rename-section", f"branch.{old}", f"branch.{new}", check=False)
