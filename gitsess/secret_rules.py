@@ -95,12 +95,7 @@ class AwsSecretKeyNextToAccessKeyDetector(_PrefixedDetector):
 
     def analyze_string(self, string: str) -> Generator[str, None, None]:
         for value in super().analyze_string(string):
-            # A key mixes cases and digits; a 40-character word or hex id does not.
-            if (
-                re.search(r"[a-z]", value)
-                and re.search(r"[A-Z]", value)
-                and re.search(r"\d", value)
-            ):
+            if _is_mixed(value):
                 yield value
 
 
@@ -261,7 +256,34 @@ class KnownTokensDetector(RegexBasedDetector):
         context: CodeSnippet | None = None,
         **kwargs: Any,
     ) -> set[PotentialSecret]:
+        found = set(self.analyze_kinds(line))
+        if context is not None:
+            found |= {(AWS_SECRET, key) for key in _aws_secret_beside_its_id(line, context)}
         return {
             PotentialSecret(type=kind, filename=filename, secret=value, line_number=line_number)
-            for kind, value in self.analyze_kinds(line)
+            for kind, value in found
         }
+
+
+AWS_SECRET = AwsSecretKeyNextToAccessKeyDetector.secret_type
+_AWS_KEY_ID = re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Z])")
+_BARE_40 = re.compile(r"^[\s'\"`,:=|]*([A-Za-z0-9/+]{40})[\s'\",;|]*$")
+
+
+def _aws_secret_beside_its_id(line: str, context: CodeSnippet) -> Generator[str, None, None]:
+    """A line that is only a 40-character key, next to a line with an access key id
+    (`aws configure get` output, a two-line note)."""
+    match = _BARE_40.match(line)
+    if not match or not _is_mixed(match.group(1)):
+        return
+    at = context.target_index
+    near = context.lines[max(0, at - 2) : at] + context.lines[at + 1 : at + 3]
+    if any(_AWS_KEY_ID.search(other) for other in near):
+        yield match.group(1)
+
+
+def _is_mixed(value: str) -> bool:
+    """A key mixes cases and digits; a 40-character word or hex id does not."""
+    return bool(
+        re.search(r"[a-z]", value) and re.search(r"[A-Z]", value) and re.search(r"\d", value)
+    )

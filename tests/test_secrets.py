@@ -61,6 +61,13 @@ _format(
     {"AWS Secret Access Key"},
     f"$ cat credentials.csv\nUser,{_aws_id},{_aws_secret}\n",
 )
+_format(
+    "aws-pair-lines",
+    _aws_secret,
+    {"AWS Secret Access Key"},
+    f"$ aws configure get aws_access_key_id\n{_aws_id}\n"
+    f"$ aws configure get aws_secret_access_key\n{_aws_secret}\n",
+)
 _format("aws-access-key", _aws_id, {"AWS Access Key"})
 _format(
     "export-token",
