@@ -424,6 +424,7 @@ def push(
                 "pushed": report.pushed,
                 "up_to_date": report.up_to_date,
                 "rejected": report.rejected,
+                "sessions": {sid: d.as_json() for sid, d in report.sessions.items()},
                 "blocked": [
                     {
                         "session": b.session_id,
@@ -437,12 +438,16 @@ def push(
             }
         )
         return 1 if failed else 0
+    # What was sent on stdout, session by session; what was refused, and what to do about
+    # it, on stderr, one line per refused ref.
     for session_id in report.pushed:
-        click.echo(f"Pushed {session_id} to {report.remote.url}.")
+        detail = report.sessions[session_id]
+        click.echo(f"Pushed {session_id} to {report.remote.url}: {detail.describe()}.")
     if report.up_to_date:
         click.echo(f"Up to date on {report.remote.url}: {', '.join(report.up_to_date)}.")
-    for session_id, reason in report.rejected.items():
-        click.echo(f"gitsess: {session_id} was not pushed: {reason}", err=True)
+    for session_id, detail in report.sessions.items():
+        for reason in detail.refused:
+            click.echo(f"gitsess: {session_id}: {reason}", err=True)
     for blocked in report.blocked:
         click.echo(f"gitsess: not pushed, likely secrets: {blocked.describe()}", err=True)
     if report.blocked:
@@ -550,7 +555,7 @@ def redact(app: App, session: str, as_json: bool) -> int:
             )
     if done.fields or done.branch:
         click.echo(
-            "The old history is kept locally (git reflog refs/gitsess/trash) and is never pushed."
+            "The old history is kept locally, in .git/gitsess/trash.git, which no push reaches."
         )
     for entry, kinds in done.left.items():
         click.echo(
@@ -575,6 +580,12 @@ def redact(app: App, session: str, as_json: bool) -> int:
 )
 @click.option("--title", help="Title of the new session (default: from the transcript).")
 @click.option("--no-checkout", is_flag=True, help="Create the branch without checking it out.")
+@click.option(
+    "--new",
+    "force_new",
+    is_flag=True,
+    help="A new session even if this transcript was imported or captured before.",
+)
 @json_option
 @pass_app
 def import_(
@@ -583,13 +594,44 @@ def import_(
     format_name: str | None,
     title: str | None,
     no_checkout: bool,
+    force_new: bool,
     as_json: bool,
 ) -> None:
-    """Import an agent's transcript as a new session (branch at HEAD)."""
+    """Import an agent's transcript as a new session (branch at HEAD).
+
+    A transcript imported or captured before goes into that session: only what it does
+    not hold yet is appended (--new: a new session all the same).
+    """
     from .agents import import_conversation
 
-    state = import_conversation(app.sessions, Path(file), format_name, title, not no_checkout)
-    report_created(app, state, "Imported", as_json, not no_checkout)
+    done = import_conversation(
+        app.sessions, Path(file), format_name, title, not no_checkout, new=force_new
+    )
+    if as_json:  # the summary, and what this import added to it
+        existing = done.appended is not None
+        appended = done.appended if existing else done.state.count
+        emit_json(
+            {**app.sessions.summary_of(done.state), "existing": existing, "appended": appended}
+        )
+        return
+    if done.appended is None:
+        report_created(app, done.state, "Imported", as_json, not no_checkout)
+        return
+    from .render.spans import print_spans
+
+    count = done.appended
+    what = (
+        f"Appended {count} new entr{'y' if count == 1 else 'ies'} to" if count else "Nothing new:"
+    )
+    print_spans(
+        [
+            (f"{what} session ", ""),
+            (str(done.state.meta.get("id")), "yellow"),
+            (" ", ""),
+            (str(done.state.meta.get("title", "")), "bold"),
+            (" (already imported; --new makes a new session)", "dim"),
+        ]
+    )
 
 
 EXPORT_SUFFIXES = {

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import partial
@@ -28,7 +29,6 @@ from .storage.log import (
     LOG_DIR,
     META_FILE,
     SESSIONS,
-    TRASH_REF,
     Entry,
     LogState,
     Meta,
@@ -37,6 +37,7 @@ from .storage.log import (
     session_ref,
 )
 from .storage.repo import RefMoved
+from .storage.trash import Trash
 
 ERROR = "error"
 WARNING = "warning"
@@ -230,7 +231,9 @@ class Doctor:
             if found.problem:
                 continue
             if raw.commit is not None:  # an incomplete commit is still kept from `git gc`
-                self.store.keep(raw.oid, f"doctor {session_id}: incomplete log commit")
+                # What cannot be copied stays in the ref's reflog (its message names it).
+                with suppress(GitsessError):
+                    self.store.keep(raw.oid, f"doctor {session_id}: incomplete log commit")
             try:
                 self.store.move(
                     session_id,
@@ -564,26 +567,46 @@ class Doctor:
     # -- the repository ---------------------------------------------------------------
 
     def _trash(self) -> None:
-        """Deleted sessions are restored from the trash reflog: all of it must be readable."""
-        if self.repo.ref_value(TRASH_REF) is None and not self.repo.reflog_values(TRASH_REF, 1):
+        """Deleted and replaced logs live in the trash repository (storage/trash.py), which
+        must be readable; an earlier version's refs/gitsess/trash is moved there by --fix."""
+        from .storage.trash import OLD_TRASH_REF
+
+        trash = Trash(self.repo)
+        if trash.old_entries() or self.repo.ref_value(OLD_TRASH_REF):
+            self._old_trash(trash)
+        if not trash.exists():
             return
-        values = self.repo.reflog_values(TRASH_REF, 10_000)
-        if not values:
-            self.add(
-                "trash",
-                WARNING,
-                f"{TRASH_REF} has no readable reflog: deleted sessions cannot be restored",
-            )
-            return
-        objects = self.repo.reader.read_many(values)
-        gone = sum(1 for obj in objects if obj is None)
+        gone, total = trash.missing()
         if gone:
             self.add(
                 "trash",
                 WARNING,
-                f"{gone} of the {len(values)} log commits in the {TRASH_REF} reflog are gone; "
-                "`gitsess undelete` cannot list deleted sessions while they are there",
+                f"{gone} of the {total} log commits kept in the trash ({trash.path}) are gone: "
+                "those deleted sessions cannot be restored",
             )
+
+    def _old_trash(self, trash: Trash) -> None:
+        """An earlier gitsess's trash is a ref, which `git push --mirror` sends: move it."""
+        from .storage.trash import OLD_TRASH_REF
+
+        finding = self.add(
+            "trash",
+            WARNING,
+            f"{OLD_TRASH_REF} (from an earlier gitsess) keeps {len(trash.old_entries())} "
+            "deleted or redacted logs where `git push --mirror` sends them",
+        )
+        if not self.fix:
+            return
+        try:
+            moved, dropped = trash.migrate() or (0, 0)
+        except GitsessError as exc:
+            finding.not_fixed = exc.message
+            return
+        if self.repo.ref_value(OLD_TRASH_REF):
+            finding.not_fixed = f"{OLD_TRASH_REF} changed meanwhile; run it again"
+            return
+        gone = f"; {dropped} whose objects were gone here dropped" if dropped else ""
+        finding.fixed = f"moved {moved} into {trash.path}{gone}"
 
     def _hooks(self) -> None:
         from .agents.hooks import INSTALLERS, installer

@@ -4,13 +4,18 @@
 - post-commit appends a `commit` entry (sha, subject) to that session's log;
 - post-rewrite (amend, rebase) appends entries for the rewritten commits, so a
   rewritten commit still leads to its session;
-- pre-push (with `git config gitsess.pushSessions true`) pushes the shared
-  sessions whose branches are being pushed.
+- pre-push refuses a push that would send a private session's log or gitsess's
+  own refs (`refs/gitsess/*`: tracking refs, the old trash); with `git config
+  gitsess.pushSessions true` it also pushes the shared sessions whose branches
+  are being pushed.
 
 The installed scripts (the same as in the project's `hooks/` folder) run the
 hook that was there before gitsess first, keep its exit status, then call
 `gitsess hook NAME`, which never fails: a problem is one line on stderr and
-git goes on. This module is loaded without click or pydantic, since it runs on
+git goes on. The one exception is pre-push's refusal, which `gitsess hook
+pre-push` signals with the exit status REFUSED and the script turns into a
+refused push; any other status of gitsess (a crash, a missing gitsess) lets the
+push go on. This module is loaded without click or pydantic, since it runs on
 every commit.
 """
 
@@ -39,11 +44,15 @@ HOOKS = ("prepare-commit-msg", "post-commit", "post-rewrite", "pre-push")
 MARKER = "# gitsess hook"
 PREVIOUS_SUFFIX = ".gitsess-previous"
 TRAILER = "Session"
+# `gitsess hook pre-push`'s status for "refuse this push"; every other status lets it go.
+REFUSED = 3
+INTERNAL_REFS = "refs/gitsess/"
+SESSION_REFS = "refs/sessions/"
 
 SCRIPT = """#!/bin/sh
 {marker}: {name}. Installed by `gitsess hooks install`, removed by `gitsess hooks uninstall`.
 # It runs the hook that was here before (its exit status is kept), then lets gitsess
-# record the commit. gitsess itself never stops git.
+# {purpose}
 GITSESS="${{GITSESS:-{exe}}}"
 command -v "$GITSESS" >/dev/null 2>&1 || GITSESS=gitsess
 previous="$0{suffix}"
@@ -69,14 +78,20 @@ exit $status
 
 # Recording the commit runs in the background (GITSESS_HOOKS_FOREGROUND=1 waits for it):
 # the commit does not wait for Python to start. Problems go to .git/gitsess/hooks.log.
+# The commit and the branch are read here, while git waits: by the time a background job
+# starts, a quicker next commit may have moved HEAD. One git call gives both (branch names
+# hold no spaces or glob characters, so $made splits into exactly those two words).
 RECORD_BODY = """status=0
 if [ -x "$previous" ]; then "$previous" "$@"; status=$?; fi
 if ! command -v "$GITSESS" >/dev/null 2>&1; then
   echo "gitsess {name}: gitsess is not installed; this commit is not recorded" >&2
-elif [ -n "$GITSESS_HOOKS_FOREGROUND" ]; then
-  "$GITSESS" hook {name} "$@" </dev/null || true
 else
-  ("$GITSESS" hook {name} --background "$@" </dev/null >/dev/null 2>&1 &)
+  made=$(git rev-parse HEAD --symbolic-full-name HEAD 2>/dev/null) || made=""
+  if [ -n "$GITSESS_HOOKS_FOREGROUND" ]; then
+    "$GITSESS" hook {name} $made </dev/null || true
+  else
+    ("$GITSESS" hook {name} --background $made </dev/null >/dev/null 2>&1 &)
+  fi
 fi
 exit $status
 """
@@ -90,6 +105,18 @@ if command -v "$GITSESS" >/dev/null 2>&1; then
 fi
 exit $status
 """
+
+# pre-push: gitsess's one way to stop git is the status REFUSED (private sessions or
+# gitsess's own refs would leave); any other status, a crash included, lets the push go.
+PRE_PUSH_BODY = """input=$(cat)
+status=0
+if [ -x "$previous" ]; then printf '%s\\n' "$input" | "$previous" "$@"; status=$?; fi
+if command -v "$GITSESS" >/dev/null 2>&1; then
+  printf '%s\\n' "$input" | "$GITSESS" hook pre-push "$@"
+  if [ $? -eq @REFUSED@ ]; then status=1; fi
+fi
+exit $status
+""".replace("@REFUSED@", str(REFUSED))
 
 
 def gitsess_executable() -> str:
@@ -111,16 +138,25 @@ def script(name: str, exe: str = "gitsess") -> str:
         )
     elif name == "post-commit":
         body = RECORD_BODY.format(name=name)
+    elif name == "pre-push":
+        body = PRE_PUSH_BODY
     else:
         body = STDIN_BODY.format(name=name)
-    return SCRIPT.format(marker=MARKER, name=name, exe=exe, suffix=PREVIOUS_SUFFIX, body=body)
+    purpose = (
+        "check the push: it refuses one that would send a private session or gitsess's own refs."
+        if name == "pre-push"
+        else "record the commit. gitsess itself never stops git."
+    )
+    return SCRIPT.format(
+        marker=MARKER, name=name, exe=exe, suffix=PREVIOUS_SUFFIX, body=body, purpose=purpose
+    )
 
 
 # -- running --------------------------------------------------------------------------
 
 
 def main(args: list[str]) -> int:
-    """`gitsess hook NAME ARGS...`: always exit 0."""
+    """`gitsess hook NAME ARGS...`: exit 0, or REFUSED when pre-push refuses the push."""
     if not args or args[0] not in HOOKS:
         print(f"gitsess hook: expected one of {', '.join(HOOKS)}", file=sys.stderr)
         return 0
@@ -134,11 +170,14 @@ def main(args: list[str]) -> int:
                 file=sys.stderr,
             )
         elif name == "post-commit":
-            post_commit()
+            post_commit(*_made_by_script(rest))
         elif name == "post-rewrite":
             post_rewrite(rest, sys.stdin.read())
         else:
-            pre_push(rest, sys.stdin.read())
+            stdin = sys.stdin.read()
+            if refuse_push(rest, stdin):
+                return REFUSED
+            pre_push(rest, stdin)
     except Exception as exc:
         if os.environ.get("GITSESS_DEBUG"):
             raise
@@ -166,13 +205,24 @@ def _log_background(line: str) -> None:
         handle.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {line}\n")
 
 
-def post_commit() -> None:
+def _made_by_script(args: list[str]) -> tuple[str | None, str | None]:
+    """The commit and the ref HEAD named (``refs/heads/...``, or ``HEAD`` when detached)
+    that the installed script read as git ran it; (None, None) from an older script or the
+    pre-commit framework, which call the hook bare: HEAD is then read now."""
+    sha, ref = (args[0], args[1]) if len(args) == 2 else ("", "")
+    if not re.fullmatch(r"[0-9a-f]{40}([0-9a-f]{24})?", sha):
+        return None, None
+    return (sha, ref) if ref == "HEAD" or ref.startswith("refs/heads/") else (None, None)
+
+
+def post_commit(sha: str | None = None, ref: str | None = None) -> None:
+    """Record commit ``sha`` made on ``ref`` (default: HEAD as it is now) in its session."""
     from .storage.repo import Identity, Repository
 
     repo = Repository(Path.cwd())
     try:
-        # One read of the commit just made gives everything, even who made it.
-        found = repo.read_commit("HEAD")
+        # One read of the commit gives everything, even who made it.
+        found = repo.read_commit(sha or "HEAD")
         if found is None:
             return
         head_oid, commit = found
@@ -183,7 +233,11 @@ def post_commit() -> None:
         who = re.match(r"^(.*?) <(.*?)>", committer)
         if who:
             repo.assumed_identity = Identity(who.group(1), who.group(2))
-        target = _current_session_id(repo)
+        if ref is None:
+            target = _current_session_id(repo)
+        else:
+            branch = ref[len("refs/heads/") :] if ref.startswith("refs/heads/") else None
+            target = session_id_from_branch(branch) if branch else None
         from .storage.log import LogStore
 
         store = LogStore(repo)
@@ -192,12 +246,16 @@ def post_commit() -> None:
             named = re.findall(rf"(?mi)^{TRAILER}:\s*([0-9a-z]{{10}})\s*$", commit.message)
             target = next((s for s in named if store.exists(s)), None)
             via = {"meta": {"via": "trailer"}}  # the message said so; not proof
-        if target is None:
+        if target is None or not store.exists(target):
             return
-        state = store.state(target)
-        if state is None or _recently_recorded(store, state, head_oid):
-            return  # post-rewrite, which may run beside this hook, recorded it already
-        entry = {"type": "commit", "sha": head_oid, "subject": subject, **via}
+        entry = {
+            "type": "commit",
+            "sha": head_oid,
+            "subject": subject,
+            "tree": commit.tree,
+            "parents": list(commit.parents),
+            **via,
+        }
         _append_commits(store, target, [entry], head=head_oid)
     finally:
         repo.close()
@@ -218,13 +276,13 @@ def post_rewrite(args: list[str], stdin: str) -> None:
         out = repo.git.text(
             "log",
             "--no-walk",
-            f"--format=%H%x00%s%x00%(trailers:key={TRAILER},valueonly,separator=%x2C)",
+            f"--format=%H%x00%T%x00%P%x00%s%x00%(trailers:key={TRAILER},valueonly,separator=%x2C)",
             *news,
         )
-        subjects = {}
+        described: dict[str, dict[str, Any]] = {}
         for line in out.splitlines():
-            sha, subject, trailers = ([*line.split("\x00"), "", ""])[:3]
-            subjects[sha] = subject
+            sha, tree, parents, subject, trailers = ([*line.split("\x00"), "", "", "", ""])[:5]
+            described[sha] = {"subject": subject, "tree": tree, "parents": parents.split()}
             candidates |= {t.strip() for t in trailers.split(",") if is_session_id(t.strip())}
         kind = args[0] if args else "rewrite"
         for session_id in sorted(candidates):
@@ -239,9 +297,9 @@ def post_rewrite(args: list[str], stdin: str) -> None:
                 if old not in known:
                     continue
                 # post-commit may have recorded the new commit already (amend, rebase): then
-                # only the link from the old one is new.
-                if new not in known:
-                    entries.append({"type": "commit", "sha": new, "subject": subjects.get(new, "")})
+                # only the link from the old one is new (decided again as it is written).
+                about = described.get(new, {"subject": ""})
+                entries.append({"type": "commit", "sha": new, **about})
                 entries.append(
                     {
                         "type": "event",
@@ -253,6 +311,79 @@ def post_rewrite(args: list[str], stdin: str) -> None:
                 _append_commits(sessions.store, session_id, entries)
     finally:
         repo.close()
+
+
+def refuse_push(args: list[str], stdin: str) -> bool:
+    """Whether the push git is about to make must be refused, having said why on stderr.
+
+    Refused: writing or sending a session log (``refs/sessions/*``, on either side) whose
+    session.json is not ``shared``, and anything under ``refs/gitsess/`` (tracking refs,
+    an earlier version's trash). What is judged is what would be sent: the log commit
+    each line pushes. Deletions send nothing and pass; so do gitsess's own pushes, which
+    share a session on purpose (they set GITSESS_IN_PRE_PUSH).
+    """
+    if os.environ.get("GITSESS_IN_PRE_PUSH"):
+        return False
+    refused: dict[str, str] = {}  # ref -> why
+    logs: list[tuple[str, str]] = []  # (ref, the log commit it sends or receives)
+    for line in stdin.splitlines():
+        fields = line.split()
+        if len(fields) != 4 or not fields[1].strip("0"):
+            continue  # not a ref update, or a deletion
+        local_ref, local_sha, remote_ref, _ = fields
+        for ref in (local_ref, remote_ref):
+            if ref.startswith(INTERNAL_REFS):
+                refused.setdefault(ref, "gitsess's own ref, never shared")
+            elif ref.startswith(SESSION_REFS):
+                logs.append((ref, local_sha))
+    if logs:
+        refused.update(_unshared_logs(logs))
+    if refused:
+        _explain_refusal(args[0] if args else "origin", refused)
+    return bool(refused)
+
+
+def _unshared_logs(logs: list[tuple[str, str]]) -> dict[str, str]:
+    """{ref: why} for the session refs whose pushed log commit is not a shared session's."""
+    import json
+
+    from .storage.repo import Repository
+
+    repo = Repository(Path.cwd())
+    try:
+        specs = [f"{sha}:session.json" for _, sha in logs]
+        blobs = repo.reader.read_many(specs, failed={})
+    finally:
+        repo.close()
+    refused = {}
+    for (ref, _), blob in zip(logs, blobs, strict=True):
+        try:
+            meta = json.loads(blob.data) if blob else None
+        except (ValueError, RecursionError):
+            meta = None
+        if not isinstance(meta, dict):
+            refused[ref] = "not a readable session log"
+        elif meta.get("visibility") != "shared":
+            # Shown on a terminal: anything unprintable (escapes, bidi controls) as \uXXXX.
+            title = str(meta.get("title", ""))
+            shown = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in title)
+            refused[ref] = f'private session "{shown}"'
+    return refused
+
+
+def _explain_refusal(remote: str, refused: dict[str, str]) -> None:
+    shown = sorted(refused.items())
+    lines = ["gitsess pre-push: refused: this push would send what gitsess keeps private:"]
+    lines += [f"  {ref}  ({why})" for ref, why in shown[:10]]
+    if len(shown) > 10:
+        lines.append(f"  ... and {len(shown) - 10} more")
+    lines += [
+        "Nothing was pushed. To share a session on purpose: gitsess push SESSION.",
+        "To mirror the rest of the repository, leave gitsess's refs out:",
+        f"  git push {remote} 'refs/*:refs/*' '^refs/sessions/*' '^refs/gitsess/*'",
+        "and share sessions with `gitsess push --all` (shared ones) or by name.",
+    ]
+    print("\n".join(lines), file=sys.stderr)
 
 
 def pre_push(args: list[str], stdin: str) -> None:
@@ -282,7 +413,7 @@ def pre_push(args: list[str], stdin: str) -> None:
         # git is pushing the branches itself: send only the logs beside them.
         report = Sharing(sessions).push(ids, args[0], with_branches=False)
         for session_id, reason in report.rejected.items():
-            print(f"gitsess pre-push: {session_id} not pushed: {reason}", file=sys.stderr)
+            print(f"gitsess pre-push: {session_id}: {reason}", file=sys.stderr)
         for blocked in report.blocked:
             print(
                 f"gitsess pre-push: not pushed, likely secrets: {blocked.describe()}",
@@ -301,31 +432,73 @@ def _sessions(repo: Repository) -> Sessions:
 def _append_commits(
     store: LogStore, session_id: str, entries: list[dict[str, Any]], head: str | None = None
 ) -> None:
-    """Append commit entries without loading the input validation: they are made here."""
+    """Append commit entries (and rewrite events) the log does not hold yet.
+
+    Whether a commit is recorded already is decided inside the compare-and-swap, against
+    the log being written: a background post-commit, post-rewrite or a second job for the
+    same commit that raced this one and won is seen on the retry, so no commit is recorded
+    twice. The input validation is not loaded: these entries are made here.
+    """
     from .ids import new_entry_id, now
     from .storage.log import Change, encode_json
 
     head = head or store.repo.head_commit()
     stamp = now()
-    lines = [
-        encode_json({"id": new_entry_id(), "ts": stamp, **entry, "head": head}) for entry in entries
-    ]
+    stamped = [{"id": new_entry_id(), "ts": stamp, **entry, "head": head} for entry in entries]
+    keys = [key for key in map(_recorded_key, stamped) if key]
+    shas = {key[1] for key in keys}  # the commit, or the new commit a rewrite led to
 
-    def change(state: LogState) -> Change:
+    def change(state: LogState) -> Change | None:
+        recorded = _recorded(store, state, shas)
+        lines = []
+        for entry in stamped:
+            key = _recorded_key(entry)
+            if key in recorded:
+                continue
+            if key:
+                recorded.add(key)  # a batch that names one commit twice records it once
+            lines.append(encode_json(entry))
+        if not lines:
+            return None
         noun = "entry" if len(lines) == 1 else "entries"
         return Change({**state.meta, "updated": stamp}, f"append {len(lines)} commit {noun}", lines)
 
     store.update(session_id, change)
 
 
-def _recently_recorded(store: LogStore, state: LogState, sha: str) -> bool:
-    """Whether the log's last segment has a commit entry for ``sha`` (where a racing
-    post-rewrite would have put it); only that segment is read, whatever the log's length."""
-    if not state.segments:
-        return False
-    needle = f'"sha":"{sha}"'.encode()
-    last = state.segments[-1].oid
-    return needle in store.segment_data([last]).get(last, b"")
+def _recorded_key(entry: dict[str, Any]) -> tuple[str, ...] | None:
+    """What makes ``entry`` a repeat: a `commit` entry's sha, a `rewritten` event's pair."""
+    if entry.get("type") == "commit" and isinstance(entry.get("sha"), str):
+        return ("commit", entry["sha"])
+    data = entry.get("data")
+    if entry.get("type") == "event" and entry.get("name") == "rewritten" and isinstance(data, dict):
+        return ("rewritten", str(data.get("to")), str(data.get("from")))
+    return None
+
+
+# Where a stored entry names a commit: a `commit` entry's sha, a `rewritten` event's `to`.
+_NAMED_COMMIT = re.compile(rb'"(?:sha|to)"\s*:\s*"([0-9a-f]{40}(?:[0-9a-f]{24})?)"')
+
+
+def _recorded(store: LogStore, state: LogState, shas: set[str]) -> set[tuple[str, ...]]:
+    """The keys (see _recorded_key) of the entries in the log that name one of ``shas``.
+
+    Every segment is searched, as bytes: one pass of a regex, whatever the number of
+    shas (a rebase brings many), and only the lines naming one of them are parsed.
+    """
+    if not shas or not state.segments:
+        return set()
+    from .storage.log import parse_line
+
+    found: set[tuple[str, ...]] = set()
+    for data in store.segment_blobs(state.segments, state.session_id):
+        hits = {m.group(1) for m in _NAMED_COMMIT.finditer(data)} & {s.encode() for s in shas}
+        for line in data.splitlines() if hits else []:
+            if any(hit in line for hit in hits):
+                key = _recorded_key(parse_line(line))
+                if key:
+                    found.add(key)
+    return found
 
 
 def _current_session_id(repo: Repository) -> str | None:

@@ -85,13 +85,23 @@ def fold_duplicates(entries: Sequence[Entry]) -> tuple[list[Entry], int, int]:
 
 
 def merge_meta(ours: Meta, theirs: Meta) -> Meta:
-    """Each field from the side updated later; `tags` is the union."""
+    """Each field from the side changed later; `tags` is the union.
+
+    A side's time is the later of `updated` (conversation activity) and `changed` (a
+    rename, archive, ...; logs written before `changed` existed have only `updated`), so
+    a rename on one side wins over mere appends on the other. The merged `updated` and
+    `changed` are each the later of the two sides': the merge holds both sides' entries.
+    """
     winner, loser = (ours, theirs) if _meta_rank(ours) >= _meta_rank(theirs) else (theirs, ours)
     merged = {**winner, **{k: v for k, v in loser.items() if k not in winner}}
     tags = [t for t in _tags(winner) if isinstance(t, str)]
     tags += [t for t in _tags(loser) if isinstance(t, str) and t not in tags]
     if "tags" in merged or tags:
         merged["tags"] = tags
+    for key in ("updated", "changed"):
+        times = [m[key] for m in (ours, theirs) if isinstance(m.get(key), str)]
+        if times:
+            merged[key] = max(times)
     return merged
 
 
@@ -101,7 +111,9 @@ def _tags(meta: Meta) -> list[Any]:
 
 
 def _meta_rank(meta: Meta) -> tuple[str, str]:
-    return str(meta.get("updated", "")), canonical(meta)
+    changed = meta.get("changed")
+    latest = max(str(meta.get("updated", "")), changed if isinstance(changed, str) else "")
+    return latest, canonical(meta)
 
 
 def _by_key(entries: Sequence[Entry]) -> dict[str, Entry]:

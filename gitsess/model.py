@@ -49,6 +49,8 @@ class SessionMeta(_Open):
     branch: StrictStr
     base: StrictStr | None
     created: StrictStr
+    # The conversation's last activity (appends, merges, creation). Metadata changes
+    # (rename, archive, share) write an extra `changed` time instead, read where present.
     updated: StrictStr
     author: Author
     agent: StrictStr | None = None

@@ -98,7 +98,7 @@ class Sessions:
                     " (see `gitsess doctor`)"
                 )
             hint = ""
-            if any(sid == reference for sid, _, _ in self.store.deleted()):
+            if any(sid == reference for sid, _, _ in self.store.deleted(titles=False)):
                 hint = f" (it was deleted: `gitsess undelete {reference}` restores it)"
             raise SessionNotFound(f"no session matches {reference!r}{hint}")
         names = ", ".join(f"{sid} ({m.get('title', '')})" for sid, m in sorted(matches.items()))
@@ -235,7 +235,7 @@ class Sessions:
         meta["parent"] = {"session": source, "entry": entry.get("id") if entry else None}
         meta["tags"] = list(state.meta.get("tags") or [])
         whole, rest = self._fork_segments(state, position + 1, data)
-        parent = self._log_commit_at(state, position + 1)
+        parent = self._fork_point(state, position + 1, whole, rest)
 
         def write() -> str:
             return self.store.create(
@@ -362,10 +362,13 @@ class Sessions:
     # -- internals -------------------------------------------------------------
 
     def _set(self, session_id: str, message: str, **fields: Any) -> str:
+        """Change metadata fields. `updated` is the conversation's activity time (what
+        `list` sorts by and a bare `resume` picks), so this moves `changed` instead."""
+
         def change(state: LogState) -> Change | None:
             if all(state.meta.get(k) == v for k, v in fields.items()):
                 return None
-            return Change({**state.meta, **fields, "updated": now()}, message)
+            return Change({**state.meta, **fields, "changed": now()}, message)
 
         return self.store.update(session_id, change)
 
@@ -482,23 +485,41 @@ class Sessions:
             return whole, lines[: keep - taken]
         return whole, []
 
-    def _log_commit_at(self, state: LogState, count: int) -> str:
-        """The oldest log commit on the first-parent line that already held ``count`` entries."""
-        out = self.repo.git.text(
-            "log",
-            "--first-parent",
-            "--format=%H %(trailers:key=Entries,valueonly,separator=%x2C)",
-            state.oid,
+    def _fork_point(
+        self, state: LogState, count: int, whole: list[TreeEntry], rest: list[bytes]
+    ) -> str:
+        """A log commit holding exactly the source's first ``count`` entries: the parent of
+        the fork's first log commit, so a pushed fork reaches nothing of the source past
+        the fork point (not its later entries, not its later session.json).
+
+        The oldest such commit on the source's first-parent line is taken (its session.json
+        is the source's as it was then, before later renames); its ancestors hold only
+        earlier states of those entries. When no commit holds exactly them (they were
+        appended in one batch with later ones, or merged, or redacted), a parentless one is
+        written: the same segment blobs, and a session.json that says only whose entries
+        they are ({"format", "id"}): every later title or field of a private source stays
+        home, and nothing in it is new to whoever gets the fork (its `parent` names the
+        source already).
+        """
+        expected = b"".join(line + b"\n" for line in rest)
+        history = self.store.entry_counts(state.oid)
+        candidates = [sha for sha, n in reversed(history) if n == count]
+        for sha in candidates[:20]:  # a bound: equal counts are renames and the like
+            candidate = self.store.state(state.session_id, at=sha)
+            if candidate is not None and self._holds_exactly(candidate, whole, expected):
+                return sha
+        minimal = {"format": 1, "id": state.session_id}
+        return self.store.snapshot(
+            state.session_id, minimal, whole, rest, f"fork point: the first {count} entries"
         )
-        found = state.oid
-        for line in out.splitlines():
-            sha, _, value = line.partition(" ")
-            value = value.strip()
-            if value.isdigit() and int(value) >= count:
-                found = sha
-            elif value.isdigit():
-                break
-        return found
+
+    def _holds_exactly(self, state: LogState, whole: list[TreeEntry], expected: bytes) -> bool:
+        """Whether the log ``state`` is the segments ``whole`` followed by ``expected``."""
+        head = state.segments[: len(whole)]
+        if [s.oid for s in head] != [s.oid for s in whole]:
+            return False
+        tail = state.segments[len(whole) :]
+        return b"".join(self.store.segment_blobs(tail, state.session_id)) == expected
 
     def branch_start(self, state: LogState, branch: str) -> tuple[str, str]:
         """Where to re-create a missing session branch, and a note saying so."""

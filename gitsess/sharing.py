@@ -21,7 +21,7 @@ from .secrets import Finding
 from .sessions import Sessions
 from .storage import remote as transfer
 from .storage.log import MAX_ATTEMPTS, SESSIONS, Entry, LogState, encode_json, session_ref
-from .storage.remote import TRACKING_ROOT, Remote
+from .storage.remote import TRACKING_ROOT, PushedRef, Remote
 from .storage.repo import RefMoved
 
 SEEN_FILE = "tracking-seen.json"
@@ -55,12 +55,53 @@ class Redaction:
 
 
 @dataclass
+class SessionPush:
+    """What one push did with one session's log and branch."""
+
+    log: str = "not pushed"  # "created", "sent", "up to date" or "rejected"
+    entries: int = 0  # entries the remote's log gained
+    branch: str | None = None  # the branch pushed beside the log (None: not pushed)
+    branch_result: str | None = None  # "created", "sent", "up to date" or "rejected"
+    commits: int = 0  # commits the remote's branch gained (when it moved on)
+    refused: list[str] = field(default_factory=list)  # what was refused, and what to do
+
+    @property
+    def sent(self) -> bool:
+        return self.log in ("created", "sent") or self.branch_result in ("created", "sent")
+
+    def describe(self) -> str:
+        """What was sent, in a few words: "log: 3 new entries; branch b: 2 new commits"."""
+        log = {
+            "created": f"log: created, {_count(self.entries, 'entry', 'entries')}",
+            "sent": f"log: {_count(self.entries, 'new entry', 'new entries')}",
+            "up to date": "log: up to date",
+        }.get(self.log, f"log: {self.log}")
+        if self.branch is None:
+            return log
+        branch = {
+            "sent": _count(self.commits, "new commit", "new commits"),
+        }.get(self.branch_result or "", self.branch_result or "not pushed")
+        return f"{log}; branch {self.branch}: {branch}"
+
+    def as_json(self) -> dict[str, Any]:
+        branch = None
+        if self.branch is not None:
+            branch = {"name": self.branch, "result": self.branch_result, "commits": self.commits}
+        return {
+            "log": {"result": self.log, "entries": self.entries},
+            "branch": branch,
+            "refused": self.refused,
+        }
+
+
+@dataclass
 class PushReport:
     remote: Remote
-    pushed: list[str] = field(default_factory=list)
-    up_to_date: list[str] = field(default_factory=list)
-    rejected: dict[str, str] = field(default_factory=dict)
+    pushed: list[str] = field(default_factory=list)  # something was sent (log or branch)
+    up_to_date: list[str] = field(default_factory=list)  # nothing to send, nothing refused
+    rejected: dict[str, str] = field(default_factory=dict)  # what was refused, what to do
     blocked: list[Blocked] = field(default_factory=list)
+    sessions: dict[str, SessionPush] = field(default_factory=dict)  # per session, in detail
 
 
 @dataclass
@@ -133,33 +174,87 @@ class Sharing:
         before = self._tracking(remote)
         results = transfer.push(self.repo, remote, refs)
         local = self._local_logs()
-        updates = []
+        updates, logs_there = [], []
         for result in results:
             if not result.ref.startswith(SESSIONS):
                 owner = branch_of.get(result.ref)
-                if owner and not result.ok:
-                    report.rejected[owner] = f"branch {result.ref[11:]}: {result.summary}"
+                if owner:
+                    self._account_branch(report, owner, result, remote)
                 continue
             session_id = result.ref[len(SESSIONS) :]
+            detail = report.sessions.setdefault(session_id, SessionPush())
             if not result.ok:
-                report.rejected[session_id] = _rejection(result.summary)
-            elif result.summary == "[up to date]":
-                report.up_to_date.append(session_id)
-            else:
+                detail.log = "rejected"
+                detail.refused.append(f"log not pushed: {_rejection(result.summary)}")
+                continue
+            logs_there.append(session_id)
+            detail.log = _pushed_result(result.summary)
+            new = local.get(session_id)
+            old = before.get(session_id)
+            if new and new != old:
+                ref = remote.tracking_ref(session_id)
+                updates.append(f"update {ref} {new} {old or self.repo.zero_oid}")
+        self._count_entries(report, results, local)
+        for session_id, detail in report.sessions.items():
+            if detail.refused:
+                report.rejected[session_id] = "; ".join(detail.refused)
+            if detail.sent:
                 report.pushed.append(session_id)
-            if result.ok:
-                new = local.get(session_id)
-                old = before.get(session_id)
-                if new and new != old:
-                    ref = remote.tracking_ref(session_id)
-                    updates.append(f"update {ref} {new} {old or self.repo.zero_oid}")
+            elif not detail.refused:
+                report.up_to_date.append(session_id)
         # The tracking refs now mirror what the remote has (git may have updated them itself).
         # They are a cache of the remote's state: no reflog.
         self.repo.update_refs(updates, "gitsess: push", reflog=False)
-        self._mark_seen(
-            {remote.tracking_ref(s): local.get(s, "") for s in report.pushed + report.up_to_date}
-        )
+        self._mark_seen({remote.tracking_ref(s): local.get(s, "") for s in logs_there})
         return report
+
+    def _account_branch(
+        self, report: PushReport, session_id: str, result: PushedRef, remote: Remote
+    ) -> None:
+        """Record what the push did with a session's branch, and what to do if refused."""
+        detail = report.sessions.setdefault(session_id, SessionPush())
+        branch = result.ref[len("refs/heads/") :]
+        detail.branch = branch
+        if result.ok:
+            detail.branch_result = _pushed_result(result.summary)
+            old, _, new = result.summary.partition("..")
+            if detail.branch_result == "sent" and new:
+                counted = self.repo.git.text("rev-list", "--count", f"{old}..{new}", check=False)
+                detail.commits = int(counted) if counted.isdigit() else 0
+            return
+        detail.branch_result = "rejected"
+        where = remote.name if remote.named else remote.url
+        if "non-fast-forward" in result.summary or "fetch first" in result.summary:
+            detail.refused.append(
+                f"branch {branch} not pushed: it has diverged from the branch on {where} "
+                f"(which has commits yours lacks): bring them in with `git switch {branch} && "
+                f"git pull --rebase {where} {branch}` (or merge them), then "
+                f"`gitsess push {session_id}`"
+            )
+        else:
+            detail.refused.append(f"branch {branch} not pushed: {_rejection(result.summary)}")
+
+    def _count_entries(
+        self, report: PushReport, results: list[PushedRef], local: dict[str, str]
+    ) -> None:
+        """How many entries each log sent gave the remote: its `Entries` trailer, minus that
+        of the old log commit git names in its summary (one cat-file for them all)."""
+        moved = []  # (session, new log commit, old one or "" for a new ref)
+        for result in results:
+            session_id = result.ref[len(SESSIONS) :]
+            detail = report.sessions.get(session_id)
+            if not result.ref.startswith(SESSIONS) or detail is None:
+                continue
+            if detail.log == "sent":  # "old..new", both (abbreviated) log commits we have
+                old, _, new = result.summary.partition("..")
+                moved.append((session_id, new, old))
+            elif detail.log == "created" and session_id in local:
+                moved.append((session_id, local[session_id], ""))
+        specs = [spec for _, new, old in moved for spec in (new, old or new)]
+        found = self.repo.reader.read_many(specs)
+        for index, (session_id, _, old) in enumerate(moved):
+            before = _entries_of(found[2 * index + 1]) if old else 0
+            report.sessions[session_id].entries = max(_entries_of(found[2 * index]) - before, 0)
 
     def _local_logs(self) -> dict[str, str]:
         return self.repo.ref_targets(SESSIONS)
@@ -227,8 +322,8 @@ class Sharing:
 
         Text fields are rewritten; structural fields and opaque provider fields never are.
         A secret in the branch name renames the branch. Entries without findings keep
-        their bytes. The old history stays recoverable from the trash reflog
-        (`git reflog refs/gitsess/trash`), and is never pushed.
+        their bytes. The old history stays recoverable from the trash
+        (.git/gitsess/trash.git), which no push reaches.
         """
         from .secrets import SESSION, holds, redact, redact_text, scan_entries
 
@@ -520,10 +615,36 @@ class Sharing:
         os.replace(tmp, path)  # a lost race only costs a recomputation next time
 
 
+def _pushed_result(summary: str) -> str:
+    """A successful push line's summary in a word: created, up to date, or sent."""
+    if summary.startswith("[new"):
+        return "created"
+    return "up to date" if summary == "[up to date]" else "sent"
+
+
+def _entries_of(obj: Any) -> int:
+    """The entry count a log commit records in its trailer (0 if unknown)."""
+    if obj is None or obj.kind != "commit":
+        return 0
+    from .storage.log import ENTRIES_TRAILER
+    from .storage.objects import decode_commit
+
+    trailer = decode_commit(obj.data).trailer(ENTRIES_TRAILER)
+    return int(trailer) if trailer and trailer.isdigit() else 0
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
 def _rejection(summary: str) -> str:
+    """Why git refused a log, and what to do: "[remote rejected] (hook declined)" reads
+    "remote rejected: hook declined"."""
     if "fetch first" in summary or "non-fast-forward" in summary:
         return "the remote has entries you do not have: run `gitsess fetch`, then push again"
-    return summary.strip("[]() ") or "rejected"
+    what, _, why = summary.partition("(")
+    what, why = what.strip("[] "), why.rstrip(") ")
+    return f"{what}: {why}" if what and why else what or why or "rejected"
 
 
 def _loads(data: bytes) -> Any:

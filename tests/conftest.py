@@ -159,3 +159,11 @@ def log_lines(repo: Path, session_id: str) -> list[dict[str, Any]]:
 
 def meta(repo: Path, session_id: str) -> dict[str, Any]:
     return json.loads(git(repo, "cat-file", "blob", f"refs/sessions/{session_id}:session.json"))
+
+
+def trash_logs(repo: Path) -> list[str]:
+    """The log commits the trash keeps (deleted and redacted), from its own repository."""
+    trash = repo / ".git" / "gitsess" / "trash.git"
+    if not trash.exists():
+        return []
+    return git(repo, "--git-dir", str(trash), "for-each-ref", "--format=%(objectname)").split()

@@ -491,7 +491,9 @@ def test_partial_clone_whose_remote_is_gone_is_not_repaired(gs: Any, tmp_path: P
 # -- the repository -----------------------------------------------------------------------
 
 
-def test_trash_reflog_with_a_pruned_log(gs: Any, tmp_path: Path) -> None:
+def test_trash_with_a_pruned_log(gs: Any, tmp_path: Path) -> None:
+    """The trash is a repository of its own (.git/gitsess/trash.git): a log gone from it
+    is named; one gone from the repository itself is not a loss."""
     repo = make_repo(tmp_path / "broken")
     sid = new_session(gs, repo, "Deleted")
     keep = new_session(gs, repo, "Deleted too")
@@ -499,11 +501,14 @@ def test_trash_reflog_with_a_pruned_log(gs: Any, tmp_path: Path) -> None:
     assert gs("delete", sid, cwd=repo).code == 0
     assert gs("delete", keep, cwd=repo).code == 0
     (repo / ".git" / "objects" / gone[:2] / gone[2:]).unlink()
+    assert "trash" not in doctor(gs, repo).out
+    trash = repo / ".git" / "gitsess" / "trash.git"
+    (trash / "objects" / gone[:2] / gone[2:]).unlink()  # copied there as a loose object
 
     result = doctor(gs, repo, "--fix")
     assert result.code == 0  # a warning: nothing doctor can bring back
     assert "warning  -" in result.out
-    assert "1 of the 2 log commits in the refs/gitsess/trash reflog are gone" in result.out
+    assert "1 of the 2 log commits kept in the trash" in result.out
 
 
 def test_installed_binary_reports_without_traceback(tmp_path: Path, gs: Any) -> None:

@@ -54,12 +54,18 @@ def test_commit_on_a_session_branch_gets_trailer_and_entry(repo: Path, gs, hooke
     assert message.endswith(f"With a body.\n\nSession: {hooked}")
     (entry,) = commits_in_log(repo, hooked)
     assert entry["sha"] == git(repo, "rev-parse", "HEAD") and entry["subject"] == "Add a"
+    assert entry["tree"] == git(repo, "rev-parse", "HEAD^{tree}")
+    assert entry["parents"] == [git(repo, "rev-parse", "HEAD~1")]
     # An amend keeps one trailer, and the log learns the new commit.
     old = entry["sha"]
     (repo / "a.txt").write_text("changed\n")
     git(repo, "commit", "-q", "-a", "--amend", "--no-edit")
     assert git(repo, "log", "-1", "--format=%B").count("Session:") == 1
-    assert commits_in_log(repo, hooked)[-1]["sha"] == git(repo, "rev-parse", "HEAD")
+    amended = commits_in_log(repo, hooked)[-1]
+    assert amended["sha"] == git(repo, "rev-parse", "HEAD")
+    # What the commit object says, for checking a link against the commit itself.
+    assert amended["tree"] == git(repo, "rev-parse", "HEAD^{tree}")
+    assert amended["parents"] == [git(repo, "rev-parse", "HEAD~1")]
     assert rewrites(repo, hooked) == [
         {"from": old, "to": git(repo, "rev-parse", "HEAD"), "kind": "amend"}
     ]
@@ -94,6 +100,9 @@ def test_rebase_and_cherry_pick_still_lead_to_the_session(repo: Path, gs, hooked
     rebased = git(repo, "rev-list", "main..HEAD").splitlines()
     entries = commits_in_log(repo, hooked)
     assert set(rebased) <= {e["sha"] for e in entries}
+    for entry in entries:  # post-rewrite describes the new commits as post-commit does
+        assert entry["tree"] == git(repo, "rev-parse", entry["sha"] + "^{tree}")
+        assert entry["parents"] == git(repo, "log", "-1", "--format=%P", entry["sha"]).split()
     assert {r["from"] for r in rewrites(repo, hooked)} == before
     assert {r["to"] for r in rewrites(repo, hooked)} == set(rebased)
     # A cherry-pick onto another branch is found through its trailer.
@@ -231,3 +240,105 @@ def test_post_commit_does_not_record_a_commit_twice(repo: Path, gs, hooked: str)
     )
     assert proc.returncode == 0 and proc.stderr == ""
     assert [e["sha"] for e in commits_in_log(repo, hooked)] == [sha]
+
+
+def _background_hooks_running(repo: Path) -> bool:
+    """Whether a background `gitsess hook post-commit` started in ``repo`` is still running."""
+    proc_root = Path("/proc")
+    for entry in proc_root.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if b"hook" in argv and b"--background" in argv and Path(cwd) == repo.resolve():
+            return True
+    return False
+
+
+def _wait_for_background(repo: Path, sid: str, wanted: int) -> None:
+    """Until ``wanted`` commit entries are in the log and no background hook is left running
+    (or a generous deadline: the assertions then say what is missing)."""
+    import time
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        done = len({e["sha"] for e in commits_in_log(repo, sid)}) >= wanted
+        if done and not _background_hooks_running(repo):
+            return
+        time.sleep(0.2)
+
+
+@pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="needs /proc to see the jobs")
+def test_quick_commits_in_the_background_are_each_recorded_once(
+    repo: Path, gs, hooked: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An agent committing in a tight loop: each background job must record the commit it
+    # was started for, not whatever HEAD is by the time it runs, and never one twice.
+    monkeypatch.delenv("GITSESS_HOOKS_FOREGROUND")
+    made = []
+    for number in range(20):
+        assert commit(repo, f"quick{number}.txt").returncode == 0
+        made.append(git(repo, "rev-parse", "HEAD"))
+    _wait_for_background(repo, hooked, 20)
+    recorded = commits_in_log(repo, hooked)
+    assert sorted(e["sha"] for e in recorded) == sorted(made)
+    by_sha = {e["sha"]: e for e in recorded}
+    for sha in made:  # each entry describes its own commit, read from the commit object
+        entry = by_sha[sha]
+        assert entry["subject"] == git(repo, "log", "-1", "--format=%s", sha)
+        assert entry["tree"] == git(repo, "rev-parse", f"{sha}^{{tree}}")
+        assert entry["parents"] == git(repo, "log", "-1", "--format=%P", sha).split()
+        assert entry["head"] == sha
+    assert not (repo / ".git" / "gitsess" / "hooks.log").exists()
+
+
+def test_racing_jobs_for_one_commit_record_it_once(repo: Path, gs, hooked: str) -> None:
+    # Made with no hooks running, then recorded by several jobs at once (as a background
+    # post-commit and post-rewrite, or a repeated hook, can be): one entry, whoever wins.
+    (repo / "race.txt").write_text("race\n")
+    git(repo, "add", "race.txt")
+    git(repo, "-c", "core.hooksPath=/dev/null", "commit", "-q", "-m", "Race")
+    sha = git(repo, "rev-parse", "HEAD")
+    ref = git(repo, "symbolic-ref", "HEAD")
+    jobs = [
+        subprocess.Popen(["gitsess", "hook", "post-commit", sha, ref], cwd=repo) for _ in range(6)
+    ]
+    assert all(job.wait() == 0 for job in jobs)
+    assert [e["sha"] for e in commits_in_log(repo, hooked)] == [sha]
+
+
+def test_an_older_post_commit_script_is_rewritten_and_still_works(
+    repo: Path, gs, hooked: str
+) -> None:
+    hook = repo / ".git" / "hooks" / "post-commit"
+    installed = hook.read_text()
+    # The script of earlier versions called the hook bare, reading HEAD itself.
+    older = installed.replace(" $made", "").replace(
+        '  made=$(git rev-parse HEAD --symbolic-full-name HEAD 2>/dev/null) || made=""\n', ""
+    )
+    assert older != installed and "rev-parse" not in older
+    hook.write_text(older)
+    assert commit(repo, "old.txt").returncode == 0
+    assert [e["sha"] for e in commits_in_log(repo, hooked)] == [git(repo, "rev-parse", "HEAD")]
+    assert gs("hooks", "install").code == 0
+    assert hook.read_text() == installed
+
+
+@pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="needs /proc to see the jobs")
+def test_an_amend_in_the_background_is_recorded_once(
+    repo: Path, gs, hooked: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # post-rewrite (in the foreground) and the background post-commit both see the amended
+    # commit: whichever writes second finds it recorded.
+    monkeypatch.delenv("GITSESS_HOOKS_FOREGROUND")
+    commit(repo, "first.txt")
+    _wait_for_background(repo, hooked, 1)
+    old = git(repo, "rev-parse", "HEAD")
+    git(repo, "commit", "-q", "--amend", "-m", "Amended")
+    new = git(repo, "rev-parse", "HEAD")
+    _wait_for_background(repo, hooked, 2)
+    assert [e["sha"] for e in commits_in_log(repo, hooked)] == [old, new]
+    assert rewrites(repo, hooked) == [{"from": old, "to": new, "kind": "amend"}]

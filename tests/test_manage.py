@@ -236,3 +236,22 @@ def test_status_shows_a_lone_surrogate_escaped_not_a_crash(repo: Path) -> None:
     shown = run_cli(repo, "status")
     assert shown.code == 0 and shown.err == ""
     assert "last: user: half \\ud83d emoji" in shown.out
+
+
+def test_metadata_changes_do_not_make_a_session_the_last(repo: Path, gs, two) -> None:
+    # Renaming, archiving or unarchiving is no activity: a bare `resume` and `list` keep
+    # going by the conversation, and the change time is kept apart in `changed`.
+    a, b = two
+    before = gs("show", a["id"], "--json").json()["session"]
+    assert gs("rename", a["id"], "Dark theme").code == 0
+    assert gs("archive", a["id"]).code == 0
+    assert gs("unarchive", a["id"]).code == 0
+    assert [r["id"] for r in gs("list", "--json").json()] == [b["id"], a["id"]]
+    resumed = gs("resume", "--json").json()["session"]
+    assert resumed["id"] == b["id"]
+    after = gs("show", a["id"], "--json").json()["session"]
+    assert after["title"] == "Dark theme" and after["updated"] == before["updated"]
+    assert after["changed"] > before["updated"]
+    # Activity still counts: an entry makes it the last again.
+    gs("record", a["id"], "--role", "user", "back to it")
+    assert gs("resume", "--json").json()["session"]["id"] == a["id"]

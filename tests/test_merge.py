@@ -126,3 +126,20 @@ def test_meta_takes_the_later_side_and_unions_tags() -> None:
     assert merged["title"] == "New" and merged["x"] == 1
     assert sorted(merged["tags"]) == ["a", "b"]
     assert merge_meta(theirs, ours) == merged
+
+
+def test_meta_a_rename_wins_over_later_appends_on_the_other_side() -> None:
+    # Renamed on one side (a metadata change: `changed` moves, `updated` does not), while
+    # the other side appended entries before the rename: the new title wins, and the
+    # merged activity time is the later append.
+    base = {"id": "s", "title": "Old", "updated": "2026-01-01T00:00:00Z"}
+    renamed = {**base, "title": "New", "changed": "2026-01-03T00:00:00Z"}
+    appended = {**base, "updated": "2026-01-02T00:00:00Z"}
+    merged = merge_meta(renamed, appended)
+    assert merged == merge_meta(appended, renamed)
+    assert merged["title"] == "New"
+    assert merged["updated"] == "2026-01-02T00:00:00Z"
+    assert merged["changed"] == "2026-01-03T00:00:00Z"
+    # Logs written before `changed` existed merge as before: by `updated` alone.
+    older = {**base, "title": "Older", "updated": "2026-01-04T00:00:00Z"}
+    assert merge_meta(older, renamed)["title"] == "Older"

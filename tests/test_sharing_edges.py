@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import git, log_lines, make_repo, session_ids
+from .conftest import git, log_lines, make_repo, session_ids, trash_logs
 
 # Realistic shapes; none of these credentials is real.
 AWS_PAIR = (
@@ -62,7 +62,7 @@ def test_push_rejected_by_a_pre_receive_hook(gs, work: Path, origin: Path) -> No
     hook.chmod(0o755)
     sid = gs("new", "Refused", "--json", cwd=work).json()["id"]
     result = gs("push", sid, cwd=work)
-    assert result.code == 1 and f"{sid} was not pushed" in result.err
+    assert result.code == 1 and f"gitsess: {sid}: log not pushed: remote rejected" in result.err
     assert "refs/sessions" not in remote_refs(origin)
 
 
@@ -202,9 +202,9 @@ def test_secrets_block_the_push_until_redacted(
     leaked = next(e for e in log_lines(work, sid) if e["id"] == "leak-1")
     assert "[REDACTED:" in json.dumps(leaked)
     assert len(log_lines(work, sid)) == 3  # every entry is still there
-    # The new history does not contain the old one; the old one is kept in the trash reflog.
+    # The new history does not contain the old one; the old one is kept in the trash.
     assert git(work, "rev-list", "--count", f"refs/sessions/{sid}") == "1"
-    assert before in git(work, "reflog", "show", "--format=%H", "refs/gitsess/trash")
+    assert before in trash_logs(work)
     pushed = gs("push", sid, cwd=work)
     assert pushed.code == 0, pushed.err
     text = remote_text(origin)

@@ -28,7 +28,6 @@ else:
     Any = object
 
 SESSIONS = "refs/sessions/"
-TRASH_REF = "refs/gitsess/trash"
 META_FILE = "session.json"
 LOG_DIR = "log"
 SEGMENT_MAX_ENTRIES = 1000
@@ -351,6 +350,22 @@ class LogStore:
                 return commit, meta
         return None
 
+    def entry_counts(self, oid: str) -> list[tuple[str, int | None]]:
+        """(log commit, its `Entries:` count or None) along the first-parent line from
+        ``oid``, newest first, in one git process."""
+        out = self.repo.git.text(
+            "log",
+            "--first-parent",
+            "--format=%H %(trailers:key=Entries,valueonly,separator=%x2C)",
+            oid,
+        )
+        found: list[tuple[str, int | None]] = []
+        for line in out.splitlines():
+            sha, _, value = line.partition(" ")
+            value = value.strip()
+            found.append((sha, int(value) if value.isdigit() else None))
+        return found
+
     def read_many(self, session_ids: list[str]) -> dict[str, Listed]:
         """Metadata and log commit of several sessions, in one `cat-file` whatever their number."""
         specs = [session_ref(s) for s in session_ids] + [
@@ -394,6 +409,20 @@ class LogStore:
         except RefMoved:
             raise Conflict(f"session {session_id} already exists") from None
         return oid
+
+    def snapshot(
+        self,
+        session_id: str,
+        meta: Meta,
+        segments: list[TreeEntry],
+        lines: list[bytes],
+        message: str,
+    ) -> str:
+        """Write a parentless log commit of ``segments`` plus ``lines``; no ref points at it
+        (a fork's first log commit will have it as parent)."""
+        count = self._count_segments(segments, session_id) + len(lines)
+        new_segments = self._append_segments(segments, lines, session_id)
+        return self._commit(session_id, [], meta, new_segments, [], message, count)
 
     def update(self, session_id: str, change: Callable[[LogState], Change | None]) -> str:
         """Apply ``change`` to the session's log with compare-and-swap, retrying lost races.
@@ -454,33 +483,51 @@ class LogStore:
         self.repo.update_ref(session_ref(session_id), new, expected, f"gitsess: {message}")
 
     def delete(self, session_id: str) -> str:
-        """Remove the session's ref, keeping its log reachable from the trash reflog."""
+        """Remove the session's ref, after copying its log into the trash (see trash.py)."""
         state = self.require(session_id)
         self.keep(state.oid, f"delete {session_id} {state.meta.get('title', '')}")
         self.repo.delete_ref(session_ref(session_id), state.oid, f"gitsess: delete {session_id}")
         return state.oid
 
     def keep(self, oid: str, message: str) -> None:
-        """Record ``oid`` in the trash reflog, which keeps it from `git gc` until reflogs expire."""
-        for _ in range(MAX_ATTEMPTS):
-            trash = self.repo.ref_value(TRASH_REF)
-            try:
-                self.repo.update_ref(TRASH_REF, oid, trash, message)
-                return
-            except RefMoved:
-                time.sleep(random.uniform(0.001, 0.01))
-        raise Conflict("the trash kept changing; nothing was changed")
+        """Keep the log commit ``oid`` and its history in the trash, out of every push's
+        reach; ``message`` says why ("delete <id> <title>", "redact <id> <title>")."""
+        from .trash import Trash
 
-    def deleted(self) -> list[tuple[str, str, str]]:
-        """(session id, log commit, title) of deleted sessions, newest first."""
-        found = []
-        for oid, message in self.repo.reflog(TRASH_REF):
+        Trash(self.repo).keep(oid, message)
+
+    def deleted(self, titles: bool = True) -> list[tuple[str, str, str]]:
+        """(session id, log commit, title) of deleted sessions, newest first: the trash's,
+        then those still in the old store (refs/gitsess/trash) of an earlier gitsess."""
+        from .trash import Trash
+
+        trash = Trash(self.repo)
+        found = [
+            (kept.session_id, kept.oid, kept.title)
+            for kept in trash.entries(titles)
+            if kept.kind == "deleted"
+        ]
+        for oid, message in trash.old_entries():
             if message.startswith("delete "):
                 _, session_id, *title = message.split(" ", 2)
                 found.append((session_id, oid, title[0] if title else ""))
-        return found
+        seen: set[tuple[str, str]] = set()  # a log deleted, restored, deleted again: once
+        unique = []
+        for row in found:
+            if row[:2] not in seen:
+                seen.add(row[:2])
+                unique.append(row)
+        return unique
 
     def restore(self, session_id: str, oid: str) -> None:
+        """Point the session's ref at the deleted log commit ``oid`` again (it must not exist)."""
+        from .trash import Trash
+
+        trash = Trash(self.repo)
+        for kept in trash.entries(titles=False):
+            if kept.session_id == session_id and kept.oid == oid:
+                trash.bring_back(oid)
+                break
         try:
             self.repo.update_ref(session_ref(session_id), oid, None, "gitsess: undelete")
         except RefMoved:
