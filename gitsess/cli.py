@@ -522,28 +522,53 @@ def remote_setup(app: App, name: str | None) -> None:
 @click.argument("session")
 @json_option
 @pass_app
-def redact(app: App, session: str, as_json: bool) -> None:
+def redact(app: App, session: str, as_json: bool) -> int:
     """Replace likely secrets in SESSION's log with markers, in a new log history."""
     from .sharing import Sharing
 
     session_id = app.sessions.resolve(session)
-    found = Sharing(app.sessions).redact(session_id)
+    done = Sharing(app.sessions).redact(session_id)
     if as_json:
         emit_json(
             {
                 "session": session_id,
                 "redacted": {
-                    entry: sorted({f.kind for f in findings}) for entry, findings in found.items()
+                    entry: sorted({k for kinds in places.values() for k in kinds})
+                    for entry, places in done.fields.items()
                 },
+                "fields": done.fields,
+                "not_redacted": done.left,
+                "branch": done.branch,
+                "old_branch_removed": done.old_branch_removed if done.branch else None,
             }
         )
-        return
-    if not found:
+        return 1 if done.left else 0
+    if not done.fields and not done.branch and not done.left:
         click.echo(f"Nothing to redact in {session_id}.")
-        return
-    for entry, findings in found.items():
-        click.echo(f"Redacted {', '.join(sorted({f.kind for f in findings}))} in {entry}.")
-    click.echo("The old history is kept locally, in .git/gitsess/trash.git, which no push reaches.")
+    for entry, places in done.fields.items():
+        kinds = sorted({k for found in places.values() for k in found})
+        where = "session.json" if entry == "session.json" else f"entry {entry}"
+        click.echo(f"Redacted {', '.join(kinds)} in {where} ({', '.join(places)}).")
+    if done.branch:
+        click.echo(f"Renamed the branch to {done.branch}: its old name held a likely secret.")
+        if not done.old_branch_removed:
+            click.echo(
+                "gitsess: the old branch was kept (another worktree has it checked out, or it "
+                "moved): delete it with `git branch -D` once you are done with it",
+                err=True,
+            )
+    if done.fields or done.branch:
+        click.echo(
+            "The old history is kept locally, in .git/gitsess/trash.git, which no push reaches."
+        )
+    for entry, kinds in done.left.items():
+        click.echo(
+            f"gitsess: {', '.join(kinds)} in {entry} is in a field redact never rewrites "
+            "(an id, a time, a sha): nothing was changed there; allow it by hash if it is "
+            "no secret (see the README)",
+            err=True,
+        )
+    return 1 if done.left else 0
 
 
 # -- agents --------------------------------------------------------------------

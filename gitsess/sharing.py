@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import BadInput, GitsessError
-from .ids import is_id_prefix
+from .ids import is_id_prefix, slugify
 from .merge import canonical, merge_logs, merge_meta
 from .secrets import Finding
 from .sessions import Sessions, flagged_branch
 from .storage import remote as transfer
 from .storage.log import (
     MAX_ATTEMPTS,
+    NESTED_TOO_DEEPLY,
     SESSIONS,
     Entry,
     LogState,
@@ -47,6 +48,19 @@ class Blocked:
         kinds = sorted({f.kind for found in self.findings.values() for f in found})
         entries = ", ".join(list(self.findings)[:5]) + (" ..." if len(self.findings) > 5 else "")
         return f"session {self.session_id}: {', '.join(kinds)} in {entries}"
+
+
+@dataclass
+class Redaction:
+    """What `redact` did to one session."""
+
+    session_id: str
+    # entry id (or "session.json") -> field path -> kinds of secret replaced there
+    fields: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    # entry id (or "session.json") -> kinds found only where redact never writes
+    left: dict[str, list[str]] = field(default_factory=dict)
+    branch: str | None = None  # the branch's new name, when its old one held a secret
+    old_branch_removed: bool = True
 
 
 @dataclass
@@ -290,10 +304,10 @@ class Sharing:
             if oid not in contents:
                 continue
             if path.endswith("session.json"):
-                items.append(((oid, "session.json"), _loads(contents[oid])))
+                items.append(((oid, "session.json"), _scannable(contents[oid])))
                 continue
             for line in contents[oid].splitlines():
-                entry = _loads(line)
+                entry = _scannable(line)
                 key = entry.get("id") if isinstance(entry, dict) else None
                 items.append(((oid, str(key or "?")), entry))
         allowed = set(self._config_all("gitsess.allowSecret"))
@@ -318,38 +332,87 @@ class Sharing:
                 blocked.append(Blocked(session_id, per_entry))
         return blocked
 
-    def redact(self, session_id: str) -> dict[str, list[Finding]]:
+    def redact(self, session_id: str) -> Redaction:
         """Replace likely secrets with markers, in a new log history of one commit.
 
-        The old history stays recoverable from the trash reflog
-        (`git reflog refs/gitsess/trash`), and is never pushed.
+        Text fields are rewritten; structural fields and opaque provider fields never are.
+        A secret in the branch name renames the branch. Entries without findings keep
+        their bytes. The old history stays recoverable from the trash
+        (.git/gitsess/trash.git), which no push reaches.
         """
-        from .secrets import redact, scan_entries
+        from .secrets import SESSION, holds, redact, redact_text, scan_entries
 
         for _ in range(MAX_ATTEMPTS):
             state = self.store.require(session_id)
-            entries = self.store.entries(state)
+            raw = [line for line in self.store.lines(state) if line.strip()]
+            values = [_scannable(line) for line in raw]
             found = scan_entries(
-                [(i, e) for i, e in enumerate(entries)] + [("session.json", state.meta)]
+                [(i, v) for i, v in enumerate(values) if v is not None]
+                + [("session.json", state.meta)]
             )
             allowed = set(self._config_all("gitsess.allowSecret"))
             found = {k: [f for f in v if f.secret_hash not in allowed] for k, v in found.items()}
             found = {k: v for k, v in found.items() if v}
-            if not found:
-                return {}
-            meta = state.meta
-            if "session.json" in found:
-                meta = redact(meta, found.pop("session.json"))
+            report = Redaction(session_id)
+            meta_findings = found.pop("session.json", [])
+            slug = slugify(str(state.meta.get("title") or ""))  # before redact rewrites it
+            meta = redact(state.meta, meta_findings, SESSION) if meta_findings else None
+            if meta and meta.places:
+                report.fields["session.json"] = meta.places
+            lines = list(raw)
             for index, findings in found.items():
-                entries[int(index)] = redact(entries[int(index)], findings)
-            lines = [encode_json(e) for e in entries]
-            self.store.keep(state.oid, f"redact {session_id} {state.meta.get('title', '')}")
+                name = _entry_name(values[index], index)
+                if isinstance(values[index], (dict, list)):
+                    done = redact(values[index], findings)
+                    if done.places:
+                        lines[index] = encode_json(done.value)
+                    places = done.places
+                else:  # not JSON this can walk (nested too deeply...): its text, as it is
+                    text, kinds = redact_text(raw[index].decode("utf-8", "replace"), findings)
+                    places = {"(line)": kinds} if kinds else {}
+                    lines[index] = text.encode("utf-8")
+                if places:
+                    report.fields[name] = places
+                left = _still_held(lines[index].decode("utf-8", "replace"), findings)
+                if left:
+                    report.left[name] = left
+            new_meta = dict(meta.value if meta else state.meta)
+            branch = str(state.meta.get("branch") or "")
+            # A branch named after a title that held a secret holds what its slug kept of it.
+            from_title = bool(meta and "title" in meta.places and slug and slug in branch)
+            if branch and (from_title or holds(branch, meta_findings)):
+                report.branch = self._safe_branch(new_meta, branch, meta_findings)
+                new_meta["branch"] = report.branch
+            left = _still_held(encode_json(new_meta).decode("utf-8"), meta_findings)
+            if left:
+                report.left["session.json"] = left
+            if not report.fields and not report.branch:
+                return report
+            title = str(new_meta.get("title", ""))
+            # The new branch first, the log naming it next, the old branch last: a crash
+            # between leaves a spare branch, never a session whose branch is gone.
+            tip = self.repo.copy_branch(branch, report.branch) if report.branch else None
+            self.store.keep(state.oid, f"redact {session_id} {title}")
             try:
-                self.store.replace(session_id, meta, lines, [], state.oid, "redact")
+                self.store.replace(session_id, new_meta, lines, [], state.oid, "redact")
             except RefMoved:
                 continue
-            return {str(entries[int(i)].get("id", i)): v for i, v in found.items()}
+            if report.branch and tip:
+                report.old_branch_removed = self.repo.retire_branch(branch, report.branch, tip)
+            return report
         raise GitsessError(f"session {session_id} kept changing; nothing was redacted")
+
+    def _safe_branch(self, meta: dict[str, Any], old: str, findings: list[Finding]) -> str:
+        """A new branch name for a session whose branch name held a secret: from the
+        redacted title, else the bare id, under the session prefix (ending in the id)."""
+        from .secrets import holds
+
+        session_id = str(meta["id"])
+        name = self.sessions._branch_name(str(meta.get("title") or ""), session_id)
+        taken = self.repo.branch_tip(name)  # by another branch (not by an earlier attempt)
+        if holds(name, findings) or (taken and taken != self.repo.branch_tip(old)):
+            name = self.sessions._branch_name("", session_id)
+        return name
 
     # -- fetch and merge --------------------------------------------------------
 
@@ -628,7 +691,31 @@ def _rejection(summary: str) -> str:
 
 
 def _loads(data: bytes) -> Any:
+    """The JSON value of ``data``; its text when it nests too deeply to parse (to be scanned
+    as text); None when it is no JSON at all."""
     try:
         return load_json(data)  # a fetched line may be nested 200,000 deep
-    except ValueError:
+    except ValueError as exc:
+        # Too deep to parse is still text that can hold a secret: scan it as text.
+        return data.decode("utf-8", "replace") if str(exc) == NESTED_TOO_DEEPLY else None
+
+
+def _still_held(text: str, findings: list[Finding]) -> list[str]:
+    """The kinds of the findings whose secret ``text`` still holds after redaction (in
+    fields redact never rewrites)."""
+    from .secrets import holds
+
+    return sorted({f.kind for f in findings if holds(text, [f])})
+
+
+def _scannable(line: bytes) -> Any:
+    """A stored line as the scan reads it: its JSON value, else its text (None: blank)."""
+    if not line.strip():
         return None
+    value = _loads(line)
+    return line.decode("utf-8", "replace") if value is None else value
+
+
+def _entry_name(value: Any, index: int) -> str:
+    entry_id = value.get("id") if isinstance(value, dict) else None
+    return entry_id if isinstance(entry_id, str) and entry_id else f"line {index + 1}"

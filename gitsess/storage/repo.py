@@ -368,6 +368,43 @@ class Repository:
         """On a repository without commits, make the next commit start ``branch``."""
         self.git.run("symbolic-ref", "HEAD", f"refs/heads/{branch}")
 
+    def copy_branch(self, old: str, new: str) -> str | None:
+        """Make branch ``new`` at the tip of ``old`` (compare-and-swap: ``new`` must not
+        exist, unless it is already there); the tip, None when ``old`` does not exist.
+
+        The first half of renaming a branch; `retire_branch` is the second. The messages
+        name neither branch: the old name is what is being removed.
+        """
+        tip = self.branch_tip(old)
+        if tip is not None and self.branch_tip(new) != tip:
+            self.update_ref(f"refs/heads/{new}", tip, None, "gitsess: redact (branch renamed)")
+        return tip
+
+    def retire_branch(self, old: str, new: str, tip: str) -> bool:
+        """After `copy_branch`: move HEAD (if on ``old``) and ``old``'s settings to ``new``,
+        then delete ``old`` (compare-and-swap at ``tip``). False when ``old`` stays: it
+        moved meanwhile, or another worktree has it checked out."""
+        if self.current_branch() == old:
+            self.git.run("symbolic-ref", "-m", "gitsess: redact", "HEAD", f"refs/heads/{new}")
+        self.git.run("config", "--rename-section", f"branch.{old}", f"branch.{new}", check=False)
+        if old in self._branches_checked_out_elsewhere():
+            return False
+        try:
+            self.delete_ref(f"refs/heads/{old}", tip, "gitsess: redact (branch renamed)")
+        except RefMoved:
+            return False
+        return True
+
+    def _branches_checked_out_elsewhere(self) -> set[str]:
+        out = self.git.run("worktree", "list", "--porcelain", check=False).stdout.decode()
+        here, found, path = os.path.realpath(self.root), set(), ""
+        for line in out.splitlines():
+            if line.startswith("worktree "):
+                path = os.path.realpath(line[9:])
+            elif line.startswith("branch refs/heads/") and path != here:
+                found.add(line[18:])
+        return found
+
     def operation_in_progress(self) -> str | None:
         """What git operation is stopped half-way here (a rebase, a merge...), or None.
 
