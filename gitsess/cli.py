@@ -286,7 +286,7 @@ def resume(app: App, session: str | None, last: bool, agent: str | None, as_json
     if resumed.note:
         console.print(escape(resumed.note), style="dim")
     verb = "Switched to" if resumed.switched else "Already on"
-    console.print(f"{verb} [cyan]{summary['branch']}[/]", markup=True)
+    console.print(f"{verb} [cyan]{escape(str(summary['branch']))}[/]", markup=True)
     console.print(session_header(summary))
     if resumed.recent:
         console.print(f"\n[bold]Last {len(resumed.recent)} entries:[/]")
@@ -609,6 +609,10 @@ def export(app: App, session: str, fmt: str | None, output: str | None) -> None:
 
             data = session_html(summary, entries).encode("utf-8", "replace")
     if output is None:
+        if sys.stdout.isatty():  # to be read there, not kept: nothing may drive the terminal
+            from .render.safe import visible
+
+            data = visible(data.decode("utf-8", "replace")).encode("utf-8", "replace")
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
@@ -795,8 +799,9 @@ def pr(app: App, range_: str | None, conversation: bool, as_json: bool) -> None:
         emit_json(document)
         return
     from .render.review import GITHUB_BODY_LIMIT, pr_markdown
+    from .render.safe import visible
 
-    text = pr_markdown(document, conversation)
+    text = visible(pr_markdown(document, conversation))
     sys.stdout.buffer.write(text.encode("utf-8", "replace"))  # lone surrogates: "?"
     sys.stdout.flush()
     if len(text) > GITHUB_BODY_LIMIT:

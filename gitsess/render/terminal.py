@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from .safe import visible
 from .text import content_text, entry_label, entry_summary, header_parts, when
 
 Entry = dict[str, Any]
@@ -27,11 +30,23 @@ FOLDED = {
 }
 
 
+class SafeConsole(Console):
+    """A console whose text, wherever it came from, cannot drive the terminal: rich's own
+    styling goes out as it is, every character of the text it lays out through
+    ``visible`` (render/safe.py). Markup is only ever gitsess's own (``escape`` the rest)."""
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return super()._render_buffer(
+            segment if segment.control else Segment(visible(segment.text), segment.style)
+            for segment in buffer
+        )
+
+
 def console(stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     # Piped output is read by grep and friends: don't fold it at 80 columns.
     width = None if stream.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+    return SafeConsole(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
 def session_table(rows: list[dict[str, Any]]) -> Table:
@@ -46,11 +61,11 @@ def session_table(rows: list[dict[str, Any]]) -> Table:
         status = "" if row.get("status") != "archived" else " [dim](archived)[/]"
         table.add_row(
             "[bold green]*[/]" if row.get("current") else "",
-            str(row.get("id", "")),
-            escape(str(row.get("title", ""))) + status,
+            visible(str(row.get("id", ""))),
+            escape(visible(str(row.get("title", "")))) + status,
             str(row.get("entries", 0)),
             when(row.get("updated")),
-            escape(str(row.get("branch", ""))),
+            escape(visible(str(row.get("branch", "")))),
         )
     return table
 
@@ -59,7 +74,7 @@ def session_header(summary: dict[str, Any]) -> Text:
     text = Text()
     title, details = header_parts(summary)
     for part, style in [*title, ("\n", ""), *details]:
-        text.append(part, style=style or None)
+        text.append(visible(part), style=style or None)
     return text
 
 
@@ -69,16 +84,16 @@ def entry_text(entry: Entry, width: int) -> Text:
     text = Text()
     if kind == "message":
         role = entry_label(entry)
-        text.append(f"{role}", style=ROLE_STYLES.get(role, "bold"))
+        text.append(visible(role), style=ROLE_STYLES.get(role, "bold"))
         text.append(f"  {when(entry.get('ts'))}\n", style="dim")
-        text.append(content_text(entry.get("content")).rstrip() or "(empty)")
+        text.append(visible(content_text(entry.get("content")).rstrip()) or "(empty)")
         return text
     symbol, style = FOLDED.get(str(kind), ("?", "dim"))
     if kind == "tool_result" and entry.get("is_error"):
         style = "red"
     label = "" if kind in ("tool_call", "tool_result") else f"{entry_label(entry)} "
-    text.append(f"  {symbol} {label}", style=style)
-    text.append(entry_summary(entry, max(width - len(label) - 6, 20)), style=style)
+    text.append(f"  {symbol} {visible(label)}", style=style)
+    text.append(visible(entry_summary(entry, max(width - len(label) - 6, 20))), style=style)
     return text
 
 
@@ -106,6 +121,6 @@ def local_changes(out: Console, changes: list[str]) -> None:
         return
     out.print(f"[bold]{len(changes)} uncommitted change{'s' if len(changes) != 1 else ''}:[/]")
     for line in changes[:10]:
-        out.print(f"  {escape(line)}")
+        out.print(f"  {escape(visible(line))}")
     if len(changes) > 10:
         out.print(f"  [dim]… and {len(changes) - 10} more[/]")
