@@ -150,9 +150,12 @@ def list_(app: App, include_all: bool, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("session")
+@click.option(
+    "--full", is_flag=True, help="Every message whole at a terminal too (else 64 KiB of each)."
+)
 @json_option
 @pass_app
-def show(app: App, session: str, as_json: bool) -> None:
+def show(app: App, session: str, full: bool, as_json: bool) -> None:
     """A session and its conversation."""
     state = app.sessions.store.require(app.sessions.resolve(session))
     entries = app.sessions.store.entries(state)
@@ -162,7 +165,7 @@ def show(app: App, session: str, as_json: bool) -> None:
         return
     from .render.terminal import conversation
 
-    conversation(out(), summary, entries)
+    conversation(out(), summary, entries, full)
 
 
 @cli.command()

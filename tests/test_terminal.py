@@ -198,3 +198,32 @@ def test_json_stays_exact_json_of_the_same_value(repo: Path, hostile: dict[str, 
             assert_inert(output, " ".join(args))
             text = json.dumps(json.loads(output.replace("\r\n", "\n")))
             assert json.dumps(HOSTILE) in text
+
+
+def test_a_huge_message_is_shown_whole_in_a_pipe_and_cut_at_a_terminal(repo: Path) -> None:
+    """`show` of a message of megabytes: a pipe gets it exactly, lines unwrapped (whatever
+    their length: laying them out is what took time growing as the square of the size); a
+    terminal gets its first part and how to see the rest. Neither is timed here (see
+    bench/bench.py, figure show-big)."""
+    result = run_cli(repo, "new", "big", "--json")
+    sid = str(result.json()["id"])
+    line = "word " * 100 + "\n"  # 500 characters: wider than any terminal or pipe width
+    body = HOSTILE + "\n" + line * 4000  # 2 MB
+    entry = json.dumps({"type": "message", "role": "user", "content": body})
+    assert run_cli(repo, "record", sid, "--jsonl", "-", stdin=entry.encode()).code == 0
+
+    piped = in_pipe(repo, ["show", sid])
+    assert_inert(piped, "huge message in a pipe")
+    assert line * 3999 in piped  # the last one without its trailing blanks
+    assert "KEEP-A \\u001b]0;pwned-title\\u0007" in piped
+    assert "over\\u000dwrite back\\u0008\\u0008" in piped
+
+    shown = at_terminal(repo, ["show", sid], 80)
+    assert_inert(shown, "huge message at a terminal")
+    assert len(shown) < 200_000, len(shown)
+    note = re.sub(r"\s+", " ", SGR.sub("", shown))
+    assert "more lines): `gitsess show --full` or `gitsess export` for all" in note, note[-500:]
+
+    full = at_terminal(repo, ["show", "--full", sid], 80)
+    assert_inert(full, "huge message at a terminal, --full")
+    assert (line * 3999).replace("\n", "\r\n") in full

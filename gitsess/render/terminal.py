@@ -78,15 +78,31 @@ def session_header(summary: dict[str, Any]) -> Text:
     return text
 
 
+# The characters of one message rich lays out. Rich splits a text into lines in time that
+# grows as the square of its size (16 MB took minutes): past this, a terminal gets the
+# first part and a note, and a pipe (or `show --full`) the text as it is, unwrapped.
+BIG = 64 * 1024
+CHUNK = 1 << 20
+
+
 def entry_text(entry: Entry, width: int) -> Text:
-    """One entry for reading: messages in full, everything else folded to a line."""
+    """One entry for reading: messages in full (the first BIG characters of a longer one,
+    and a note), everything else folded to a line."""
     kind = entry.get("type")
     text = Text()
     if kind == "message":
-        role = entry_label(entry)
-        text.append(visible(role), style=ROLE_STYLES.get(role, "bold"))
-        text.append(f"  {when(entry.get('ts'))}\n", style="dim")
-        text.append(visible(content_text(entry.get("content")).rstrip()) or "(empty)")
+        text = message_head(entry)
+        text.append("\n")
+        body = content_text(entry.get("content")).rstrip()
+        cut = len(body) if len(body) <= BIG else max(body.rfind("\n", 0, BIG), BIG // 2)
+        text.append(visible(body[:cut]) or "(empty)")
+        if cut < len(body):
+            lines = body.count("\n", cut)
+            text.append(
+                f"\n… {len(body) - cut:,} more characters ({lines:,} more lines): "
+                "`gitsess show --full` or `gitsess export` for all",
+                style="dim",
+            )
         return text
     symbol, style = FOLDED.get(str(kind), ("?", "dim"))
     if kind == "tool_result" and entry.get("is_error"):
@@ -97,20 +113,50 @@ def entry_text(entry: Entry, width: int) -> Text:
     return text
 
 
-def print_entries(out: Console, entries: list[Entry], after_folded: bool = False) -> None:
-    """Entries in reading order: a blank line before each message, folded lines kept together."""
+def message_head(entry: Entry) -> Text:
+    role = entry_label(entry)
+    text = Text()
+    text.append(visible(role), style=ROLE_STYLES.get(role, "bold"))
+    text.append(f"  {when(entry.get('ts'))}", style="dim")
+    return text
+
+
+def print_entries(
+    out: Console, entries: list[Entry], after_folded: bool = False, full: bool = False
+) -> None:
+    """Entries in reading order: a blank line before each message, folded lines kept together.
+    A message longer than BIG goes out whole, as it is, in a pipe or when ``full``."""
     previous_folded = after_folded
     for entry in entries:
         folded = entry.get("type") != "message"
         if not (folded and previous_folded):
             out.print()
-        out.print(entry_text(entry, out.width))
+        body = "" if folded else content_text(entry.get("content")).rstrip()
+        if len(body) > BIG and (full or not out.is_terminal):
+            out.print(message_head(entry))
+            write_plain(out, body)
+        else:
+            out.print(entry_text(entry, out.width))
         previous_folded = folded
 
 
-def conversation(out: Console, summary: dict[str, Any], entries: list[Entry]) -> None:
+def write_plain(out: Console, body: str) -> None:
+    """``body`` to the console's stream in pieces ending at line ends: linear in its size."""
+    start = 0
+    while start < len(body):
+        end = body.find("\n", start + CHUNK)
+        end = len(body) if end < 0 else end + 1
+        out.file.write(visible(body[start:end]))
+        start = end
+    out.file.write("\n")
+    out.file.flush()
+
+
+def conversation(
+    out: Console, summary: dict[str, Any], entries: list[Entry], full: bool = False
+) -> None:
     out.print(session_header(summary))
-    print_entries(out, entries)
+    print_entries(out, entries, full=full)
     if not entries:
         out.print("\n[dim](no entries yet)[/]")
 
