@@ -696,6 +696,27 @@ def packed_bytes(bench: Bench, repo: Path) -> int:
     return (fields.get("size", 0) + fields.get("size-pack", 0)) * 1024
 
 
+@figure(
+    "show-big",
+    "gitsess show of a 16 MB message, in a pipe",
+    "python: json.loads the same 16 MB",
+    6.0,
+)
+def fig_show_big(bench: Bench, fig: Figure) -> None:
+    """One message of 16 MB: `show` must stay linear in its size (it was quadratic)."""
+    repo = bench.new_repo("show-big")
+    sid = bench.new_session(repo)
+    line = "lorem ipsum dolor sit amet, consectetur adipiscing elit " * 3 + "\n"
+    entry = {"type": "message", "role": "user", "content": line * (16_000_000 // len(line))}
+    source = bench.root / "show-big.jsonl"
+    source.write_text(json.dumps(entry) + "\n")
+    bench.run([bench.gitsess_exe, "record", sid, "--jsonl", str(source)], repo)
+    mine = bench.command(["sh", "-c", f"{bench.gitsess_exe} show {sid} >/dev/null"], repo)
+    parse = f"import json; json.loads(open({str(source)!r}, 'rb').read())"
+    floor = bench.command([bench.python, "-c", parse], bench.root)
+    bench.compare(fig, mine, floor, repeat=bench.sizes.heavy_repeat)
+
+
 @figure("capture-idle", "gitsess capture, nothing new (Claude Code hook)", "python -c pass", 4.0)
 def fig_capture_idle(bench: Bench, fig: Figure) -> None:
     """A Claude Code hook call when the transcript has not changed since the last one."""

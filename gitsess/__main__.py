@@ -14,6 +14,16 @@ def main(argv: list[str] | None = None) -> int:
     reconfigure = getattr(sys.stdout, "reconfigure", None)
     if reconfigure is not None:
         reconfigure(errors="backslashreplace")
+    from .render.safe import install
+
+    saved = install()  # nothing printed can drive the terminal (render/safe.py)
+    try:
+        return _main(args, debug)
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _main(args: list[str], debug: bool) -> int:
     try:
         from .quick import dispatch
 
@@ -24,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # The reader went away (`gitsess list | head`): not an error worth a message.
-        sys.stderr.close()
+        from .render.safe import raw
+
+        raw(sys.stderr).close()
         return 1
     except Exception as exc:  # the last line of defence: no traceback unless asked
         from .errors import GitsessError

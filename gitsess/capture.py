@@ -8,6 +8,14 @@ status is 0. Nothing is printed on stdout (Gemini CLI reads hook stdout as JSON)
 When nothing changed since the last capture (the transcript files have the
 same size and time, and the same session is checked out) it answers from one
 small state file, without starting git or loading the rest of gitsess.
+
+It never waits on what it reads: a transcript (or subagent file) that is not a regular
+file -- a FIFO with no writer, a device such as /dev/zero, a socket, a folder -- is
+refused before it is opened. A Claude Code transcript larger than four windows
+(`gitsess.captureWindow`, 8 MiB) is read a window at a time from where the last
+capture stopped (the offset is in the state file), for at most `gitsess.captureBudget`
+seconds (2) per call: memory stays bounded by the window, the hook returns, and the
+next turns record the rest, with the ids a whole import gives.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -35,6 +44,8 @@ AGENT_ALIASES = {
     "gemini-cli": "gemini",
 }
 USAGE = "usage: gitsess capture [--agent claude-code|codex|gemini] [PAYLOAD] < hook JSON"
+WINDOW = 8 << 20  # bytes of a large transcript read per window (gitsess.captureWindow)
+BUDGET = 2.0  # seconds a capture of a large transcript may take (gitsess.captureBudget)
 
 
 class CaptureSkipped(Exception):
@@ -93,16 +104,17 @@ def run(
     ):
         return  # the fast path: nothing new since the last capture, and no format loaded
 
+    _require_regular(transcript)  # before anything opens it: a FIFO would block the agent
     from .agents import get
 
     fmt = get(agent)
     # The files the conversation lives in, and their folders: a new file (a subagent
     # starting) changes its folder's time, so the fast path notices it too.
     files = fmt.watched_files(transcript)
+    for path in files:
+        _require_regular(path)
     watched = files + sorted({f.parent for f in files} | {transcript.parent})
     stamp = _stamp(watched)
-    if not transcript.is_file():
-        raise CaptureSkipped(f"no transcript at {transcript}")
 
     from .sessions import Sessions
     from .storage.repo import Repository
@@ -110,6 +122,17 @@ def run(
     repo = Repository(cwd)
     try:
         sessions = Sessions(repo)
+        window, budget = _limits(repo)
+        size = transcript.stat().st_size
+        if "offset" in saved or size > 4 * window:
+            if agent != "claude-code":
+                raise CaptureSkipped(
+                    f"{transcript} holds {size:,} bytes, more than capture reads in a turn: "
+                    "record it with `gitsess import`"
+                )
+            part = Part(saved, state_file, watched, stamp, window, budget)
+            part.run(sessions, payload, git_dir, transcript, size)
+            return
         conversation = fmt.parse(transcript)
         current = sessions.current()
         if current is None:
@@ -136,6 +159,149 @@ def run(
         )
     finally:
         repo.close()
+
+
+class Part:
+    """Capture of a large Claude Code transcript, a window at a time from the saved offset."""
+
+    def __init__(
+        self,
+        saved: dict[str, Any],
+        state_file: Path,
+        watched: list[Path],
+        stamp: list[list[Any]],
+        window: int,
+        budget: float,
+    ) -> None:
+        self.saved = saved
+        self.state_file = state_file
+        self.watched = watched
+        self.stamp = stamp
+        self.window = window
+        self.budget = budget
+
+    def run(
+        self, sessions: Any, payload: dict[str, Any], git_dir: Path, transcript: Path, size: int
+    ) -> None:
+        from .agents.claude_code import parse_window
+        from .agents.resume import handed_back_ids
+
+        started = time.monotonic()
+        deadline = started + self.budget
+        offset = self.saved.get("offset")
+        before = self.saved.get("before")
+        checked = self.saved.get("checked")
+        ids_file = self.state_file.with_suffix(".ids")
+        if not isinstance(offset, int) or not isinstance(before, dict) or offset > size:
+            # First time (or the file was rewritten): from the start. Entries an earlier
+            # whole-file capture recorded are up to the size it saw: those are checked
+            # against the log's ids; past it, the ids this capture keeps suffice.
+            offset, before, checked = 0, {}, self.size_seen(transcript)
+            ids_file.unlink(missing_ok=True)
+        known = set(_read_lines(ids_file))
+        current = sessions.current()
+        took = -1.0  # the last window's time: a window that would end past the budget waits
+        while offset < size and (took < 0 or time.monotonic() + took < deadline):
+            began = time.monotonic()
+            conversation, offset_after, before_after = parse_window(
+                transcript, offset, self.window, before, known
+            )
+            if conversation is None:
+                break  # only a line still being written
+            if current is None:
+                setting = sessions.repo.config("gitsess.captureNew") or "true"
+                if setting.lower() in ("false", "no", "0", "off"):
+                    raise CaptureSkipped("no current session, and gitsess.captureNew is off")
+                current = _start_session(sessions, "claude-code", conversation, payload)
+            made = [str(e.get("id")) for e in conversation.entries]
+            given = handed_back_ids(sessions.repo.common_dir, current.session_id)
+            entries = [e for e in conversation.entries if e.get("id") not in given]
+            scan = isinstance(checked, int) and offset < checked
+            if not scan:  # a capture stopped after recording, before saving: not twice
+                state = sessions.store.require(current.session_id)
+                last = sessions.store.last_entries(state, len(entries) + 64)
+                recorded = {e.get("id") for e in last}
+                entries = [e for e in entries if e.get("id") not in recorded]
+            sessions.record(
+                current.session_id,
+                list(enumerate(entries, start=1)),
+                skip_known=True,
+                trusted=True,
+                assume_new=not scan,
+            )
+            ids_file.parent.mkdir(parents=True, exist_ok=True)
+            with ids_file.open("a") as handle:
+                handle.write("".join(f"{entry_id}\n" for entry_id in made))
+            known.update(made)
+            offset, before = offset_after, before_after
+            self.save(sessions, current.session_id, offset, before, size, checked)
+            took = time.monotonic() - began
+        if offset < size:
+            _log(git_dir, f"captured {offset:,} of {size:,} bytes of {transcript}; more next turn")
+
+    def size_seen(self, transcript: Path) -> int:
+        """The transcript's size when a whole-file capture last read it (0: never)."""
+        for item in self.saved.get("stamp") or []:
+            if isinstance(item, list) and item[:1] == [str(transcript)] and len(item) > 1:
+                return item[1] if isinstance(item[1], int) else 0
+        return 0
+
+    def save(
+        self,
+        sessions: Any,
+        session_id: str,
+        offset: int,
+        before: dict[str, str],
+        size: int,
+        checked: Any,
+    ) -> None:
+        done = offset >= size  # the fast path may answer next time only once caught up
+        _save(
+            self.state_file,
+            {
+                "stamp": self.stamp if done else None,
+                "watched": [str(path) for path in self.watched],
+                "branch": sessions.repo.current_branch() or "",
+                "session": session_id,
+                "at": time.time(),
+                "offset": offset,
+                "before": before,
+                "checked": checked,
+            },
+        )
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text().splitlines()
+    except OSError:
+        return []
+
+
+def _require_regular(path: Path) -> None:
+    """Refuse, without opening it, what is not a regular file: reading a FIFO with no
+    writer, a device or a socket would block the agent or never end."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        raise CaptureSkipped(f"no transcript at {path}") from None
+    if not stat.S_ISREG(mode):
+        raise CaptureSkipped(f"{path} is not a regular file (a FIFO, device, socket or folder)")
+
+
+def _limits(repo: Any) -> tuple[int, float]:
+    """gitsess.captureWindow (bytes; k, m, g suffixes) and gitsess.captureBudget (seconds)."""
+    window, budget = WINDOW, BUDGET
+    text = (repo.config("gitsess.captureWindow") or "").strip().lower()
+    scale = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}.get(text[-1:], 1)
+    digits = text[:-1] if scale > 1 else text
+    if digits.isdigit() and int(digits) > 0:
+        window = int(digits) * scale
+    try:
+        budget = float(repo.config("gitsess.captureBudget") or BUDGET)
+    except ValueError:
+        budget = BUDGET  # a typo in the setting must not stop the capture
+    return window, max(budget, 0.0)
 
 
 def _start_session(sessions: Any, agent: str, conversation: Any, payload: dict[str, Any]) -> Any:

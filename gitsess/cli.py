@@ -150,9 +150,12 @@ def list_(app: App, include_all: bool, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("session")
+@click.option(
+    "--full", is_flag=True, help="Every message whole at a terminal too (else 64 KiB of each)."
+)
 @json_option
 @pass_app
-def show(app: App, session: str, as_json: bool) -> None:
+def show(app: App, session: str, full: bool, as_json: bool) -> None:
     """A session and its conversation."""
     state = app.sessions.store.require(app.sessions.resolve(session))
     entries = app.sessions.store.entries(state)
@@ -162,7 +165,7 @@ def show(app: App, session: str, as_json: bool) -> None:
         return
     from .render.terminal import conversation
 
-    conversation(out(), summary, entries)
+    conversation(out(), summary, entries, full)
 
 
 @cli.command()
@@ -286,7 +289,7 @@ def resume(app: App, session: str | None, last: bool, agent: str | None, as_json
     if resumed.note:
         console.print(escape(resumed.note), style="dim")
     verb = "Switched to" if resumed.switched else "Already on"
-    console.print(f"{verb} [cyan]{summary['branch']}[/]", markup=True)
+    console.print(f"{verb} [cyan]{escape(str(summary['branch']))}[/]", markup=True)
     console.print(session_header(summary))
     if resumed.recent:
         console.print(f"\n[bold]Last {len(resumed.recent)} entries:[/]")
@@ -678,6 +681,10 @@ def export(app: App, session: str, fmt: str | None, output: str | None) -> None:
 
             data = session_html(summary, entries).encode("utf-8", "replace")
     if output is None:
+        if sys.stdout.isatty():  # to be read there, not kept: nothing may drive the terminal
+            from .render.safe import visible
+
+            data = visible(data.decode("utf-8", "replace")).encode("utf-8", "replace")
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
@@ -864,8 +871,9 @@ def pr(app: App, range_: str | None, conversation: bool, as_json: bool) -> None:
         emit_json(document)
         return
     from .render.review import GITHUB_BODY_LIMIT, pr_markdown
+    from .render.safe import visible
 
-    text = pr_markdown(document, conversation)
+    text = visible(pr_markdown(document, conversation))
     sys.stdout.buffer.write(text.encode("utf-8", "replace"))  # lone surrogates: "?"
     sys.stdout.flush()
     if len(text) > GITHUB_BODY_LIMIT:

@@ -300,12 +300,15 @@ class Sessions:
         raw: Iterable[tuple[int, Any]],
         skip_known: bool = False,
         trusted: bool = False,
+        assume_new: bool = False,
     ) -> tuple[int, str]:
         """Append entries, all or nothing. ``raw`` pairs each entry with its line number.
 
         An id the session already has is an error, or with ``skip_known`` (capture,
         which may see an entry again) that entry is left out. ``trusted``: the
-        entries were built by gitsess (see `normalized`).
+        entries were built by gitsess (see `normalized`). ``assume_new``: the caller
+        knows the ids are not in the log (capture of a large transcript keeps the ids it
+        recorded), so the log's ids are not all read (their cost grows with the log).
         """
         state = self.store.require(session_id)
         branch = self.branch_of(state.meta, session_id)
@@ -320,7 +323,7 @@ class Sessions:
         def change(state: LogState) -> Change | None:
             nonlocal appended
             chosen, lines = entries, encoded
-            if supplied:
+            if supplied and not assume_new:
                 known = self._known_ids(state, supplied)
                 if known and not skip_known:
                     first = min(known, key=lambda i: supplied[i])

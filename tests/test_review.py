@@ -130,7 +130,7 @@ def test_pr_describes_the_sessions_behind_the_branch(repo: Path, gs: Any) -> Non
     assert (
         "**What the agent did:** 4 tool calls (Edit ×2, Bash ×1, Read ×1), 1 of them failed. "
         "Files named in tool calls: `theme.css`, `src/toggle.js`, "
-        "`&lt;/details&gt;&lt;script&gt;x`." in md
+        "<code>&#96;&#60;/details&#62;&#60;script&#62;x&#96;</code>." in md
     )
     assert f"- ✓ {a[:12]} Add dark theme\n- ✓ {b[:12]} Add toggle" in md
     # The whole conversation, folded; long tool output cut with a note.

@@ -115,6 +115,7 @@ import itertools
 import json
 import os
 import re
+import stat
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -236,16 +237,20 @@ class _Record:
     digest: str | None  # SHA-1 of the record's text, for records without a uuid
 
 
-def _read(path: Path, required: bool = True) -> tuple[list[_Record], str | None]:
-    """The records of ``path``, and a note when an unterminated last line was skipped.
+def _read(
+    path: Path, required: bool = True, data: bytes | None = None
+) -> tuple[list[_Record], str | None]:
+    """The records of ``path`` (or of ``data``, a part of it), and a note when an
+    unterminated last line was skipped.
 
     An empty file, or one with only an incomplete line, is a FormatError when
     ``required``, else (a subagent's file just created) no records.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read: {exc.strerror}") from None
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise FormatError(f"{path}: cannot read: {exc.strerror}") from None
     lines = data.split(b"\n")
     unterminated = not data.endswith(b"\n")
     records: list[_Record] = []
@@ -407,10 +412,11 @@ def _own_ts(obj: dict[str, Any], normalize: Any) -> str | None:
 class _Builder:
     """SPEC entries from one stream's records, in file order."""
 
-    def __init__(self, stream: _Stream, fallback_ts: str) -> None:
+    def __init__(self, stream: _Stream, fallback_ts: str, known: set[str] | None = None) -> None:
         self.stream = stream
         self.fallback_ts = fallback_ts
         self.seen: dict[str, int] = {}
+        self.known = known or set()  # ids made from earlier parts of the file
         self.ts = ""
         self.boundaries: dict[str, str] = {}  # compact boundary uuid -> its logical parent
 
@@ -441,6 +447,11 @@ class _Builder:
     def record(self, rec: _Record) -> None:
         obj = rec.obj
         base, uid = self.base_id(rec)
+        if base in self.known and base not in self.seen:  # seen in an earlier part
+            copies = 1
+            while _fit(f"{base}.{copies + 1}") in self.known:
+                copies += 1
+            self.seen[base] = copies
         count = self.seen.get(base, 0) + 1
         self.seen[base] = count
         duplicate = count > 1
@@ -766,8 +777,47 @@ def _mark_branches(stream: _Stream, main: bool) -> None:
 # -- the whole conversation -------------------------------------------------------------------
 
 
-def _parse(path: Path) -> Conversation:
-    records, note = _read(path)
+def parse_window(
+    path: Path, start: int, limit: int, before: dict[str, str], known: set[str] | None = None
+) -> tuple[Conversation | None, int, dict[str, str]]:
+    """The records of ``path`` in the whole lines from byte ``start`` on, about ``limit``
+    bytes of them (a longer line is read whole): for capturing a transcript too large to
+    read at once, a part per turn, in bounded memory. Returns the conversation of those
+    records (None if no whole line is there yet), where the next part starts, and the last
+    entry of each of the part's last records by uuid: ``before`` of the next part, whose
+    first records name them as parents. Entry ids are those a whole import gives (from the
+    records' uuids); subagents' own files are not read. ``known``: the ids of the earlier
+    parts, so a record seen again gets the id a whole import gives it.
+    """
+    # O_NONBLOCK and a check of what was opened: a FIFO put in its place since capture
+    # looked is refused, not waited on.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise FormatError(f"{path}: not a regular file")
+    with os.fdopen(fd, "rb") as handle:
+        handle.seek(start)
+        data = handle.read(limit)
+        end = data.rfind(b"\n") + 1
+        while not end and len(data) >= limit:  # one line longer than the part: all of it
+            more = handle.read(limit)
+            if not more:
+                break
+            data += more
+            end = data.rfind(b"\n") + 1
+    if not end:
+        return None, start, before
+    conversation = _parse(path, data[:end], before, known)
+    return conversation, start + end, conversation.meta.pop("last_records", {})
+
+
+def _parse(
+    path: Path,
+    data: bytes | None = None,
+    before: dict[str, str] | None = None,
+    known: set[str] | None = None,
+) -> Conversation:
+    records, note = _read(path, data=data)
     if not any(rec.obj["type"] in KNOWN_TYPES for rec in records):
         raise FormatError(f"{path}: no Claude Code records in it")
     session_id = next(
@@ -799,7 +849,7 @@ def _parse(path: Path) -> Conversation:
             else:
                 main_records.append(rec)
     main = _Stream(path, main_records)
-    _Builder(main, fallback_ts).run()
+    _Builder(main, fallback_ts, known).run()
     _mark_branches(main, main=has_main)
 
     subs: list[_Stream] = []
@@ -807,7 +857,8 @@ def _parse(path: Path) -> Conversation:
         subs.append(_Stream(path, recs, prefix=_agent_prefix(agent), agent=agent))
     notes: dict[str, Any] = {"partial_last_line": note} if note else {}
     partial_subagents: dict[str, str] = {}
-    for agent_file in _subagent_files(path, session_id if has_main else None):
+    agent_files = _subagent_files(path, session_id if has_main else None) if data is None else []
+    for agent_file in agent_files:
         recs, sub_note = _read(agent_file, required=False)
         if sub_note:
             partial_subagents[agent_file.name] = sub_note
@@ -831,10 +882,14 @@ def _parse(path: Path) -> Conversation:
         if stream.meta_file and stream.entries:
             stream.entries[0]["meta"]["agent_meta"] = stream.meta_file
 
-    _link_parents(main)
+    _link_parents(main, before or {})
     for stream in subs:
         _link_parents(stream)
     entries = _assemble(main, subs)
+    if data is not None:  # a part of the file: what the next part's first records need
+        notes["last_records"] = {
+            uid: made[-1]["id"] for uid, made in list(main.by_uuid.items())[-64:] if made
+        }
 
     conversation_meta: dict[str, Any] = dict(notes)
     version = next(
@@ -882,8 +937,9 @@ def _title(records: list[_Record], uuids: dict[str, list[Entry]]) -> str | None:
     return " ".join(chosen.split()) if chosen and chosen.strip() else None
 
 
-def _link_parents(stream: _Stream) -> None:
-    """``parent``: the last entry of the record a record names as its parent."""
+def _link_parents(stream: _Stream, before: dict[str, str] | None = None) -> None:
+    """``parent``: the last entry of the record a record names as its parent (``before``:
+    of records in an earlier part of the file, by uuid)."""
     for rec in stream.records:
         uid = rec.obj.get("uuid")
         if not isinstance(uid, str):
@@ -897,6 +953,8 @@ def _link_parents(stream: _Stream) -> None:
         found = stream.by_uuid.get(parent) if isinstance(parent, str) else None
         if found and found[-1] is not made[0]:
             made[0]["parent"] = found[-1]["id"]
+        elif before and isinstance(parent, str) and parent in before:
+            made[0]["parent"] = before[parent]
         for before, entry in itertools.pairwise(made):
             entry["parent"] = before["id"]
 

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .markdown import HIDDEN_EVENTS, conversation_markdown, details, escape_html, escape_text
+from .markdown import (
+    HIDDEN_EVENTS,
+    conversation_markdown,
+    details,
+    escape_text,
+    inline_code,
+    one_line,
+)
 from .text import clip, compact
 
 if TYPE_CHECKING:
@@ -30,9 +37,8 @@ def short(sha: Any) -> str:
 
 
 def code(text: str) -> str:
-    """``text`` as inline code, or as escaped text when a backtick would end the code span."""
-    text = " ".join(text.split())
-    return f"`{text}`" if "`" not in text else escape_html(text)
+    """``text`` as inline code that nothing in it can end early (markdown.html_code)."""
+    return inline_code(text)
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
@@ -78,7 +84,7 @@ def pr_markdown(doc: Document, conversation: bool = True) -> str:
     if without:
         rows = []
         for commit in without:
-            row = f"- {short(commit['sha'])} {escape_text(commit['subject'])}"
+            row = f"- {short(commit['sha'])} {one_line(commit['subject'])}"
             if commit.get("unknown_sessions"):
                 row += " — " + _unknown_note(commit["unknown_sessions"])
             rows.append(row)
@@ -90,15 +96,15 @@ def pr_markdown(doc: Document, conversation: bool = True) -> str:
 def _session_markdown(item: Document, conversation: bool) -> str:
     summary = item["session"]
     entries = item["entries"]
-    title = escape_text(str(summary.get("title", "")))
-    facts = [f"**Author:** {escape_text(_author(summary))}"]
+    title = one_line(str(summary.get("title", "")))
+    facts = [f"**Author:** {one_line(_author(summary))}"]
     if summary.get("agent"):
-        facts.append(f"**Agent:** {escape_text(str(summary['agent']))}")
+        facts.append(f"**Agent:** {one_line(str(summary['agent']))}")
     models = sorted({str(e["model"]) for e in entries if e.get("model")})
     if models:
         facts.append("**Models:** " + ", ".join(code(m) for m in models))
     facts.append(f"**Branch:** {code(str(summary.get('branch', '')))}")
-    parts = [f"### {title} (`{summary.get('id', '')}`)", " · ".join(facts)]
+    parts = [f"### {title} ({code(str(summary.get('id', '')))})", " · ".join(facts)]
 
     prompts = item["prompts"]
     if prompts:
@@ -113,7 +119,7 @@ def _session_markdown(item: Document, conversation: bool) -> str:
 
     rows = []
     for commit in item["commits"]:
-        subject = escape_text(commit["subject"])
+        subject = one_line(commit["subject"])
         if commit["verified"]:
             rows.append(f"- ✓ {short(commit['sha'])} {subject}")
         else:
@@ -133,7 +139,7 @@ def account_text(item: Document) -> str:
     if not calls:
         text = "no tool calls."
     else:
-        counts = ", ".join(f"{escape_text(name)} ×{n}" for name, n in tools.items())
+        counts = ", ".join(f"{one_line(name)} ×{n}" for name, n in tools.items())
         text = f"{plural(calls, 'tool call')} ({counts})"
         if item["tool_errors"]:
             text += f", {item['tool_errors']} of them failed"
@@ -158,14 +164,14 @@ def _why_unverified(link: Document) -> str:
     text = "its `Session:` trailer names this session, but the session's log does not record it"
     if link.get("matched_by") == "subject":
         text += (
-            f"; the log records {short(link.get('recorded_sha'))} with the same subject "
+            f"; the log records {one_line(short(link.get('recorded_sha')))} with the same subject "
             "(rebased or amended since?)"
         )
     return text
 
 
 def _unknown_note(ids: list[str]) -> str:
-    names = ", ".join(f"`{sid}`" for sid in ids)
+    names = ", ".join(code(str(sid)) for sid in ids)
     return f"its `Session:` trailer names {names}, not in this repository (unknown)"
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import sys
 
+from .safe import visible
+
 Span = tuple[str, str]  # (text, rich style; "" for none)
 
 
@@ -23,11 +25,11 @@ def print_spans(*lines: list[Span]) -> None:
         for spans in lines:
             text = Text()
             for part, style in spans:
-                text.append(part, style=style or None)
+                text.append(visible(part), style=style or None)
             out.print(text)
         return
     for spans in lines:
-        print("".join(part for part, _ in spans))
+        print(visible("".join(part for part, _ in spans)))
 
 
 def width() -> int:

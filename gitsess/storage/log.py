@@ -258,8 +258,15 @@ class LogStore:
             yield from data.splitlines()
 
     def ids(self, state: LogState) -> Iterator[str]:
-        """Every entry id in the log; entries are stored id first, so few lines need parsing."""
-        for data in self.segment_blobs(state.segments, state.session_id):
+        """Every entry id in the log; entries are stored id first, so few lines need parsing.
+        Read 16 segments at a time: memory stays bounded however long the log."""
+        segments = state.segments
+        blobs = (
+            data
+            for at in range(0, len(segments), 16)
+            for data in self.segment_blobs(segments[at : at + 16], state.session_id)
+        )
+        for data in blobs:
             found = _STORED_ID.findall(data)
             yield from (m.decode() for m in found)
             if len(found) != data.count(b"\n"):  # lines from another writer: parse them
