@@ -1,7 +1,7 @@
 """`gitsess doctor`: check every session, and repair what can be repaired without losing anything.
 
 Per session: the log ref names a complete log commit; `session.json` is a JSON object with
-the SPEC's fields; every segment line is an entry; entry ids are unique; the branch exists;
+the format's fields; every segment line is an entry; entry ids are unique; the branch exists;
 fetched copies are merged. Per repository: the trash reflog, the hooks.
 
 Every repair is a compare-and-swap ref update that keeps what was there: a broken ref goes

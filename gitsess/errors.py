@@ -1,4 +1,4 @@
-"""Errors a user sees: one line on stderr and the SPEC's exit code."""
+"""Errors a user sees: one line on stderr and the format's exit code."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ EXIT_USAGE = 2
 
 
 class GitsessError(Exception):
-    """An error meant for the user. ``exit_code`` follows SPEC section 6."""
+    """An error meant for the user. ``exit_code`` follows docs/format.md section 7."""
 
     exit_code = EXIT_FAILURE
 

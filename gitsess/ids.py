@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-# Crockford base32, lowercase (SPEC section 3).
+# Crockford base32, lowercase (docs/format.md section 3).
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 SESSION_ID_LENGTH = 10
 SESSION_ID_RE = re.compile(r"^[0-9a-hjkmnp-tv-z]{10}\Z")

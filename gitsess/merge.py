@@ -1,4 +1,4 @@
-"""Merging two divergent copies of one session (SPEC section 5), as pure functions.
+"""Merging two divergent copies of one session (docs/format.md section 6), as pure functions.
 
 The merged log is the part both sides agree on, in its order, then the
 merge base's other entries in the base's order, then every entry that only

@@ -1,4 +1,4 @@
-"""The data model of SPEC section 4, in pydantic: what a valid session and entry are.
+"""The data model of docs/format.md section 4, in pydantic: what a valid session and entry are.
 
 Stored data stays plain JSON (dicts) so that unknown keys and their order
 survive every rewrite; these models validate at the boundary, where input
@@ -117,7 +117,7 @@ def check_meta(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def normalize_entry(raw: Any, head: str | None = None) -> dict[str, Any]:
-    """A SPEC entry from ``raw``: validated, with `id`, `ts` and `head` filled in when missing.
+    """A entry (docs/format.md) from ``raw``: validated, with `id`, `ts` and `head` filled in when missing.
 
     Known types are checked field by field; an unknown type is kept as is.
     Raises ValueError with a one-line reason.

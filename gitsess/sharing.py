@@ -1,4 +1,4 @@
-"""Sharing sessions through git remotes: push, fetch, merge (SPEC sections 2 and 5), secrets.
+"""Sharing sessions through git remotes: push, fetch, merge (docs/format.md sections 2 and 6), secrets.
 
 Pushing and fetching are one git transfer each, however many sessions move.
 Fetched logs land in a tracking namespace and are then merged into the local
@@ -531,7 +531,17 @@ class Sharing:
         mine = self._require_at(session_id, ours)
         other = self._require_at(session_id, theirs)
         base_oid = self.repo.merge_base(ours, theirs)
-        base_state = self.store.state(session_id, at=base_oid) if base_oid else None
+        if base_oid is None:
+            # Every real copy of a session descends from the log commit that created it.
+            # One that shares no history is another log under this id: a teammate who
+            # learned the id (from a `Session:` trailer) and forged one, or the copy pushed
+            # before a `redact`. Merging it would take their entries into this session.
+            raise GitsessError(
+                f"session {session_id}: the copy on {remote_name or 'the remote'} shares no "
+                "history with yours (someone else's log under this id, or your log before a "
+                "`redact`); it was not merged"
+            )
+        base_state = self.store.state(session_id, at=base_oid)
         raw: dict[int, bytes] = {}
         base = self._parsed(base_state, raw) if base_state else []
         my_entries, their_entries = self._parsed(mine, raw), self._parsed(other, raw)

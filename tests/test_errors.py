@@ -1,4 +1,4 @@
-"""Bad input everywhere: one line on stderr, the SPEC's exit code, no traceback."""
+"""Bad input everywhere: one line on stderr, the format's exit code, no traceback."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Fuzzing: every importer, `record --jsonl`, `capture` and the merge, fed hostile input.
 
-The contract (SPEC section 6): a clear error (exit 2, one line on stderr, nothing
+The contract (docs/format.md section 7): a clear error (exit 2, one line on stderr, nothing
 written) or a correct result (the session reads back, every entry is a JSON
 object with a unique valid id and an RFC 3339 `ts`, `git fsck --strict` is
 clean). Never a Python exception escaping, never "internal error" (exit 1).

@@ -1,5 +1,5 @@
 """Hostile repository states: each test puts a real repository in one and runs the commands
-a user would. A command either works, or fails with one clear line on stderr and the SPEC's
+a user would. A command either works, or fails with one clear line on stderr and the format's
 exit code; a failed command changes nothing (refs, work tree, index, a stopped rebase or
 merge), and `git fsck` finds nothing new."""
 

@@ -1,4 +1,4 @@
-"""SPEC section 5 as pure functions, checked by properties (hypothesis)."""
+"""docs/format.md section 6 as pure functions, checked by properties (hypothesis)."""
 
 from __future__ import annotations
 

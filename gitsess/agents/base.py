@@ -18,10 +18,10 @@ class FormatError(BadInput):
 
 @dataclass
 class Conversation:
-    """A transcript turned into SPEC entries (section 4), in conversation order.
+    """A transcript turned into entries (docs/format.md) (section 4), in conversation order.
 
     Every entry has `id`, `ts` and `type`, and `source` = {"format": ..., "id":
-    <native id>}; what the SPEC has no field for is kept in the entry's `meta`.
+    <native id>}; what the format has no field for is kept in the entry's `meta`.
     Ids are stable: parsing the same transcript twice gives the same ids, and
     a transcript that grew gives the old entries the same ids as before.
     """

@@ -4,7 +4,7 @@ One JSON record a line. Conversation records (``user``, ``assistant``, ``system`
 ``progress``, ``attachment``) carry ``uuid``, ``parentUuid``, ``timestamp``,
 ``sessionId``, ``cwd``, ``version``, ``gitBranch``; bookkeeping records
 (``summary``, ``file-history-snapshot``, ``custom-title``, ``queue-operation``,
-``last-prompt``, ...) mostly carry none of these. How they become SPEC entries, and
+``last-prompt``, ...) mostly carry none of these. How they become entries (docs/format.md), and
 the choices made:
 
 Ids
@@ -12,7 +12,7 @@ Ids
     ``<uuid>``, ``<uuid>:1``, ``<uuid>:2``... (one per content block). Records without a
     uuid get ``<type>.<first 16 hex of the SHA-1 of the record's text>``, so their ids
     do not depend on their position. A record seen again (same uuid, or same text) gets
-    ``.2``, ``.3``... and ``meta.duplicate: true``. Ids that would not fit the SPEC's
+    ``.2``, ``.3``... and ``meta.duplicate: true``. Ids that would not fit the format's
     pattern in 56 characters are hashed (``h<40 hex>``). Subagent entries are prefixed
     with ``<agentId>.``. ``source`` is ``{"format": "claude-code", "id": <uuid>}`` (no
     ``id`` for records that have none). ``parent`` is the entry made last from the
@@ -103,7 +103,7 @@ Timestamps
     ``snapshot.timestamp``); a record without one takes the previous record's, the first
     ones the first timestamp of the file, and a file without any its modification time.
 
-Resume inside Claude Code: ``to_transcript`` turns SPEC entries back into records,
+Resume inside Claude Code: ``to_transcript`` turns entries (docs/format.md) back into records,
 ``transcript_dir`` / ``transcript_path`` say where Claude Code looks for them,
 ``write_transcript`` writes them.
 """
@@ -410,7 +410,7 @@ def _own_ts(obj: dict[str, Any], normalize: Any) -> str | None:
 
 
 class _Builder:
-    """SPEC entries from one stream's records, in file order."""
+    """entries (docs/format.md) from one stream's records, in file order."""
 
     def __init__(self, stream: _Stream, fallback_ts: str, known: set[str] | None = None) -> None:
         self.stream = stream
@@ -1215,7 +1215,7 @@ def _result_content(output: Any) -> Any:
 
 
 def to_transcript(entries: list[Entry], session_uuid: str, cwd: str) -> list[dict[str, Any]]:
-    """Claude Code records for SPEC ``entries``, such that ``claude --resume <uuid>`` loads them.
+    """Claude Code records for ``entries``, such that ``claude --resume <uuid>`` loads them.
 
     The active conversation only: entries flagged ``meta.inactive`` (rewound) or
     ``meta.subagent`` are left out (a subagent's work reaches the conversation through its

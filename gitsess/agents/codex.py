@@ -3,7 +3,7 @@
 Every line is ``{"timestamp", "type", "payload"}``; ``type`` is ``session_meta``,
 ``turn_context``, ``response_item`` (what the model saw: messages, reasoning, tool
 calls and outputs), ``event_msg`` (what the UI saw) or ``compacted``. How they become
-SPEC entries, and the choices made:
+entries (docs/format.md), and the choices made:
 
 Ids
     Records carry no ids, so an entry's id is ``codex-<last 12 characters of the session
@@ -74,7 +74,7 @@ Damaged files
     does not parse: a writer killed (or still writing) mid-line. It is skipped (noted in
     ``Conversation.meta["partial_last_line"]``) unless it is the only line.
 
-Resume inside Codex: ``to_rollout`` turns SPEC entries back into rollout records,
+Resume inside Codex: ``to_rollout`` turns entries (docs/format.md) back into rollout records,
 ``rollout_path`` / ``sessions_dir`` say where Codex looks for them.
 """
 
@@ -637,7 +637,7 @@ def _part_text(part: Any) -> str:
 
 
 def _from_codex_content(content: Any) -> tuple[str | list[dict[str, Any]], str]:
-    """SPEC content from a Codex message's content list, and its plain text."""
+    """entry content from a Codex message's content list, and its plain text."""
     if isinstance(content, str):
         return content, content
     if content is None:
@@ -763,7 +763,7 @@ def write_rollout(records: list[dict[str, Any]], path: Path) -> Path:
 
 
 def to_rollout(entries: list[Entry], session_uuid: str, cwd: str) -> list[dict[str, Any]]:
-    """Codex rollout records for SPEC ``entries``, such that ``codex resume <uuid>`` loads them.
+    """Codex rollout records for ``entries``, such that ``codex resume <uuid>`` loads them.
 
     A ``session_meta`` record comes first (with the base instructions when the entries
     carry them). Messages become ``response_item`` messages plus the ``user_message`` /

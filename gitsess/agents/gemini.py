@@ -468,7 +468,7 @@ def _tool_output(result: Any, call_id: str) -> tuple[Any, bool]:
 
 
 def _content(value: Any) -> Any:
-    """Gemini content (a string or parts) as SPEC content: a string when it is all text."""
+    """Gemini content (a string or parts) as entry content: a string when it is all text."""
     if value is None:
         return ""
     if isinstance(value, str):

@@ -409,7 +409,7 @@ def _result(value: Any, error_key: str) -> tuple[Any, bool, dict[str, Any]]:
 
 
 def _content(value: Any) -> Any:
-    """Kimi content parts as SPEC content: a string when they are all text."""
+    """Kimi content parts as entry content: a string when they are all text."""
     if value is None:
         return ""
     if isinstance(value, str):

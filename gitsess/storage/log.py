@@ -1,4 +1,4 @@
-"""Session logs: log commits under refs/sessions/<id> (SPEC section 4).
+"""Session logs: log commits under refs/sessions/<id> (docs/format.md section 4).
 
 A log commit's tree holds ``session.json`` and ``log/NNNNNNNN.jsonl``
 segments. Appending rewrites only the last segment, so its cost does not grow
