@@ -117,7 +117,8 @@ def check_meta(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def normalize_entry(raw: Any, head: str | None = None) -> dict[str, Any]:
-    """A entry (docs/format.md) from ``raw``: validated, with `id`, `ts` and `head` filled in when missing.
+    """An entry (docs/format.md) from ``raw``: validated, with `id`, `ts` and `head` filled
+    in when missing.
 
     Known types are checked field by field; an unknown type is kept as is.
     Raises ValueError with a one-line reason.

@@ -69,7 +69,8 @@ class Sessions:
     # -- finding sessions ------------------------------------------------------
 
     def resolve(self, reference: str) -> str:
-        """The id of the session ``reference`` names (docs/format.md section 3), or a clear error."""
+        """The id of the session ``reference`` names (docs/format.md section 3), or a clear
+        error."""
         if is_session_id(reference) and self.store.exists(reference):
             return reference
         short = reference.removeprefix("refs/heads/")
@@ -142,7 +143,8 @@ class Sessions:
         return sorted(rows, key=lambda r: str(r.meta.get("updated", "")), reverse=True)
 
     def summary(self, meta: Meta, count: int, oid: str) -> dict[str, Any]:
-        """The session summary (docs/format.md section 7): session.json plus entries, log and current."""
+        """The session summary (docs/format.md section 7): session.json plus entries, log and
+        current."""
         if self._current_branch is None:
             self._current_branch = self.repo.current_branch() or ""
         branch = self.branch_of(meta, str(meta.get("id", "")))
@@ -205,7 +207,8 @@ class Sessions:
         extra: Meta | None = None,
         trusted: bool = False,
     ) -> LogState:
-        """A new session; with ``entries`` (already entries (docs/format.md)) its log starts with them."""
+        """A new session; with ``entries`` (already in the entry format) its log starts with
+        them."""
         check_title(title)
         normal, _ = self.normalized(entries or [], head=None, trusted=trusted)
         lines = _input_lines(normal)

@@ -1,4 +1,5 @@
-"""Sharing sessions through git remotes: push, fetch, merge (docs/format.md sections 2 and 6), secrets.
+"""Sharing sessions through git remotes: push, fetch, merge (docs/format.md sections 2
+and 6), secrets.
 
 Pushing and fetching are one git transfer each, however many sessions move.
 Fetched logs land in a tracking namespace and are then merged into the local

@@ -156,7 +156,8 @@ def blob(repo: Path, spec: str) -> bytes:
 
 
 def check_log(repo: Path, session_id: str, why: str) -> list[dict[str, Any]]:
-    """The log parses, its count trailer agrees, and its segments are sealed as docs/format.md says."""
+    """The log parses, its count trailer agrees, and its segments are sealed as the format
+    says."""
     tip = ref(repo, session_id)
     assert tip, f"{why}: the session is gone"
     names = git(repo, "ls-tree", "--name-only", f"{tip}:log", check=False).splitlines()

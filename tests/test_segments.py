@@ -1,4 +1,5 @@
-"""The segmented log (docs/format.md section 4): sealing, and appends that rewrite only the last segment."""
+"""The segmented log (docs/format.md section 4): sealing, and appends that rewrite only
+the last segment."""
 
 from __future__ import annotations
 
