@@ -139,6 +139,35 @@ def run_cli(
     )
 
 
+@pytest.fixture
+def origin(tmp_path: Path) -> Path:
+    """A real bare repository, the remote of `work`."""
+    bare = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    return bare
+
+
+@pytest.fixture
+def work(tmp_path: Path, origin: Path) -> Path:
+    """A repository whose `origin` is the bare ``origin``, with main pushed there."""
+    path = make_repo(tmp_path / "work")
+    git(path, "remote", "add", "origin", str(origin))
+    git(path, "push", "-q", "origin", "main")
+    return path
+
+
+def remote_objects(bare: Path) -> bytes:
+    """Every object a repository holds, contents included (packed ones uncompressed): what
+    a remote really received, whatever gitsess reported."""
+    proc = subprocess.run(
+        ["git", "cat-file", "--batch-all-objects", "--batch"],
+        cwd=bare,
+        capture_output=True,
+        check=True,
+    )
+    return proc.stdout
+
+
 def session_ids(repo: Path) -> list[str]:
     out = git(repo, "for-each-ref", "--format=%(refname:strip=2)", "refs/sessions/")
     return out.splitlines() if out else []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import git, git_proc, log_lines, make_repo, meta, session_ids
+from .conftest import git, git_proc, log_lines, make_repo, meta, remote_objects, session_ids
 
 AWS_KEY = "AKIAQX7H2PL9VR4MN8KW"
 AWS_PAIR = (
@@ -20,17 +20,6 @@ AWS_PAIR = (
 )
 PRIVATE_WORDS = "Quarterly-layoff-plan-7f3k"  # no secret, only private
 TRASH = Path(".git") / "gitsess" / "trash.git"
-
-
-def remote_objects(bare: Path) -> bytes:
-    """Every object the remote holds, contents included (packed ones uncompressed)."""
-    proc = subprocess.run(
-        ["git", "cat-file", "--batch-all-objects", "--batch"],
-        cwd=bare,
-        capture_output=True,
-        check=True,
-    )
-    return proc.stdout
 
 
 def bare_repo(path: Path) -> Path:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import CORPUS, git, log_lines, make_repo, meta
+from .conftest import CORPUS, git, log_lines, meta, remote_objects
 
 ALNUM = "Fak3T0kenN0tRea1Xq9y8W7v6u5"
 HEX = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
@@ -121,29 +121,9 @@ _format("sentry", "sntrys_" + fill(60), {"Sentry Token"})
 GITHUB = "ghp_" + fill(36)
 
 
-@pytest.fixture
-def origin(tmp_path: Path) -> Path:
-    bare = tmp_path / "origin.git"
-    git(tmp_path, "init", "-q", "--bare", str(bare))
-    return bare
-
-
-@pytest.fixture
-def work(tmp_path: Path, origin: Path) -> Path:
-    repo = make_repo(tmp_path / "work")
-    git(repo, "remote", "add", "origin", str(origin))
-    git(repo, "push", "-q", "origin", "main")
-    return repo
-
-
 def remote_bytes(bare: Path) -> bytes:
     """Every object the remote holds, raw, and the names of its refs."""
-    objects = subprocess.run(
-        ["git", "-C", str(bare), "cat-file", "--batch-all-objects", "--batch"],
-        capture_output=True,
-        check=True,
-    ).stdout
-    return objects + git(bare, "for-each-ref", "--format=%(refname)").encode()
+    return remote_objects(bare) + git(bare, "for-each-ref", "--format=%(refname)").encode()
 
 
 def assert_never_sent(bare: Path, secret: str) -> None:

@@ -26,21 +26,6 @@ ENTROPY_JSON = json.dumps(
 )
 
 
-@pytest.fixture
-def origin(tmp_path: Path) -> Path:
-    bare = tmp_path / "origin.git"
-    git(tmp_path, "init", "-q", "--bare", str(bare))
-    return bare
-
-
-@pytest.fixture
-def work(tmp_path: Path, origin: Path) -> Path:
-    repo = make_repo(tmp_path / "work")
-    git(repo, "remote", "add", "origin", str(origin))
-    git(repo, "push", "-q", "origin", "main")
-    return repo
-
-
 def remote_refs(bare: Path) -> str:
     return git(bare, "for-each-ref", "--format=%(refname)")
 
