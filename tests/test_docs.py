@@ -113,7 +113,7 @@ def inline_commands(text: str) -> Iterator[list[str]]:
     name and naming an option, as the manual writes them: `push --all`, `new TITLE [--from
     REV]`.
     """
-    commands = set(cli.commands) if isinstance(cli, click.Group) else set()
+    commands = set(cli.list_commands(click.Context(cli))) if isinstance(cli, click.Group) else set()
     for token in _tokens(text):
         for child in token.children or []:
             if child.type != "code_inline":
