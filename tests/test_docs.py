@@ -290,8 +290,14 @@ def test_an_unknown_command_or_option_is_caught() -> None:
         "gitsess export k3f9 -o k3f9.md -x: no option -x of `gitsess export`",
         "gitsess list --al: no option --al of `gitsess list`",
     ]
-    prose = "Run `gitsess COMMAND --help`, `gitsess new TITLE [--from REV] [--frm X]`."
+    prose = (
+        "Run `gitsess COMMAND --help`, `gitsess new TITLE [--from REV] [--frm X]`, `push"
+        " --force`; `export DEPLOY_TOKEN=x` is no command line."
+    )
     problems = [
         p for words in inline_commands(prose) for p in command_problems(words, strict_words=False)
     ]
-    assert problems == ["gitsess new TITLE --from REV --frm X: no option --frm of `gitsess new`"]
+    assert problems == [
+        "gitsess new TITLE --from REV --frm X: no option --frm of `gitsess new`",
+        "gitsess push --force: no option --force of `gitsess push`",
+    ]
