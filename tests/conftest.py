@@ -18,7 +18,8 @@ from gitsess.__main__ import main
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 BIN_DIR = Path(sys.executable).parent
-# GITSESS_SOAK=1 runs the proofs (concurrency, crashes, fuzzing) at full size; see README.
+# GITSESS_SOAK=1 runs the proofs (concurrency, crashes, fuzzing) at full size; see
+# docs/reliability.md#how-we-know-it-doesnt-lose-data.
 SOAK = os.environ.get("GITSESS_SOAK", "") not in ("", "0")
 
 

@@ -183,7 +183,7 @@ def test_parts_record_what_an_import_records(repo: Path, tmp_path: Path) -> None
     def comparable(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # Not compared: `head` (the commit checked out when recorded), and the marks of
         # abandoned branches that the replayed records put on earlier entries afterwards:
-        # capture appends and never rewrites (README, "Limits of capture").
+        # capture appends and never rewrites (docs/agents.md, "Limits of capture").
         return [
             {
                 **{k: v for k, v in e.items() if k not in ("head", "meta")},
