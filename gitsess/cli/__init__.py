@@ -11,11 +11,11 @@ from typing import Any, BinaryIO
 
 import click
 
-from . import __version__
-from .errors import BadInput
-from .quick import emit_json, open_sessions, utf8
-from .sessions import Sessions
-from .storage.log import LogState
+from .. import __version__
+from ..errors import BadInput
+from ..quick import emit_json, open_sessions, utf8
+from ..sessions import Sessions
+from ..storage.log import LogState
 
 
 class App:
@@ -36,7 +36,7 @@ class App:
         """The sessions without merging what a plain `git fetch` brought first (`doctor`
         reports that, and must work however broken the logs are)."""
         if self._sessions is None:
-            from .storage.repo import Repository
+            from ..storage.repo import Repository
 
             self._sessions = Sessions(Repository(self.path))
         return self._sessions
@@ -51,7 +51,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON f
 
 
 def out() -> Any:
-    from .render.terminal import console
+    from ..render.terminal import console
 
     return console()
 
@@ -109,7 +109,7 @@ def report_created(app: App, state: LogState, verb: str, as_json: bool, checked_
     if as_json:
         emit_json(summary)
         return
-    from .render.spans import print_spans
+    from ..render.spans import print_spans
 
     meta = state.meta
     where = "checked out" if checked_out else "not checked out"
@@ -134,7 +134,7 @@ def report_created(app: App, state: LogState, verb: str, as_json: bool, checked_
 @pass_app
 def list_(app: App, include_all: bool, as_json: bool) -> None:
     """The sessions in this repository, most recently updated first."""
-    from .quick import list_json, listing_rows
+    from ..quick import list_json, listing_rows
 
     if as_json:
         list_json(app.sessions, include_all)
@@ -143,7 +143,7 @@ def list_(app: App, include_all: bool, as_json: bool) -> None:
     if not rows:
         click.echo("No sessions yet. Start one with: gitsess new TITLE")
         return
-    from .render.terminal import session_table
+    from ..render.terminal import session_table
 
     out().print(session_table(rows))
 
@@ -163,7 +163,7 @@ def show(app: App, session: str, full: bool, as_json: bool) -> None:
     if as_json:
         emit_json({"session": summary, "entries": entries})
         return
-    from .render.terminal import conversation
+    from ..render.terminal import conversation
 
     conversation(out(), summary, entries, full)
 
@@ -173,7 +173,7 @@ def show(app: App, session: str, full: bool, as_json: bool) -> None:
 @pass_app
 def status(app: App, as_json: bool) -> None:
     """The current session, if a session's branch is checked out."""
-    from .quick import status as show_status
+    from ..quick import status as show_status
 
     show_status(app.sessions, as_json)
 
@@ -199,7 +199,7 @@ def record(
     """Append entries to a session (default: the current one); all or nothing."""
     if (role is None) == (jsonl is None):
         raise click.UsageError("give either --role ROLE TEXT or --jsonl FILE")
-    from .quick import record_message, report_appended
+    from ..quick import record_message, report_appended
 
     if role is not None:
         if len(args) not in (1, 2):
@@ -260,7 +260,7 @@ def resume(app: App, session: str | None, last: bool, agent: str | None, as_json
     sessions = app.sessions
     session_id = sessions.resolve(session) if session else sessions.last_session()
     if agent:
-        from .agents.resume import check_agent
+        from ..agents.resume import check_agent
 
         agent = check_agent(agent)  # before anything is checked out
     resumed = sessions.resume(session_id)
@@ -268,7 +268,7 @@ def resume(app: App, session: str | None, last: bool, agent: str | None, as_json
     summary["current"] = True
     handed: dict[str, str] = {}
     if agent:
-        from .agents.resume import resume_in_agent
+        from ..agents.resume import resume_in_agent
 
         path, command = resume_in_agent(sessions, session_id, agent)
         handed = {"transcript": str(path), "command": command}
@@ -283,7 +283,7 @@ def resume(app: App, session: str | None, last: bool, agent: str | None, as_json
         return
     from rich.markup import escape
 
-    from .render.terminal import entry_text, local_changes, session_header
+    from ..render.terminal import entry_text, local_changes, session_header
 
     console = out()
     if resumed.note:
@@ -404,7 +404,7 @@ def push(
     as_json: bool,
 ) -> int:
     """Share sessions: push their logs and branches, and mark them shared."""
-    from .sharing import Sharing
+    from ..sharing import Sharing
 
     if bool(sessions) == push_all:
         raise click.UsageError("name the SESSIONs to push, or give --all")
@@ -469,7 +469,7 @@ def push(
 @pass_app
 def fetch(app: App, remote: str | None, sessions: tuple[str, ...], as_json: bool) -> None:
     """Bring in teammates' sessions from REMOTE (all, or the named ones) and merge them."""
-    from .sharing import Sharing
+    from ..sharing import Sharing
 
     report = Sharing(app.sessions).fetch(remote, list(sessions))
     changed = {sid: what for sid, what in report.outcomes.items() if what != "up to date"}
@@ -510,7 +510,7 @@ def remote() -> None:
 @pass_app
 def remote_setup(app: App, name: str | None) -> None:
     """Make a plain `git fetch NAME` bring session logs too."""
-    from .sharing import Sharing
+    from ..sharing import Sharing
 
     found, added = Sharing(app.sessions).setup(name)
     if added:
@@ -527,7 +527,7 @@ def remote_setup(app: App, name: str | None) -> None:
 @pass_app
 def redact(app: App, session: str, as_json: bool) -> int:
     """Replace likely secrets in SESSION's log with markers, in a new log history."""
-    from .sharing import Sharing
+    from ..sharing import Sharing
 
     session_id = app.sessions.resolve(session)
     done = Sharing(app.sessions).redact(session_id)
@@ -609,7 +609,7 @@ def import_(
     A transcript imported or captured before goes into that session: only what it does
     not hold yet is appended (--new: a new session all the same).
     """
-    from .agents import import_conversation
+    from ..agents import import_conversation
 
     done = import_conversation(
         app.sessions, Path(file), format_name, title, not no_checkout, new=force_new
@@ -624,7 +624,7 @@ def import_(
     if done.appended is None:
         report_created(app, done.state, "Imported", as_json, not no_checkout)
         return
-    from .render.spans import print_spans
+    from ..render.spans import print_spans
 
     count = done.appended
     what = (
@@ -666,23 +666,23 @@ def export(app: App, session: str, fmt: str | None, output: str | None) -> None:
     state = sessions.store.require(sessions.resolve(session))
     fmt = fmt or EXPORT_SUFFIXES.get(Path(output).suffix.lower() if output else "", "jsonl")
     if fmt == "jsonl":
-        from .agents.gitsess_jsonl import write
+        from ..agents.gitsess_jsonl import write
 
         data = write(state.meta, list(sessions.store.lines(state)))
     else:
         summary = sessions.summary_of(state)
         entries = sessions.store.entries(state)
         if fmt == "md":
-            from .render.markdown import session_markdown
+            from ..render.markdown import session_markdown
 
             data = session_markdown(summary, entries).encode("utf-8", "replace")
         else:
-            from .render.html import session_html
+            from ..render.html import session_html
 
             data = session_html(summary, entries).encode("utf-8", "replace")
     if output is None:
         if sys.stdout.isatty():  # to be read there, not kept: nothing may drive the terminal
-            from .render.safe import visible
+            from ..render.safe import visible
 
             data = visible(data.decode("utf-8", "replace")).encode("utf-8", "replace")
         sys.stdout.buffer.write(data)
@@ -710,7 +710,7 @@ def export(app: App, session: str, fmt: str | None, output: str | None) -> None:
 @pass_app
 def capture(app: App, args: tuple[str, ...]) -> int:
     """Record what an agent's transcript gained (called from the agent's hooks)."""
-    from .capture import main as capture_main
+    from ..capture import main as capture_main
 
     if app.path:
         os.chdir(app.path)
@@ -738,7 +738,7 @@ def hooks_install(app: App, agents: tuple[str, ...]) -> None:
     """Install the git hooks (default), or an agent's capture hooks with --agent."""
     root = app.sessions.repo.root
     if not agents:
-        from .githooks import gitsess_executable, hooks_dir, install
+        from ..githooks import gitsess_executable, hooks_dir, install
 
         installed = install(app.sessions.repo, gitsess_executable())
         where = hooks_dir(app.sessions.repo)
@@ -747,7 +747,7 @@ def hooks_install(app: App, agents: tuple[str, ...]) -> None:
         else:
             click.echo(f"Git hooks already installed in {where}")
         return
-    from .agents.hooks import installer
+    from ..agents.hooks import installer
 
     for agent in agents:
         target = installer(agent)
@@ -773,11 +773,11 @@ def hooks_install(app: App, agents: tuple[str, ...]) -> None:
 @pass_app
 def hooks_uninstall(app: App, agents: tuple[str, ...], with_git: bool | None) -> None:
     """Remove gitsess's hooks, and only those, putting back what was there."""
-    from .agents.hooks import INSTALLERS, installer
+    from ..agents.hooks import INSTALLERS, installer
 
     root = app.sessions.repo.root
     if with_git or (with_git is None and not agents):
-        from .githooks import uninstall
+        from ..githooks import uninstall
 
         removed = uninstall(app.sessions.repo)
         click.echo(f"git: {'removed ' + ', '.join(removed) if removed else 'nothing to remove'}")
@@ -795,9 +795,9 @@ def hooks_uninstall(app: App, agents: tuple[str, ...], with_git: bool | None) ->
 @pass_app
 def hooks_status(app: App, agents: tuple[str, ...], as_json: bool) -> None:
     """Which hooks are installed here."""
-    from .agents.hooks import INSTALLERS, installer
-    from .githooks import hooks_dir
-    from .githooks import status as git_status
+    from ..agents.hooks import INSTALLERS, installer
+    from ..githooks import hooks_dir
+    from ..githooks import status as git_status
 
     root = app.sessions.repo.root
     rows = [installer(agent).status(root) for agent in agents or tuple(INSTALLERS)]
@@ -833,13 +833,13 @@ def doctor(app: App, fix: bool, as_json: bool) -> int:
     Exits 1 while errors remain (warnings and advice do not count). --fix repairs by adding
     to history, never by removing from it, and says what it could not repair.
     """
-    from .doctor import Doctor
+    from ..doctor import Doctor
 
     report = Doctor(app.sessions_as_found(), fix).run()
     if as_json:
         emit_json(report.as_json())
     else:
-        from .render.doctor import doctor_view
+        from ..render.doctor import doctor_view
 
         doctor_view(out(), report)
     return 0 if report.ok else 1
@@ -864,14 +864,14 @@ def pr(app: App, range_: str | None, conversation: bool, as_json: bool) -> None:
     branch's own copy on the remote), else against main, master or origin/main. A
     single revision REV means REV..HEAD.
     """
-    from .review import Review
+    from ..review import Review
 
     document = Review(app.sessions).pr(range_)
     if as_json:
         emit_json(document)
         return
-    from .render.review import GITHUB_BODY_LIMIT, pr_markdown
-    from .render.safe import visible
+    from ..render.review import GITHUB_BODY_LIMIT, pr_markdown
+    from ..render.safe import visible
 
     text = visible(pr_markdown(document, conversation))
     sys.stdout.buffer.write(text.encode("utf-8", "replace"))  # lone surrogates: "?"
@@ -890,13 +890,13 @@ def pr(app: App, range_: str | None, conversation: bool, as_json: bool) -> None:
 @pass_app
 def why(app: App, commit: str, as_json: bool) -> None:
     """The session behind COMMIT (or the commit of FILE:LINE), and what led to it."""
-    from .review import Review
+    from ..review import Review
 
     document = Review(app.sessions).why(commit, Path(app.path or os.getcwd()))
     if as_json:
         emit_json(document)
         return
-    from .render.review import why_view
+    from ..render.review import why_view
 
     why_view(out(), document)
 
@@ -918,12 +918,12 @@ def log_(app: App, range_: str | None, count: int | None, as_json: bool) -> None
     Default: the last 20 commits of the current branch. RANGE is A..B, or a revision
     whose last 20 commits are shown.
     """
-    from .review import Review
+    from ..review import Review
 
     document = Review(app.sessions).log(range_, count)
     if as_json:
         emit_json(document)
         return
-    from .render.review import log_view
+    from ..render.review import log_view
 
     log_view(out(), document)
