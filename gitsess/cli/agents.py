@@ -1,0 +1,258 @@
+"""Commands between gitsess and coding agents: import, export, capture, hooks."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import BadInput
+from . import App, cli, emit_json, json_option, pass_app, report_created
+
+
+@cli.command("import")
+@click.argument("file")
+@click.option(
+    "--format",
+    "format_name",
+    metavar="F",
+    help="claude-code, codex, gemini, kimi, aider or gitsess (default: detected).",
+)
+@click.option("--title", help="Title of the new session (default: from the transcript).")
+@click.option("--no-checkout", is_flag=True, help="Create the branch without checking it out.")
+@click.option(
+    "--new",
+    "force_new",
+    is_flag=True,
+    help="A new session even if this transcript was imported or captured before.",
+)
+@json_option
+@pass_app
+def import_(
+    app: App,
+    file: str,
+    format_name: str | None,
+    title: str | None,
+    no_checkout: bool,
+    force_new: bool,
+    as_json: bool,
+) -> None:
+    """Import an agent's transcript as a new session (branch at HEAD).
+
+    A transcript imported or captured before goes into that session: only what it does
+    not hold yet is appended (--new: a new session all the same).
+    """
+    from ..agents import import_conversation
+
+    done = import_conversation(
+        app.sessions, Path(file), format_name, title, not no_checkout, new=force_new
+    )
+    if as_json:  # the summary, and what this import added to it
+        existing = done.appended is not None
+        appended = done.appended if existing else done.state.count
+        emit_json(
+            {**app.sessions.summary_of(done.state), "existing": existing, "appended": appended}
+        )
+        return
+    if done.appended is None:
+        report_created(app, done.state, "Imported", as_json, not no_checkout)
+        return
+    from ..render.spans import print_spans
+
+    count = done.appended
+    what = (
+        f"Appended {count} new entr{'y' if count == 1 else 'ies'} to" if count else "Nothing new:"
+    )
+    print_spans(
+        [
+            (f"{what} session ", ""),
+            (str(done.state.meta.get("id")), "yellow"),
+            (" ", ""),
+            (str(done.state.meta.get("title", "")), "bold"),
+            (" (already imported; --new makes a new session)", "dim"),
+        ]
+    )
+
+
+EXPORT_SUFFIXES = {
+    ".jsonl": "jsonl",
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+}
+
+
+@cli.command()
+@click.argument("session")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "md", "html"]),
+    help="Default: from the -o suffix, else jsonl.",
+)
+@click.option("-o", "--output", metavar="PATH", help="Write to PATH instead of stdout.")
+@pass_app
+def export(app: App, session: str, fmt: str | None, output: str | None) -> None:
+    """Write SESSION as portable JSONL, Markdown (for pull requests) or one HTML page."""
+    sessions = app.sessions
+    state = sessions.store.require(sessions.resolve(session))
+    fmt = fmt or EXPORT_SUFFIXES.get(Path(output).suffix.lower() if output else "", "jsonl")
+    if fmt == "jsonl":
+        from ..agents.gitsess_jsonl import write
+
+        data = write(state.meta, list(sessions.store.lines(state)))
+    else:
+        summary = sessions.summary_of(state)
+        entries = sessions.store.entries(state)
+        if fmt == "md":
+            from ..render.markdown import session_markdown
+
+            data = session_markdown(summary, entries).encode("utf-8", "replace")
+        else:
+            from ..render.html import session_html
+
+            data = session_html(summary, entries).encode("utf-8", "replace")
+    if output is None:
+        if sys.stdout.isatty():  # to be read there, not kept: nothing may drive the terminal
+            from ..render.safe import visible
+
+            data = visible(data.decode("utf-8", "replace")).encode("utf-8", "replace")
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    target = Path(output)
+    tmp = target.with_name(f".{target.name}.gitsess-tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(target)  # never a half-written file where the user asked for one
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise BadInput(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(f"Wrote {target} ({fmt}, {state.count} entries).", err=True)
+
+
+@cli.command(
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_extra_args": True,
+        "help_option_names": [],
+    }
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@pass_app
+def capture(app: App, args: tuple[str, ...]) -> int:
+    """Record what an agent's transcript gained (called from the agent's hooks)."""
+    from ..capture import main as capture_main
+
+    if app.path:
+        os.chdir(app.path)
+    return capture_main(list(args))
+
+
+@cli.group()
+def hooks() -> None:
+    """Install, remove and inspect the hooks that call gitsess."""
+
+
+agent_option = click.option(
+    "--agent",
+    "agents",
+    multiple=True,
+    metavar="NAME",
+    help="claude-code, codex or gemini (repeatable; status: default all).",
+)
+
+
+@hooks.command("install")
+@agent_option
+@pass_app
+def hooks_install(app: App, agents: tuple[str, ...]) -> None:
+    """Install the git hooks (default), or an agent's capture hooks with --agent."""
+    root = app.sessions.repo.root
+    if not agents:
+        from ..githooks import gitsess_executable, hooks_dir, install
+
+        installed = install(app.sessions.repo, gitsess_executable())
+        where = hooks_dir(app.sessions.repo)
+        if installed:
+            click.echo(f"Installed {', '.join(installed)} in {where}")
+        else:
+            click.echo(f"Git hooks already installed in {where}")
+        return
+    from ..agents.hooks import installer
+
+    for agent in agents:
+        target = installer(agent)
+        added = target.install(root)
+        where_file = target.path(root).relative_to(root)
+        if added:
+            click.echo(f"{target.agent}: capture hooked on {', '.join(added)} in {where_file}")
+        else:
+            click.echo(f"{target.agent}: already installed in {where_file}")
+        advice = target.advice(root)
+        if advice:
+            click.echo(f"{target.agent}: {advice}", err=True)
+
+
+@hooks.command("uninstall")
+@agent_option
+@click.option(
+    "--git/--no-git",
+    "with_git",
+    default=None,
+    help="Also remove the git hooks (default: when no --agent is given).",
+)
+@pass_app
+def hooks_uninstall(app: App, agents: tuple[str, ...], with_git: bool | None) -> None:
+    """Remove gitsess's hooks, and only those, putting back what was there."""
+    from ..agents.hooks import INSTALLERS, installer
+
+    root = app.sessions.repo.root
+    if with_git or (with_git is None and not agents):
+        from ..githooks import uninstall
+
+        removed = uninstall(app.sessions.repo)
+        click.echo(f"git: {'removed ' + ', '.join(removed) if removed else 'nothing to remove'}")
+    for agent in agents or tuple(INSTALLERS):
+        target = installer(agent)
+        gone = target.uninstall(root)
+        if gone or agents:
+            state = f"removed from {', '.join(gone)}" if gone else "nothing to remove"
+            click.echo(f"{target.agent}: {state}")
+
+
+@hooks.command("status")
+@agent_option
+@json_option
+@pass_app
+def hooks_status(app: App, agents: tuple[str, ...], as_json: bool) -> None:
+    """Which hooks are installed here."""
+    from ..agents.hooks import INSTALLERS, installer
+    from ..githooks import hooks_dir
+    from ..githooks import status as git_status
+
+    root = app.sessions.repo.root
+    rows = [installer(agent).status(root) for agent in agents or tuple(INSTALLERS)]
+    git_rows = git_status(app.sessions.repo) if not agents else {}
+    if as_json:
+        agent_rows = [
+            {"agent": r.agent, "file": str(r.path), "events": r.installed, "installed": r.complete}
+            for r in rows
+        ]
+        git_doc = (
+            {"dir": str(hooks_dir(app.sessions.repo)), "hooks": git_rows} if git_rows else None
+        )
+        emit_json({"git": git_doc, "agents": agent_rows})
+        return
+    for name, state in git_rows.items():
+        click.echo(f"git {name:19} {state}")
+    for row in rows:
+        state = (
+            "installed"
+            if row.complete
+            else ("partly installed" if row.installed else "not installed")
+        )
+        click.echo(f"{row.agent:12} {state:17} {row.path.relative_to(root)}")

@@ -1,0 +1,309 @@
+"""Commands on sessions themselves: start, read, write, resume, rename, archive, delete."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import click
+
+from ..errors import BadInput
+from . import App, cli, emit_json, json_option, out, pass_app, report_created, utf8
+
+# -- creating ------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("title")
+@click.option("--from", "from_rev", metavar="REV", help="Start the branch at REV (default HEAD).")
+@click.option("--no-checkout", is_flag=True, help="Create the branch without checking it out.")
+@click.option("--agent", metavar="NAME", help="The agent working in this session.")
+@json_option
+@pass_app
+def new(
+    app: App, title: str, from_rev: str | None, no_checkout: bool, agent: str | None, as_json: bool
+) -> None:
+    """Start a session: a branch for the code and a log for the conversation."""
+    state = app.sessions.new(utf8(title, "the title"), from_rev, not no_checkout, agent)
+    report_created(app, state, "Started", as_json, not no_checkout)
+
+
+@cli.command()
+@click.argument("session")
+@click.option("--at", "at", metavar="ENTRY", help="Fork after this entry (default: the last).")
+@click.option("--title", metavar="TITLE", help="Title of the new session.")
+@click.option("--no-checkout", is_flag=True, help="Create the branch without checking it out.")
+@json_option
+@pass_app
+def fork(
+    app: App, session: str, at: str | None, title: str | None, no_checkout: bool, as_json: bool
+) -> None:
+    """Start a new session from SESSION's conversation, to try another approach."""
+    source = app.sessions.resolve(session)
+    state = app.sessions.fork(
+        source, at, utf8(title, "the title") if title else None, not no_checkout
+    )
+    report_created(app, state, "Forked", as_json, not no_checkout)
+
+
+# -- reading -------------------------------------------------------------------
+
+
+@cli.command("list")
+@click.option("--all", "include_all", is_flag=True, help="Include archived sessions.")
+@json_option
+@pass_app
+def list_(app: App, include_all: bool, as_json: bool) -> None:
+    """The sessions in this repository, most recently updated first."""
+    from ..quick import list_json, listing_rows
+
+    if as_json:
+        list_json(app.sessions, include_all)
+        return
+    rows = listing_rows(app.sessions, include_all)
+    if not rows:
+        click.echo("No sessions yet. Start one with: gitsess new TITLE")
+        return
+    from ..render.terminal import session_table
+
+    out().print(session_table(rows))
+
+
+@cli.command()
+@click.argument("session")
+@click.option(
+    "--full", is_flag=True, help="Every message whole at a terminal too (else 64 KiB of each)."
+)
+@json_option
+@pass_app
+def show(app: App, session: str, full: bool, as_json: bool) -> None:
+    """A session and its conversation."""
+    state = app.sessions.store.require(app.sessions.resolve(session))
+    entries = app.sessions.store.entries(state)
+    summary = app.sessions.summary_of(state)
+    if as_json:
+        emit_json({"session": summary, "entries": entries})
+        return
+    from ..render.terminal import conversation
+
+    conversation(out(), summary, entries, full)
+
+
+@cli.command()
+@json_option
+@pass_app
+def status(app: App, as_json: bool) -> None:
+    """The current session, if a session's branch is checked out."""
+    from ..quick import status as show_status
+
+    show_status(app.sessions, as_json)
+
+
+# -- writing -------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("args", nargs=-1, metavar="[SESSION] [TEXT]")
+@click.option(
+    "--role",
+    type=click.Choice(["user", "assistant", "system"]),
+    help="Append one message with this role; TEXT is its content ('-': stdin).",
+)
+@click.option(
+    "--jsonl", metavar="FILE", help="Append the entries in FILE, one per line ('-': stdin)."
+)
+@json_option
+@pass_app
+def record(
+    app: App, args: tuple[str, ...], role: str | None, jsonl: str | None, as_json: bool
+) -> None:
+    """Append entries to a session (default: the current one); all or nothing."""
+    if (role is None) == (jsonl is None):
+        raise click.UsageError("give either --role ROLE TEXT or --jsonl FILE")
+    from ..quick import record_message, report_appended
+
+    if role is not None:
+        if len(args) not in (1, 2):
+            raise click.UsageError("--role takes the message TEXT, after an optional SESSION")
+        *names, text = args
+        record_message(app.sessions, names, role, text, as_json)
+        return
+    if len(args) > 1:
+        raise click.UsageError("--jsonl takes at most one SESSION")
+    batch = list(read_jsonl(jsonl or "-"))
+    sessions = app.sessions
+    session_id = sessions.resolve_or_current(args[0] if args else None)
+    # --jsonl input is checked against the model.
+    count, oid = sessions.record(session_id, batch)
+    report_appended(session_id, count, oid, as_json)
+
+
+def read_jsonl(source: str) -> Iterator[tuple[int, Any]]:
+    """(line number, value) for each non-blank line; any bad line is an error naming it."""
+    if source == "-":
+        yield from parse_jsonl(sys.stdin.buffer)
+        return
+    path = Path(source)
+    if not path.is_file():
+        raise BadInput(f"cannot read {source}: no such file")
+    with path.open("rb") as handle:
+        yield from parse_jsonl(handle)
+
+
+def parse_jsonl(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
+    for number, raw in enumerate(handle, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadInput(f"line {number}: not valid UTF-8") from None
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            raise BadInput(f"line {number}: not JSON ({exc})") from None
+
+
+@cli.command()
+@click.argument("session", required=False)
+@click.option("--last", is_flag=True, help="The most recently updated session (the default).")
+@click.option(
+    "--agent",
+    metavar="NAME",
+    help="Also hand the conversation to claude-code or codex, to carry on there.",
+)
+@json_option
+@pass_app
+def resume(app: App, session: str | None, last: bool, agent: str | None, as_json: bool) -> None:
+    """Check a session's branch out and show where its conversation stands."""
+    if session and last:
+        raise click.UsageError("give a SESSION or --last, not both")
+    sessions = app.sessions
+    session_id = sessions.resolve(session) if session else sessions.last_session()
+    if agent:
+        from ..agents.resume import check_agent
+
+        agent = check_agent(agent)  # before anything is checked out
+    resumed = sessions.resume(session_id)
+    summary = sessions.summary_of(resumed.state)
+    summary["current"] = True
+    handed: dict[str, str] = {}
+    if agent:
+        from ..agents.resume import resume_in_agent
+
+        path, command = resume_in_agent(sessions, session_id, agent)
+        handed = {"transcript": str(path), "command": command}
+    if as_json:
+        document = {
+            "session": summary,
+            "recent": resumed.recent,
+            "local_changes": resumed.local_changes,
+            "switched": resumed.switched,
+        }
+        emit_json({**document, "agent": handed} if handed else document)
+        return
+    from rich.markup import escape
+
+    from ..render.terminal import entry_text, local_changes, session_header
+
+    console = out()
+    if resumed.note:
+        console.print(escape(resumed.note), style="dim")
+    verb = "Switched to" if resumed.switched else "Already on"
+    console.print(f"{verb} [cyan]{escape(str(summary['branch']))}[/]", markup=True)
+    console.print(session_header(summary))
+    if resumed.recent:
+        console.print(f"\n[bold]Last {len(resumed.recent)} entries:[/]")
+        for entry in resumed.recent:
+            console.print(entry_text(entry, console.width))
+    console.print()
+    local_changes(console, resumed.local_changes)
+    if handed:
+        console.print(f"\nWrote the conversation to {escape(handed['transcript'])}")
+        console.print(f"Carry on with: [bold]{escape(handed['command'])}[/]")
+
+
+@cli.command()
+@click.argument("session")
+@click.argument("title")
+@json_option
+@pass_app
+def rename(app: App, session: str, title: str, as_json: bool) -> None:
+    """Give SESSION a new title (its branch keeps its name)."""
+    session_id = app.sessions.resolve(session)
+    app.sessions.rename(session_id, utf8(title, "the title"))
+    report_changed(app, session_id, f"Renamed {session_id}.", as_json)
+
+
+@cli.command()
+@click.argument("session")
+@json_option
+@pass_app
+def archive(app: App, session: str, as_json: bool) -> None:
+    """Hide SESSION from `list` (see `list --all`); nothing is deleted."""
+    session_id = app.sessions.resolve(session)
+    app.sessions.set_status(session_id, "archived")
+    report_changed(app, session_id, f"Archived {session_id}.", as_json)
+
+
+@cli.command()
+@click.argument("session")
+@json_option
+@pass_app
+def unarchive(app: App, session: str, as_json: bool) -> None:
+    """Bring an archived SESSION back into `list`."""
+    session_id = app.sessions.resolve(session)
+    app.sessions.set_status(session_id, "active")
+    report_changed(app, session_id, f"Unarchived {session_id}.", as_json)
+
+
+def report_changed(app: App, session_id: str, message: str, as_json: bool) -> None:
+    if as_json:
+        emit_json(app.sessions.summary_of(app.sessions.store.require(session_id)))
+    else:
+        click.echo(message)
+
+
+@cli.command()
+@click.argument("session")
+@json_option
+@pass_app
+def delete(app: App, session: str, as_json: bool) -> None:
+    """Delete SESSION's log; `gitsess undelete` brings it back. Its branch is kept."""
+    sessions = app.sessions
+    state = sessions.delete(sessions.resolve(session))
+    if as_json:
+        emit_json({"deleted": state.session_id, "log": state.oid})
+        return
+    click.echo(
+        f"Deleted session {state.session_id}. Undo with: gitsess undelete {state.session_id}"
+    )
+    click.echo(f"Its branch {state.meta.get('branch')} is kept; remove it with git branch -D.")
+
+
+@cli.command()
+@click.argument("session", required=False)
+@json_option
+@pass_app
+def undelete(app: App, session: str | None, as_json: bool) -> None:
+    """Restore a deleted SESSION (an id or prefix); without one, list deleted sessions."""
+    sessions = app.sessions
+    if session is None:
+        rows = [
+            {"id": sid, "log": oid, "title": title}
+            for sid, oid, title in sessions.store.deleted()
+            if not sessions.store.exists(sid)
+        ]
+        if as_json:
+            emit_json(rows)
+        elif not rows:
+            click.echo("No deleted sessions.")
+        else:
+            for row in rows:
+                click.echo(f"{row['id']}  {row['title']}")
+        return
+    session_id = sessions.undelete(session)
+    report_changed(app, session_id, f"Restored session {session_id}.", as_json)

@@ -1,0 +1,193 @@
+"""Commands that share sessions through git remotes: push, fetch, remote setup, redact."""
+
+from __future__ import annotations
+
+import click
+
+from . import App, cli, emit_json, json_option, pass_app
+
+
+@cli.command()
+@click.argument("sessions", nargs=-1, metavar="[SESSION]...")
+@click.option("--all", "push_all", is_flag=True, help="Every shared session.")
+@click.option("--remote", "-r", metavar="R", help="Remote name or URL (default: see README).")
+@click.option("--allow-secrets", is_flag=True, help="Push even if likely secrets are found.")
+@json_option
+@pass_app
+def push(
+    app: App,
+    sessions: tuple[str, ...],
+    push_all: bool,
+    remote: str | None,
+    allow_secrets: bool,
+    as_json: bool,
+) -> int:
+    """Share sessions: push their logs and branches, and mark them shared."""
+    from ..sharing import Sharing
+
+    if bool(sessions) == push_all:
+        raise click.UsageError("name the SESSIONs to push, or give --all")
+    sharing = Sharing(app.sessions)
+    if push_all:
+        ids = sharing.shared_sessions()
+        for _, broken in sorted(app.sessions.store.broken.items()):  # as `list` warns
+            click.echo(f"gitsess: warning: not pushed: {broken.message}", err=True)
+    else:
+        ids = list(dict.fromkeys(app.sessions.resolve(s) for s in sessions))
+    if not ids:
+        click.echo("No shared sessions to push. Push one by name to share it.")
+        return 0
+    report = sharing.push(ids, remote, allow_secrets)
+    failed = bool(report.rejected or report.blocked)
+    if as_json:
+        emit_json(
+            {
+                "remote": report.remote.url,
+                "pushed": report.pushed,
+                "up_to_date": report.up_to_date,
+                "rejected": report.rejected,
+                "sessions": {sid: d.as_json() for sid, d in report.sessions.items()},
+                "blocked": [
+                    {
+                        "session": b.session_id,
+                        "entries": {
+                            entry: [{"type": f.kind, "hash": f.secret_hash} for f in found]
+                            for entry, found in b.findings.items()
+                        },
+                    }
+                    for b in report.blocked
+                ],
+            }
+        )
+        return 1 if failed else 0
+    # What was sent on stdout, session by session; what was refused, and what to do about
+    # it, on stderr, one line per refused ref.
+    for session_id in report.pushed:
+        detail = report.sessions[session_id]
+        click.echo(f"Pushed {session_id} to {report.remote.url}: {detail.describe()}.")
+    if report.up_to_date:
+        click.echo(f"Up to date on {report.remote.url}: {', '.join(report.up_to_date)}.")
+    for session_id, detail in report.sessions.items():
+        for reason in detail.refused:
+            click.echo(f"gitsess: {session_id}: {reason}", err=True)
+    for blocked in report.blocked:
+        click.echo(f"gitsess: not pushed, likely secrets: {blocked.describe()}", err=True)
+    if report.blocked:
+        click.echo(
+            "gitsess: remove them with `gitsess redact SESSION`, or see the README on false "
+            "positives",
+            err=True,
+        )
+    return 1 if failed else 0
+
+
+@cli.command()
+@click.argument("remote", required=False)
+@click.argument("sessions", nargs=-1, metavar="[SESSION]...")
+@json_option
+@pass_app
+def fetch(app: App, remote: str | None, sessions: tuple[str, ...], as_json: bool) -> None:
+    """Bring in teammates' sessions from REMOTE (all, or the named ones) and merge them."""
+    from ..sharing import Sharing
+
+    report = Sharing(app.sessions).fetch(remote, list(sessions))
+    changed = {sid: what for sid, what in report.outcomes.items() if what != "up to date"}
+    if as_json:
+        emit_json(
+            {
+                "remote": report.remote.url,
+                "sessions": report.outcomes,
+                "missing_branches": report.missing_branches,
+                "problems": report.problems,
+            }
+        )
+        return
+    if not report.outcomes:
+        click.echo(f"No sessions on {report.remote.url}.")
+        return
+    counts: dict[str, int] = {}
+    for what in report.outcomes.values():
+        counts[what] = counts.get(what, 0) + 1
+    summary = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
+    click.echo(f"Fetched from {report.remote.url}: {summary}.")
+    for session_id, what in sorted(changed.items()):
+        if session_id not in report.problems:
+            click.echo(f"  {what:>10}  {session_id}")
+    for _, problem in sorted(report.problems.items()):
+        click.echo(f"gitsess: warning: {problem}", err=True)
+    for branch in report.missing_branches:
+        click.echo(f"gitsess: branch {branch} is not on {report.remote.url}", err=True)
+
+
+@cli.group()
+def remote() -> None:
+    """Remote settings for sharing sessions."""
+
+
+@remote.command("setup")
+@click.argument("name", required=False)
+@pass_app
+def remote_setup(app: App, name: str | None) -> None:
+    """Make a plain `git fetch NAME` bring session logs too."""
+    from ..sharing import Sharing
+
+    found, added = Sharing(app.sessions).setup(name)
+    if added:
+        click.echo(
+            f"`git fetch {found.name}` now also fetches sessions ({found.sessions_refspec})."
+        )
+    else:
+        click.echo(f"`git fetch {found.name}` already fetches sessions.")
+
+
+@cli.command()
+@click.argument("session")
+@json_option
+@pass_app
+def redact(app: App, session: str, as_json: bool) -> int:
+    """Replace likely secrets in SESSION's log with markers, in a new log history."""
+    from ..sharing import Sharing
+
+    session_id = app.sessions.resolve(session)
+    done = Sharing(app.sessions).redact(session_id)
+    if as_json:
+        emit_json(
+            {
+                "session": session_id,
+                "redacted": {
+                    entry: sorted({k for kinds in places.values() for k in kinds})
+                    for entry, places in done.fields.items()
+                },
+                "fields": done.fields,
+                "not_redacted": done.left,
+                "branch": done.branch,
+                "old_branch_removed": done.old_branch_removed if done.branch else None,
+            }
+        )
+        return 1 if done.left else 0
+    if not done.fields and not done.branch and not done.left:
+        click.echo(f"Nothing to redact in {session_id}.")
+    for entry, places in done.fields.items():
+        kinds = sorted({k for found in places.values() for k in found})
+        where = "session.json" if entry == "session.json" else f"entry {entry}"
+        click.echo(f"Redacted {', '.join(kinds)} in {where} ({', '.join(places)}).")
+    if done.branch:
+        click.echo(f"Renamed the branch to {done.branch}: its old name held a likely secret.")
+        if not done.old_branch_removed:
+            click.echo(
+                "gitsess: the old branch was kept (another worktree has it checked out, or it "
+                "moved): delete it with `git branch -D` once you are done with it",
+                err=True,
+            )
+    if done.fields or done.branch:
+        click.echo(
+            "The old history is kept locally, in .git/gitsess/trash.git, which no push reaches."
+        )
+    for entry, kinds in done.left.items():
+        click.echo(
+            f"gitsess: {', '.join(kinds)} in {entry} is in a field redact never rewrites "
+            "(an id, a time, a sha): nothing was changed there; allow it by hash if it is "
+            "no secret (see the README)",
+            err=True,
+        )
+    return 1 if done.left else 0
