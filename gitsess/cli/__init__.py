@@ -1,106 +1,15 @@
 """The command line: thin click commands over `sessions`, printing through `render`.
 
-This module holds what every command shares: the `cli` group and its global options, the
+What every command shares is in `base`: the `cli` group and its global options, the
 per-invocation App, the --json option and the output helpers. The commands live in one
 module per area (sessions, sharing, agents, review, repair), each taking what it needs from
-here and from the model; they never import each other. Importing this package registers
+`base` and from the model; they never import each other. Importing this package registers
 them all. The hot paths never get here: quick.py answers them without click.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from . import agents, repair, review, sessions, sharing
+from .base import cli
 
-import click
-
-from .. import __version__
-from ..quick import emit_json, open_sessions, utf8
-from ..sessions import Sessions
-from ..storage.log import LogState
-
-__all__ = [
-    "App",
-    "cli",
-    "emit_json",
-    "json_option",
-    "out",
-    "pass_app",
-    "report_created",
-    "utf8",
-]
-
-
-class App:
-    """Per-invocation state: where to run, and the repository once it is needed."""
-
-    def __init__(self, path: str | None, debug: bool) -> None:
-        self.path = path
-        self.debug = debug
-        self._sessions: Sessions | None = None
-
-    @property
-    def sessions(self) -> Sessions:
-        if self._sessions is None:
-            self._sessions = open_sessions(self.path)
-        return self._sessions
-
-    def sessions_as_found(self) -> Sessions:
-        """The sessions without merging what a plain `git fetch` brought first (`doctor`
-        reports that, and must work however broken the logs are)."""
-        if self._sessions is None:
-            from ..storage.repo import Repository
-
-            self._sessions = Sessions(Repository(self.path))
-        return self._sessions
-
-    def close(self) -> None:
-        if self._sessions is not None:
-            self._sessions.repo.close()
-
-
-pass_app = click.make_pass_decorator(App)
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
-
-
-def out() -> Any:
-    from ..render.terminal import console
-
-    return console()
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-C", "path", metavar="PATH", help="Run as if gitsess was started in PATH.")
-@click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
-@click.version_option(__version__, "--version", prog_name="gitsess")
-@click.pass_context
-def cli(ctx: click.Context, path: str | None, debug: bool) -> None:
-    """AI coding agent sessions as git objects: a branch for the code, a log for the talk."""
-    app = App(path, debug)
-    ctx.obj = app
-    ctx.call_on_close(app.close)
-
-
-def report_created(app: App, state: LogState, verb: str, as_json: bool, checked_out: bool) -> None:
-    summary = app.sessions.summary_of(state)
-    if as_json:
-        emit_json(summary)
-        return
-    from ..render.spans import print_spans
-
-    meta = state.meta
-    where = "checked out" if checked_out else "not checked out"
-    print_spans(
-        [
-            (f"{verb} session ", ""),
-            (str(meta["id"]), "yellow"),
-            (" ", ""),
-            (str(meta["title"]), "bold"),
-            (f" with {state.count} entries" if state.count else "", ""),
-        ],
-        [("Branch ", ""), (str(meta["branch"]), "cyan"), (f" ({where})", "")],
-    )
-
-
-# The commands, one module per area: importing each adds its commands to `cli`. Last, since
-# they take App, cli and the helpers above from this module.
-from . import agents, repair, review, sessions, sharing  # noqa: E402, F401
+__all__ = ["agents", "cli", "repair", "review", "sessions", "sharing"]

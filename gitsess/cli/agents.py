@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import BadInput
-from . import App, cli, emit_json, json_option, pass_app, report_created
+from .base import App, cli, emit_json, json_option, pass_app, report_created
 
 
 @cli.command("import")

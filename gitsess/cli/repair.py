@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import App, cli, emit_json, json_option, out, pass_app
+from .base import App, cli, emit_json, json_option, out, pass_app
 
 
 @cli.command()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from . import App, cli, emit_json, json_option, out, pass_app
+from .base import App, cli, emit_json, json_option, out, pass_app
 
 
 @cli.command()

@@ -11,7 +11,7 @@ from typing import Any, BinaryIO
 import click
 
 from ..errors import BadInput
-from . import App, cli, emit_json, json_option, out, pass_app, report_created, utf8
+from .base import App, cli, emit_json, json_option, out, pass_app, report_created, utf8
 
 # -- creating ------------------------------------------------------------------
 

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import click
 
-from . import App, cli, emit_json, json_option, pass_app
+from .base import App, cli, emit_json, json_option, pass_app
 
 
 @cli.command()
 @click.argument("sessions", nargs=-1, metavar="[SESSION]...")
 @click.option("--all", "push_all", is_flag=True, help="Every shared session.")
-@click.option("--remote", "-r", metavar="R", help="Remote name or URL (default: see README).")
+@click.option(
+    "--remote",
+    "-r",
+    metavar="R",
+    help=(
+        "Remote name or URL (default: gitsess.remote, else the branch's upstream remote, "
+        "else origin)."
+    ),
+)
 @click.option("--allow-secrets", is_flag=True, help="Push even if likely secrets are found.")
 @json_option
 @pass_app
@@ -74,8 +82,8 @@ def push(
         click.echo(f"gitsess: not pushed, likely secrets: {blocked.describe()}", err=True)
     if report.blocked:
         click.echo(
-            "gitsess: remove them with `gitsess redact SESSION`, or see the README on false "
-            "positives",
+            "gitsess: remove them with `gitsess redact SESSION`; for false positives see "
+            "docs/sharing.md#false-positives",
             err=True,
         )
     return 1 if failed else 0
@@ -187,7 +195,7 @@ def redact(app: App, session: str, as_json: bool) -> int:
         click.echo(
             f"gitsess: {', '.join(kinds)} in {entry} is in a field redact never rewrites "
             "(an id, a time, a sha): nothing was changed there; allow it by hash if it is "
-            "no secret (see the README)",
+            "no secret (docs/sharing.md#false-positives)",
             err=True,
         )
     return 1 if done.left else 0
