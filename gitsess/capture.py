@@ -13,9 +13,10 @@ It never waits on what it reads: a transcript (or subagent file) that is not a r
 file -- a FIFO with no writer, a device such as /dev/zero, a socket, a folder -- is
 refused before it is opened. A Claude Code or Codex transcript larger than four windows
 (`gitsess.captureWindow`, 8 MiB) is read a window at a time from where the last
-capture stopped (the offset is in the state file), for at most `gitsess.captureBudget`
-seconds (2) per call: memory stays bounded by the window, the hook returns, and the
-next turns record the rest, with the ids a whole import gives.
+capture stopped (the offset, and what the format carries from one window to the next,
+are in the state file), for at most `gitsess.captureBudget` seconds (2) per call:
+memory stays bounded by the window, the hook returns, and the next turns record the
+rest, with the ids a whole import gives.
 """
 
 from __future__ import annotations

@@ -74,6 +74,19 @@ Damaged files
     does not parse: a writer killed (or still writing) mid-line. It is skipped (noted in
     ``Conversation.meta["partial_last_line"]``) unless it is the only line.
 
+Capture in parts
+    ``parse_window`` reads a huge rollout a part at a time (``gitsess capture``). What a
+    line needs from earlier ones is carried between parts as JSON in capture's state: the
+    line number (ids), the id prefix and session meta, the model, the last timestamp, the
+    summary span's first and last ids, the halves of message and reasoning pairs still
+    waiting (ids and text, 64 of a kind), the mirrors of reasoning already made, web
+    search call ids, the last 256 failed call ids. A part runs on past its size, up to
+    twice it, to a line where none of its own entries waits for a mirror. A mirror whose
+    entry an earlier part made is folded as a whole import folds it (no entry of its own)
+    but what it would add to that entry (``meta.event``, ``mirror_line``, the item's
+    fields, a user role) is not recorded, nor a failure an end event reports after the
+    output of an earlier part: capture does not rewrite what it recorded.
+
 Resume inside Codex: ``to_rollout`` turns entries (docs/format.md) back into rollout records,
 ``rollout_path`` / ``sessions_dir`` say where Codex looks for them.
 """
