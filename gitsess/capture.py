@@ -11,11 +11,12 @@ small state file, without starting git or loading the rest of gitsess.
 
 It never waits on what it reads: a transcript (or subagent file) that is not a regular
 file -- a FIFO with no writer, a device such as /dev/zero, a socket, a folder -- is
-refused before it is opened. A Claude Code transcript larger than four windows
+refused before it is opened. A Claude Code or Codex transcript larger than four windows
 (`gitsess.captureWindow`, 8 MiB) is read a window at a time from where the last
-capture stopped (the offset is in the state file), for at most `gitsess.captureBudget`
-seconds (2) per call: memory stays bounded by the window, the hook returns, and the
-next turns record the rest, with the ids a whole import gives.
+capture stopped (the offset, and what the format carries from one window to the next,
+are in the state file), for at most `gitsess.captureBudget` seconds (2) per call:
+memory stays bounded by the window, the hook returns, and the next turns record the
+rest, with the ids a whole import gives.
 """
 
 from __future__ import annotations
@@ -125,12 +126,12 @@ def run(
         window, budget = _limits(repo)
         size = transcript.stat().st_size
         if "offset" in saved or size > 4 * window:
-            if agent != "claude-code":
+            if not fmt.windowed:
                 raise CaptureSkipped(
                     f"{transcript} holds {size:,} bytes, more than capture reads in a turn: "
                     "record it with `gitsess import`"
                 )
-            part = Part(saved, state_file, watched, stamp, window, budget)
+            part = Part(fmt, saved, state_file, watched, stamp, window, budget)
             part.run(sessions, payload, git_dir, transcript, size)
             return
         conversation = fmt.parse(transcript)
@@ -162,10 +163,13 @@ def run(
 
 
 class Part:
-    """Capture of a large Claude Code transcript, a window at a time from the saved offset."""
+    """Capture of a large transcript, a window at a time from the saved offset (formats
+    that are ``windowed``: Claude Code, Codex). What a window leaves for the next (the
+    format's ``carry``) is kept in the state file as ``before``."""
 
     def __init__(
         self,
+        fmt: Any,
         saved: dict[str, Any],
         state_file: Path,
         watched: list[Path],
@@ -173,6 +177,7 @@ class Part:
         window: int,
         budget: float,
     ) -> None:
+        self.fmt = fmt
         self.saved = saved
         self.state_file = state_file
         self.watched = watched
@@ -183,7 +188,6 @@ class Part:
     def run(
         self, sessions: Any, payload: dict[str, Any], git_dir: Path, transcript: Path, size: int
     ) -> None:
-        from .agents.claude_code import parse_window
         from .agents.resume import handed_back_ids
 
         started = time.monotonic()
@@ -203,7 +207,7 @@ class Part:
         took = -1.0  # the last window's time: a window that would end past the budget waits
         while offset < size and (took < 0 or time.monotonic() + took < deadline):
             began = time.monotonic()
-            conversation, offset_after, before_after = parse_window(
+            conversation, offset_after, before_after = self.fmt.parse_window(
                 transcript, offset, self.window, before, known
             )
             if conversation is None:
@@ -212,7 +216,7 @@ class Part:
                 setting = sessions.repo.config("gitsess.captureNew") or "true"
                 if setting.lower() in ("false", "no", "0", "off"):
                     raise CaptureSkipped("no current session, and gitsess.captureNew is off")
-                current = _start_session(sessions, "claude-code", conversation, payload)
+                current = _start_session(sessions, self.fmt.name, conversation, payload)
             made = [str(e.get("id")) for e in conversation.entries]
             given = handed_back_ids(sessions.repo.common_dir, current.session_id)
             entries = [e for e in conversation.entries if e.get("id") not in given]
@@ -226,7 +230,7 @@ class Part:
                 current.session_id,
                 list(enumerate(entries, start=1)),
                 skip_known=True,
-                trusted=True,
+                trusted=self.fmt.trusted,
                 assume_new=not scan,
             )
             ids_file.parent.mkdir(parents=True, exist_ok=True)
@@ -251,7 +255,7 @@ class Part:
         sessions: Any,
         session_id: str,
         offset: int,
-        before: dict[str, str],
+        before: dict[str, Any],
         size: int,
         checked: Any,
     ) -> None:

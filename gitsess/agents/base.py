@@ -40,6 +40,8 @@ class AgentFormat(ABC):
     # Entries this format builds are valid by construction (the importer tests hold them
     # to the model); a format that passes entries through from the file says False.
     trusted: ClassVar[bool] = True
+    # Whether parse_window reads this format a part at a time (capture of a huge file).
+    windowed: ClassVar[bool] = False
 
     @abstractmethod
     def sniff(self, path: Path, head: bytes) -> bool:
@@ -52,6 +54,17 @@ class AgentFormat(ABC):
     def watched_files(self, path: Path) -> list[Path]:
         """The files whose growth means the conversation grew (for capture's fast path)."""
         return [path]
+
+    def parse_window(
+        self, path: Path, start: int, limit: int, carry: dict[str, Any], known: set[str]
+    ) -> tuple[Conversation | None, int, dict[str, Any]]:
+        """The entries of the whole lines of ``path`` from byte ``start`` on, about
+        ``limit`` bytes of them, with the ids a whole import gives (formats that say
+        ``windowed``). ``carry``: what the previous part left for this one ({} at the
+        start), JSON data kept in capture's state; ``known``: the ids of earlier parts.
+        Returns the conversation (None while no whole line is there), where the next part
+        starts, and what it needs carried."""
+        raise NotImplementedError(f"{self.name} transcripts are not read in parts")
 
 
 _NOT_A_PROMPT = (

@@ -212,8 +212,16 @@ class ClaudeCode(AgentFormat):
             _LEAF_RE.search(first) and _SESSION_RE.search(first)
         )
 
+    windowed = True
+
     def parse(self, path: Path) -> Conversation:
         return _parse(path)
+
+    def parse_window(
+        self, path: Path, start: int, limit: int, carry: dict[str, Any], known: set[str]
+    ) -> tuple[Conversation | None, int, dict[str, Any]]:
+        # The carry is the last entry of each of the part's last records, by uuid.
+        return parse_window(path, start, limit, carry, known)
 
     def watched_files(self, path: Path) -> list[Path]:
         """The session file and its subagents' files (and their metadata)."""

@@ -74,6 +74,19 @@ Damaged files
     does not parse: a writer killed (or still writing) mid-line. It is skipped (noted in
     ``Conversation.meta["partial_last_line"]``) unless it is the only line.
 
+Capture in parts
+    ``parse_window`` reads a huge rollout a part at a time (``gitsess capture``). What a
+    line needs from earlier ones is carried between parts as JSON in capture's state: the
+    line number (ids), the id prefix and session meta, the model, the last timestamp, the
+    summary span's first and last ids, the halves of message and reasoning pairs still
+    waiting (ids and text, 64 of a kind), the mirrors of reasoning already made, web
+    search call ids, the last 256 failed call ids. A part runs on past its size, up to
+    twice it, to a line where none of its own entries waits for a mirror. A mirror whose
+    entry an earlier part made is folded as a whole import folds it (no entry of its own)
+    but what it would add to that entry (``meta.event``, ``mirror_line``, the item's
+    fields, a user role) is not recorded, nor a failure an end event reports after the
+    output of an earlier part: capture does not rewrite what it recorded.
+
 Resume inside Codex: ``to_rollout`` turns entries (docs/format.md) back into rollout records,
 ``rollout_path`` / ``sessions_dir`` say where Codex looks for them.
 """
@@ -83,6 +96,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -142,6 +156,7 @@ _CALL_TYPES = ("function_call", "custom_tool_call", "local_shell_call", "web_sea
 _OUTPUT_TYPES = ("function_call_output", "custom_tool_call_output")
 _COMPACTION_ITEMS = ("compaction", "compaction_summary", "context_compaction")
 _OPTIONAL_FIELDS = ("model", "first", "last")
+_CARRIED = 64  # of each kind of waiting half a capture in parts keeps for the next part
 
 
 class Codex(AgentFormat):
@@ -151,8 +166,15 @@ class Codex(AgentFormat):
     def sniff(self, path: Path, head: bytes) -> bool:
         return _SNIFF_RE.match(head) is not None
 
+    windowed = True
+
     def parse(self, path: Path) -> Conversation:
         return _Parser(path).run()
+
+    def parse_window(
+        self, path: Path, start: int, limit: int, carry: dict[str, Any], known: set[str]
+    ) -> tuple[Conversation | None, int, dict[str, Any]]:
+        return parse_window(path, start, limit, carry)
 
 
 FORMAT = Codex()
@@ -177,14 +199,17 @@ class _Parser:
         self.line = 0
         self.count = 0  # entries made from the current record
         self.known = False  # a record of a known type was seen
-        self.summary_start = 0  # index of the first entry not yet covered by a summary
         # Mirrors waiting for their other half, per (role, "item" | "event").
         self.pending: dict[tuple[str, str], list[tuple[Entry, str]]] = {}
         self.pending_reasoning: list[tuple[Entry, str, str]] = []
         self.reasoning_seen: list[tuple[str, str]] = []
         self.results: dict[str, Entry] = {}
-        self.failed: set[str] = set()
+        self.failed: dict[str, None] = {}  # call ids, in the order their failure was seen
         self.web_searches: list[tuple[str, Any, Any]] = []
+        # The span of the next summary: the first entry after the previous one, the last.
+        self.span_first: str | None = None
+        self.last_id: str | None = None
+        self.lines = 0  # lines read, blank ones too (a window's line numbers go on from it)
 
     # -- the pass ------------------------------------------------------------------------
 
@@ -214,6 +239,9 @@ class _Parser:
             raise FormatError(f"{path}: empty file")
         if not self.known:
             raise FormatError(f"{path}: no Codex rollout records in it")
+        return self.conversation()
+
+    def conversation(self) -> Conversation:
         return Conversation(
             agent=FORMAT_NAME,
             entries=self.entries,
@@ -222,6 +250,97 @@ class _Parser:
             cwd=self.cwd,
             meta=self.meta,
         )
+
+    # -- a part of the file at a time (capture) ------------------------------------------
+
+    def window(self, data: bytes, limit: int) -> int:
+        """Read the whole lines of ``data`` (which ends with one), stopping at the first
+        line end past ``limit`` where no entry of this part waits for its other half;
+        returns the bytes read."""
+        pos = 0
+        while pos < len(data):
+            end = data.index(b"\n", pos) + 1
+            raw = data[pos:end]
+            pos = end
+            self.lines += 1
+            if raw.strip():
+                try:
+                    record = json.loads(raw)
+                except (ValueError, RecursionError):
+                    raise FormatError(f"{self.path}: line {self.lines} is not JSON") from None
+                self.record(self.lines, record)
+            if pos >= limit and self.settled():
+                break
+        if self.lines and not self.known:
+            raise FormatError(f"{self.path}: no Codex rollout records in it")
+        return pos
+
+    def settled(self) -> bool:
+        """No message or reasoning entry of this part waits for its mirror: a mirror in a
+        later part could not be folded into it (what was recorded is not rewritten)."""
+        waiting = [entry for queue in self.pending.values() for entry, _ in queue]
+        waiting += [entry for entry, _, _ in self.pending_reasoning]
+        return not any("type" in entry for entry in waiting)  # stubs of earlier parts: no
+
+    def carry(self) -> dict[str, Any]:
+        """What the next part needs (JSON), a bounded amount: ids of the entries waiting
+        for a mirror (no more than 64 of a kind), the last 256 failed calls, and so on."""
+        return {
+            "lines": self.lines,
+            "prefix": self.prefix,
+            "native_id": self.native_id,
+            "cwd": self.cwd,
+            "title": self.title,
+            "meta": self.meta,
+            "model": self.model,
+            "last_ts": self.last_ts,
+            "known": self.known,
+            "span_first": self.span_first,
+            "last_id": self.last_id,
+            "pending": [
+                [role, origin, entry["id"], text, bool(entry_meta(entry).get("injected"))]
+                for (role, origin), queue in self.pending.items()
+                for entry, text in queue[-_CARRIED:]
+            ],
+            "pending_reasoning": [
+                [entry["id"], kind, text] for entry, kind, text in self.pending_reasoning
+            ][-_CARRIED:],
+            "reasoning_seen": [list(pair) for pair in self.reasoning_seen[-_CARRIED:]],
+            "failed": list(self.failed)[-256:],
+            "web_searches": [list(item) for item in self.web_searches[-_CARRIED:]],
+        }
+
+    def restore(self, carry: dict[str, Any]) -> None:
+        """Go on from an earlier part. Entries it made are stubs here (only their ids):
+        a mirror folded into one is not an entry again, as in a whole import, but what it
+        would have added to it is not recorded."""
+        if not carry:
+            return
+        self.lines = int(carry.get("lines") or 0)
+        self.prefix = str(carry.get("prefix") or "")
+        self.native_id = carry.get("native_id")
+        self.cwd = carry.get("cwd")
+        self.title = carry.get("title")
+        self.meta = dict(carry.get("meta") or {})
+        self.model = carry.get("model")
+        self.last_ts = carry.get("last_ts")
+        self.known = bool(carry.get("known"))
+        self.span_first = carry.get("span_first")
+        self.last_id = carry.get("last_id")
+        for role, origin, entry_id, text, injected in carry.get("pending") or []:
+            stub: Entry = (
+                {"id": entry_id, "meta": {"injected": True}} if injected else {"id": entry_id}
+            )
+            self.pending.setdefault((role, origin), []).append((stub, text))
+        self.pending_reasoning = [
+            ({"id": entry_id}, kind, text)
+            for entry_id, kind, text in carry.get("pending_reasoning") or []
+        ]
+        self.reasoning_seen = [(kind, text) for kind, text in carry.get("reasoning_seen") or []]
+        self.failed = dict.fromkeys(carry.get("failed") or [])
+        self.web_searches = [
+            (call_id, action, query) for call_id, action, query in carry.get("web_searches") or []
+        ]
 
     def record(self, number: int, record: Any) -> None:
         if (
@@ -287,6 +406,9 @@ class _Parser:
         if meta:
             entry["meta"] = meta
         self.entries.append(entry)
+        self.last_id = entry_id
+        if self.span_first is None:
+            self.span_first = entry_id
         return entry
 
     # -- record types --------------------------------------------------------------------
@@ -598,7 +720,7 @@ class _Parser:
         elif kind in ("exec_command_end", "patch_apply_end", "mcp_tool_call_end"):
             call_id = payload.get("call_id")
             if isinstance(call_id, str) and _event_failed(str(kind), payload):
-                self.failed.add(call_id)
+                self.failed[call_id] = None
                 result = self.results.get(call_id)
                 if result is not None:
                     result["is_error"] = True
@@ -610,11 +732,46 @@ class _Parser:
         self.summary(content=message if message is not None else "", meta=meta)
 
     def summary(self, content: Any, meta: dict[str, Any]) -> None:
-        covered = self.entries[self.summary_start :]
-        first = covered[0]["id"] if covered else None
-        last = covered[-1]["id"] if covered else None
+        # Ids, not indexes: a capture in parts covers entries of earlier parts too.
+        first = self.span_first
+        last = self.last_id if first is not None else None
         self.emit("summary", content=content, first=first, last=last, meta=meta)
-        self.summary_start = len(self.entries)
+        self.span_first = None
+
+
+def parse_window(
+    path: Path, start: int, limit: int, carry: dict[str, Any]
+) -> tuple[Conversation | None, int, dict[str, Any]]:
+    """The entries of the whole lines of ``path`` from byte ``start`` on: about ``limit``
+    bytes, and on to the next line where no message or reasoning waits for its mirror (at
+    most ``limit`` more; a single longer line is read whole). ``carry`` (JSON, {} at the
+    start) is what the previous part left: the line number it ended at (ids are
+    ``<prefix>:<line>``), the id prefix from ``session_meta``, the model of the last
+    ``turn_context``, the halves of message and reasoning pairs still waiting, failed
+    calls, web searches. Returns the conversation (None while no whole line is there),
+    where the next part starts, and the carry for it."""
+    # O_NONBLOCK and a check of what was opened: a FIFO put in its place since capture
+    # looked is refused, not waited on.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise FormatError(f"{path}: not a regular file")
+    with os.fdopen(fd, "rb") as handle:
+        handle.seek(start)
+        data = handle.read(2 * limit)
+        end = data.rfind(b"\n") + 1
+        while not end and len(data) >= 2 * limit:  # one line longer than that: all of it
+            more = handle.read(limit)
+            if not more:
+                break
+            data += more
+            end = data.rfind(b"\n") + 1
+    if not end:
+        return None, start, carry
+    parser = _Parser(path)
+    parser.restore(carry)
+    read = parser.window(data[:end], limit)
+    return parser.conversation(), start + read, parser.carry()
 
 
 def _id_prefix(session_meta: dict[str, Any] | None, path: Path) -> str:
