@@ -147,8 +147,9 @@ class Sessions:
         current."""
         if self._current_branch is None:
             self._current_branch = self.repo.current_branch() or ""
-        branch = self.branch_of(meta, str(meta.get("id", "")))
-        current = branch is not None and branch == self._current_branch
+        # Only the one session naming the checked-out branch needs its branch checked.
+        current = bool(self._current_branch) and meta.get("branch") == self._current_branch
+        current = current and self.branch_of(meta, str(meta.get("id", ""))) is not None
         return {**meta, "entries": count, "log": oid, "current": current}
 
     def summary_of(self, state: LogState) -> dict[str, Any]:
