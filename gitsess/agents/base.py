@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +16,31 @@ Entry = dict[str, Any]
 
 class FormatError(BadInput):
     """The file is not (or no longer) a valid transcript of this format."""
+
+
+def read_whole_lines(path: Path, start: int, size: int) -> bytes:
+    """The whole lines of ``path`` in about ``size`` bytes from byte ``start`` (a longer
+    line is read whole; b"" while no whole line is there): one part of a transcript too
+    large to read at once.
+
+    O_NONBLOCK and a check of what was opened: a FIFO put in the file's place since
+    capture looked is refused, not waited on.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise FormatError(f"{path}: not a regular file")
+    with os.fdopen(fd, "rb") as handle:
+        handle.seek(start)
+        data = handle.read(size)
+        end = data.rfind(b"\n") + 1
+        while not end and len(data) >= size:  # one line longer than the part: all of it
+            more = handle.read(size)
+            if not more:
+                break
+            data += more
+            end = data.rfind(b"\n") + 1
+    return data[:end]
 
 
 @dataclass

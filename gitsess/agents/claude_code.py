@@ -115,7 +115,6 @@ import itertools
 import json
 import os
 import re
-import stat
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,6 +127,7 @@ from .base import (
     FormatError,
     entry_meta,
     file_mtime_ts,
+    read_whole_lines,
     write_new_jsonl,
 )
 
@@ -797,26 +797,11 @@ def parse_window(
     records' uuids); subagents' own files are not read. ``known``: the ids of the earlier
     parts, so a record seen again gets the id a whole import gives it.
     """
-    # O_NONBLOCK and a check of what was opened: a FIFO put in its place since capture
-    # looked is refused, not waited on.
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise FormatError(f"{path}: not a regular file")
-    with os.fdopen(fd, "rb") as handle:
-        handle.seek(start)
-        data = handle.read(limit)
-        end = data.rfind(b"\n") + 1
-        while not end and len(data) >= limit:  # one line longer than the part: all of it
-            more = handle.read(limit)
-            if not more:
-                break
-            data += more
-            end = data.rfind(b"\n") + 1
-    if not end:
+    data = read_whole_lines(path, start, limit)
+    if not data:
         return None, start, before
-    conversation = _parse(path, data[:end], before, known)
-    return conversation, start + end, conversation.meta.pop("last_records", {})
+    conversation = _parse(path, data, before, known)
+    return conversation, start + len(data), conversation.meta.pop("last_records", {})
 
 
 def _parse(

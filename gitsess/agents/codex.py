@@ -96,7 +96,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -108,6 +107,7 @@ from .base import (
     FormatError,
     entry_meta,
     file_mtime_ts,
+    read_whole_lines,
     write_new_jsonl,
 )
 
@@ -750,27 +750,12 @@ def parse_window(
     ``turn_context``, the halves of message and reasoning pairs still waiting, failed
     calls, web searches. Returns the conversation (None while no whole line is there),
     where the next part starts, and the carry for it."""
-    # O_NONBLOCK and a check of what was opened: a FIFO put in its place since capture
-    # looked is refused, not waited on.
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise FormatError(f"{path}: not a regular file")
-    with os.fdopen(fd, "rb") as handle:
-        handle.seek(start)
-        data = handle.read(2 * limit)
-        end = data.rfind(b"\n") + 1
-        while not end and len(data) >= 2 * limit:  # one line longer than that: all of it
-            more = handle.read(limit)
-            if not more:
-                break
-            data += more
-            end = data.rfind(b"\n") + 1
-    if not end:
+    data = read_whole_lines(path, start, 2 * limit)
+    if not data:
         return None, start, carry
     parser = _Parser(path)
     parser.restore(carry)
-    read = parser.window(data[:end], limit)
+    read = parser.window(data, limit)
     return parser.conversation(), start + read, parser.carry()
 
 
