@@ -680,11 +680,10 @@ def _entries_of(obj: Any) -> int:
     """The entry count a log commit records in its trailer (0 if unknown)."""
     if obj is None or obj.kind != "commit":
         return 0
-    from .storage.log import ENTRIES_TRAILER
+    from .storage.log import recorded_count
     from .storage.objects import decode_commit
 
-    trailer = decode_commit(obj.data).trailer(ENTRIES_TRAILER)
-    return int(trailer) if trailer and trailer.isdigit() else 0
+    return recorded_count(decode_commit(obj.data)) or 0
 
 
 def _count(number: int, one: str, many: str) -> str:

@@ -59,6 +59,13 @@ def session_ref(session_id: str) -> str:
     return SESSIONS + session_id
 
 
+def recorded_count(commit: Commit) -> int | None:
+    """The entry count a log commit records in its `Entries:` trailer (None: none, or not
+    a count)."""
+    trailer = commit.trailer(ENTRIES_TRAILER)
+    return int(trailer) if trailer and trailer.isdigit() else None
+
+
 def segment_name(index: int) -> str:
     return f"{index:08d}.jsonl"
 
@@ -239,10 +246,8 @@ class LogStore:
         segments = self._tree(log_dir.oid, session_id) if log_dir else []
         segments.sort(key=lambda e: e.name)
         state = LogState(session_id, obj.oid, commit, root, segments, meta, 0)
-        trailer = commit.trailer(ENTRIES_TRAILER)
-        state.count = (
-            int(trailer) if trailer and trailer.isdigit() else sum(1 for _ in self.lines(state))
-        )
+        recorded = recorded_count(commit)
+        state.count = recorded if recorded is not None else sum(1 for _ in self.lines(state))
         return state
 
     def require(self, session_id: str) -> LogState:
@@ -309,9 +314,9 @@ class LogStore:
         blobs, commits = found[: len(specs)], found[len(specs) :]
         for oid, commit in zip(unknown, commits, strict=True):
             if commit is not None and commit.kind == "commit":
-                trailer = decode_commit(commit.data).trailer(ENTRIES_TRAILER)
-                if trailer and trailer.isdigit():
-                    counts[oid] = int(trailer)
+                recorded = recorded_count(decode_commit(commit.data))
+                if recorded is not None:
+                    counts[oid] = recorded
         listed = []
         self.broken = {}
         for (oid, ref), spec, blob in zip(parsed, specs, blobs, strict=True):
@@ -448,8 +453,8 @@ class LogStore:
                 meta = load_meta(session_id, blob)
             except BrokenSession:
                 continue
-            trailer = decode_commit(commit.data).trailer(ENTRIES_TRAILER)
-            count = int(trailer) if trailer and trailer.isdigit() else -1
+            recorded = recorded_count(decode_commit(commit.data))
+            count = -1 if recorded is None else recorded
             listed[session_id] = Listed(meta, count, commit.oid)
         return listed
 
