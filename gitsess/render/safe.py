@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from typing import TextIO
 
 # A CR right before a newline is a Windows line end, not an overwrite trick: dropped.
-UNSAFE = re.compile(
-    "(\r(?=\n))|[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
+# Compiled (and cached by `re`) on first use: every command installs the filter, almost
+# none ever needs the pattern, and compiling it costs ~0.8 ms of each hot command.
+UNSAFE = "(\r(?=\n))|[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -48,7 +48,7 @@ def visible(text: str) -> str:
             return text
     elif text.replace("\n", " ").replace("\t", " ").isprintable():
         return text
-    return UNSAFE.sub(_escape, text)
+    return re.sub(UNSAFE, _escape, text)
 
 
 class VisibleWriter(io.TextIOBase):
