@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import BadInput
-from .base import App, cli, emit_json, json_option, pass_app, report_created
+from .base import SESSION, App, cli, emit_json, json_option, pass_app, report_created
 
 
 @cli.command("import")
@@ -86,7 +86,7 @@ EXPORT_SUFFIXES = {
 
 
 @cli.command()
-@click.argument("session")
+@click.argument("session", type=SESSION)
 @click.option(
     "--format",
     "fmt",

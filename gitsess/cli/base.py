@@ -5,7 +5,7 @@ package's __init__ imports the areas, which registers their commands.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +15,7 @@ from ..sessions import Sessions
 from ..storage.log import LogState
 
 __all__ = [
+    "SESSION",
     "App",
     "cli",
     "emit_json",
@@ -54,6 +55,25 @@ class App:
             self._sessions.repo.close()
 
 
+if TYPE_CHECKING:
+    _ParamType = click.ParamType[str, str]
+else:  # click before 8.2 has no type parameters here
+    _ParamType = click.ParamType
+
+
+class SessionName(_ParamType):
+    """A SESSION argument: an id, a unique id prefix, a title or a branch (docs/format.md
+    section 3). Its own type so that shell completion can offer the repository's sessions."""
+
+    name = "session"
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[Any]:
+        return []
+
+
+SESSION = SessionName()
 pass_app = click.make_pass_decorator(App)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
 

@@ -11,7 +11,7 @@ from typing import Any, BinaryIO
 import click
 
 from ..errors import BadInput
-from .base import App, cli, emit_json, json_option, out, pass_app, report_created, utf8
+from .base import SESSION, App, cli, emit_json, json_option, out, pass_app, report_created, utf8
 
 # -- creating ------------------------------------------------------------------
 
@@ -32,7 +32,7 @@ def new(
 
 
 @cli.command()
-@click.argument("session")
+@click.argument("session", type=SESSION)
 @click.option("--at", "at", metavar="ENTRY", help="Fork after this entry (default: the last).")
 @click.option("--title", metavar="TITLE", help="Title of the new session.")
 @click.option("--no-checkout", is_flag=True, help="Create the branch without checking it out.")
@@ -73,7 +73,7 @@ def list_(app: App, include_all: bool, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("session")
+@click.argument("session", type=SESSION)
 @click.option(
     "--full", is_flag=True, help="Every message whole at a terminal too (else 64 KiB of each)."
 )
@@ -168,7 +168,7 @@ def parse_jsonl(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
 
 
 @cli.command()
-@click.argument("session", required=False)
+@click.argument("session", type=SESSION, required=False)
 @click.option("--last", is_flag=True, help="The most recently updated session (the default).")
 @click.option(
     "--agent",
@@ -227,7 +227,7 @@ def resume(app: App, session: str | None, last: bool, agent: str | None, as_json
 
 
 @cli.command()
-@click.argument("session")
+@click.argument("session", type=SESSION)
 @click.argument("title")
 @json_option
 @pass_app
@@ -239,7 +239,7 @@ def rename(app: App, session: str, title: str, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("session")
+@click.argument("session", type=SESSION)
 @json_option
 @pass_app
 def archive(app: App, session: str, as_json: bool) -> None:
@@ -250,7 +250,7 @@ def archive(app: App, session: str, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("session")
+@click.argument("session", type=SESSION)
 @json_option
 @pass_app
 def unarchive(app: App, session: str, as_json: bool) -> None:
@@ -268,7 +268,7 @@ def report_changed(app: App, session_id: str, message: str, as_json: bool) -> No
 
 
 @cli.command()
-@click.argument("session")
+@click.argument("session", type=SESSION)
 @json_option
 @pass_app
 def delete(app: App, session: str, as_json: bool) -> None:
@@ -285,7 +285,7 @@ def delete(app: App, session: str, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("session", required=False)
+@click.argument("session", type=SESSION, required=False)
 @json_option
 @pass_app
 def undelete(app: App, session: str | None, as_json: bool) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from .base import App, cli, emit_json, json_option, pass_app
+from .base import SESSION, App, cli, emit_json, json_option, pass_app
 
 
 @cli.command()
-@click.argument("sessions", nargs=-1, metavar="[SESSION]...")
+@click.argument("sessions", type=SESSION, nargs=-1, metavar="[SESSION]...")
 @click.option("--all", "push_all", is_flag=True, help="Every shared session.")
 @click.option(
     "--remote",
@@ -91,7 +91,7 @@ def push(
 
 @cli.command()
 @click.argument("remote", required=False)
-@click.argument("sessions", nargs=-1, metavar="[SESSION]...")
+@click.argument("sessions", type=SESSION, nargs=-1, metavar="[SESSION]...")
 @json_option
 @pass_app
 def fetch(app: App, remote: str | None, sessions: tuple[str, ...], as_json: bool) -> None:
@@ -149,7 +149,7 @@ def remote_setup(app: App, name: str | None) -> None:
 
 
 @cli.command()
-@click.argument("session")
+@click.argument("session", type=SESSION)
 @json_option
 @pass_app
 def redact(app: App, session: str, as_json: bool) -> int:
