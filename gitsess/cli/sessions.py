@@ -11,7 +11,19 @@ from typing import Any, BinaryIO
 import click
 
 from ..errors import BadInput
-from .base import SESSION, App, cli, emit_json, json_option, out, pass_app, report_created, utf8
+from .base import (
+    SESSION,
+    App,
+    cli,
+    emit_json,
+    json_option,
+    out,
+    pass_app,
+    report_created,
+    task_option,
+    utf8,
+    worktree_option,
+)
 
 # -- creating ------------------------------------------------------------------
 
@@ -21,14 +33,28 @@ from .base import SESSION, App, cli, emit_json, json_option, out, pass_app, repo
 @click.option("--from", "from_rev", metavar="REV", help="Start the branch at REV (default HEAD).")
 @click.option("--no-checkout", is_flag=True, help="Create the branch without checking it out.")
 @click.option("--agent", metavar="NAME", help="The agent working in this session.")
+@worktree_option
+@task_option
 @json_option
 @pass_app
 def new(
-    app: App, title: str, from_rev: str | None, no_checkout: bool, agent: str | None, as_json: bool
+    app: App,
+    title: str,
+    from_rev: str | None,
+    no_checkout: bool,
+    agent: str | None,
+    worktree: str | None,
+    task: str | None,
+    as_json: bool,
 ) -> None:
     """Start a session: a branch for the code and a log for the conversation."""
-    state = app.sessions.new(utf8(title, "the title"), from_rev, not no_checkout, agent)
-    report_created(app, state, "Started", as_json, not no_checkout)
+    from ..tasks import check_task
+
+    extra = {"task": check_task(task)} if task else None
+    checkout = not no_checkout and worktree is None
+    state = app.sessions.new(utf8(title, "the title"), from_rev, checkout, agent, extra=extra)
+    path = open_worktree_for(app, state.session_id, worktree)
+    report_created(app, state, "Started", as_json, checkout, path)
 
 
 @cli.command()
@@ -36,17 +62,41 @@ def new(
 @click.option("--at", "at", metavar="ENTRY", help="Fork after this entry (default: the last).")
 @click.option("--title", metavar="TITLE", help="Title of the new session.")
 @click.option("--no-checkout", is_flag=True, help="Create the branch without checking it out.")
+@worktree_option
+@task_option
 @json_option
 @pass_app
 def fork(
-    app: App, session: str, at: str | None, title: str | None, no_checkout: bool, as_json: bool
+    app: App,
+    session: str,
+    at: str | None,
+    title: str | None,
+    no_checkout: bool,
+    worktree: str | None,
+    task: str | None,
+    as_json: bool,
 ) -> None:
     """Start a new session from SESSION's conversation, to try another approach."""
+    from ..tasks import check_task, set_task
+
     source = app.sessions.resolve(session)
-    state = app.sessions.fork(
-        source, at, utf8(title, "the title") if title else None, not no_checkout
-    )
-    report_created(app, state, "Forked", as_json, not no_checkout)
+    checkout = not no_checkout and worktree is None
+    state = app.sessions.fork(source, at, utf8(title, "the title") if title else None, checkout)
+    if task:
+        set_task(app.sessions, state.session_id, check_task(task))
+        state = app.sessions.store.require(state.session_id)
+    path = open_worktree_for(app, state.session_id, worktree)
+    report_created(app, state, "Forked", as_json, checkout, path)
+
+
+def open_worktree_for(app: App, session_id: str, worktree: str | None) -> str | None:
+    """`--worktree [PATH]`: the session's worktree, made now (None without the option)."""
+    if worktree is None:
+        return None
+    from ..worktrees import open_worktree
+
+    path, _ = open_worktree(app.sessions, session_id, worktree or None)
+    return path
 
 
 # -- reading -------------------------------------------------------------------
@@ -175,14 +225,24 @@ def parse_jsonl(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
     metavar="NAME",
     help="Also hand the conversation to claude-code or codex, to carry on there.",
 )
+@click.option(
+    "--worktree",
+    is_flag=True,
+    help="Check the branch out in the session's own worktree (made if needed), not here.",
+)
 @json_option
 @pass_app
-def resume(app: App, session: str | None, last: bool, agent: str | None, as_json: bool) -> None:
+def resume(
+    app: App, session: str | None, last: bool, agent: str | None, worktree: bool, as_json: bool
+) -> None:
     """Check a session's branch out and show where its conversation stands."""
     if session and last:
         raise click.UsageError("give a SESSION or --last, not both")
     sessions = app.sessions
     session_id = sessions.resolve(session) if session else sessions.last_session()
+    if worktree:
+        resume_in_worktree(app, session_id, as_json)
+        return
     if agent:
         from ..agents.resume import check_agent
 
@@ -224,6 +284,22 @@ def resume(app: App, session: str | None, last: bool, agent: str | None, as_json
     if handed:
         console.print(f"\nWrote the conversation to {escape(handed['transcript'])}")
         console.print(f"Carry on with: [bold]{escape(handed['command'])}[/]")
+
+
+def resume_in_worktree(app: App, session_id: str, as_json: bool) -> None:
+    from ..worktrees import open_worktree
+
+    path, made = open_worktree(app.sessions, session_id)
+    summary = app.sessions.summary_of(app.sessions.store.require(session_id))
+    if as_json:
+        emit_json({"session": summary, "worktree": path, "created": made})
+        return
+    from ..render.terminal import session_header
+
+    console = out()
+    console.print(f"{'Made' if made else 'Reopened'} the worktree of {session_id}:")
+    console.print(path, soft_wrap=True, markup=False, highlight=False)
+    console.print(session_header(summary))
 
 
 @cli.command()
