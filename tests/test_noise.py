@@ -132,8 +132,13 @@ def test_older_and_hand_written_logs_are_classified_by_content(repo: Path) -> No
     """Logs written before importers tagged injected text, or by `record --jsonl`."""
     sid = json.loads(run_cli(repo, "new", "Hand made", "--no-checkout", "--json").out)["id"]
     context = "<environment_context>\n  <cwd>/work</cwd>\n</environment_context>"
+    claude_md = (
+        "<system-reminder>\nAs you answer the user's questions, you can use the following "
+        "context:\n# claudeMd\nContents of /work/CLAUDE.md:\n\nRun make test.\n</system-reminder>"
+    )
     entries = [
         {"type": "message", "role": "user", "content": context},
+        {"type": "message", "role": "user", "content": [{"type": "text", "text": claude_md}]},
         {
             "type": "message",
             "role": "user",
@@ -147,6 +152,7 @@ def test_older_and_hand_written_logs_are_classified_by_content(repo: Path) -> No
     assert run_cli(repo, "record", sid, "--jsonl", "-", stdin=stdin).code == 0
     lines = show(repo, sid).splitlines()
     assert f"  · injected: environment context ({len(context)} characters)" in lines
+    assert f"  · injected: CLAUDE.md instructions ({len(claude_md)} characters)" in lines
     assert "Fix the bug" in lines  # a prompt with a reminder appended stays the user's
     assert "Answer in French." in lines  # a system message someone wrote is no noise
     assert "  · reasoning: empty" in lines
