@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable
 
-from .errors import AmbiguousSession, BadInput, GitsessError, SessionNotFound
+from .errors import AmbiguousSession, BadInput, BrokenSession, GitsessError, SessionNotFound
 from .ids import (
     DEFAULT_BRANCH_PREFIX,
     branch_problem,
@@ -561,7 +561,10 @@ class Sessions:
         history = self.store.entry_counts(state.oid)
         candidates = [sha for sha, n in reversed(history) if n == count]
         for sha in candidates[:20]:  # a bound: equal counts are renames and the like
-            candidate = self.store.state(state.session_id, at=sha)
+            try:
+                candidate = self.store.state(state.session_id, at=sha)
+            except BrokenSession:  # a commit of the source's own source (a fork of a fork)
+                continue
             if candidate is not None and self._holds_exactly(candidate, whole, expected):
                 return sha
         minimal = {"format": 1, "id": state.session_id}
