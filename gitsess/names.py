@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 # An entry's short id: what `show` prints beside its number.
 SHORT_ENTRY_ID = 8
 SUGGESTIONS = 3
+MIN_SUBSTRING = 3
 CANDIDATES_SHOWN = 5
 
 # -- sessions ------------------------------------------------------------------------
@@ -53,7 +54,8 @@ def did_you_mean(reference: str, titled: Sequence[tuple[str, str]]) -> str:
         picked.extend(sid for sid in sids if sid not in picked)
 
     pick(sid for sid, _ in titled if folded and sid.startswith(folded))
-    pick(sid for sid, title in titled if folded and folded in title.casefold())
+    if len(folded) >= MIN_SUBSTRING:  # "a" is in every title: it tells nothing
+        pick(sid for sid, title in titled if folded in title.casefold())
     by_title: dict[str, list[str]] = {}
     for sid, title in titled:
         by_title.setdefault(title.casefold(), []).append(sid)

@@ -140,8 +140,11 @@ class Sessions:
         return state
 
     def resolve_or_current(self, reference: str | None) -> str:
-        """The session ``reference`` names, or the current one when there is no reference."""
-        return self.resolve(reference) if reference else self.require_current().session_id
+        """The session ``reference`` names, or the current one when there is no reference
+        (an empty one is a name, matching nothing: an unset shell variable is not "here")."""
+        if reference is None:
+            return self.require_current().session_id
+        return self.resolve(reference)
 
     def require_current(self) -> LogState:
         """The current session, or BadInput saying where HEAD is and the way out."""
