@@ -302,7 +302,7 @@ class Sessions:
         lines = [line for s in state.segments for line in data[s.oid].splitlines()]
         position = len(lines) - 1
         if at is not None:
-            position = self._position(lines, at)
+            position = self.entry_position(lines, at)
         entry = parse_line(lines[position]) if position >= 0 else None
         new_title = (
             check_title(title) if title is not None else f"{state.meta.get('title', source)} (fork)"
@@ -326,6 +326,16 @@ class Sessions:
 
         self._start(meta, start, checkout, write)
         return self.store.require(session_id)
+
+    @staticmethod
+    def entry_position(lines: list[bytes], reference: str) -> int:
+        """The index in a log's ``lines`` of the entry ``reference`` names, for every
+        command that takes an entry (docs/format.md section 3; names.locate_entry): a
+        number counts entries, every non-blank line, as `show` numbers them."""
+        from .names import locate_entry
+
+        kept = [at for at, line in enumerate(lines) if line.strip()]
+        return kept[locate_entry([line_id(lines[at]) for at in kept], reference)]
 
     # -- appending -------------------------------------------------------------
 
@@ -549,15 +559,6 @@ class Sessions:
         if self.repo.is_shallow():
             return " (this is a shallow clone: `git fetch --unshallow` brings the rest)"
         return ""
-
-    @staticmethod
-    def _position(lines: list[bytes], reference: str) -> int:
-        """The index in ``lines`` of the entry ``reference`` names (names.locate_entry):
-        a number counts entries, every non-blank line, as `show` numbers them."""
-        from .names import locate_entry
-
-        kept = [at for at, line in enumerate(lines) if line.strip()]
-        return kept[locate_entry([line_id(lines[at]) for at in kept], reference)]
 
     def _fork_start(self, state: LogState, entry: Entry | None) -> str | None:
         branch = self.branch_of(state.meta, state.session_id)
