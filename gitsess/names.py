@@ -76,16 +76,17 @@ def listed_sessions(titled: Iterable[tuple[str, str]]) -> str:
 
 def match_named(reference: str, titled: Iterable[tuple[str, str]]) -> list[str]:
     """The ids among (id, title) pairs that ``reference`` names by id, unique-prefix
-    candidates or exact title; when none, by title up to case."""
-    titles = dict(titled)  # a log deleted twice is listed once per deletion: one id
+    candidates or exact title; when none, by title up to case. An id may come in several
+    pairs (a log deleted, restored and deleted again under another title): any of them."""
+    pairs = list(titled)
     found = [
         sid
-        for sid, title in titles.items()
+        for sid, title in pairs
         if sid == reference
         or (is_id_prefix(reference) and sid.startswith(reference))
         or title == reference
     ]
-    return found or match_titles(reference, titles.items())
+    return list(dict.fromkeys(found or match_titles(reference, pairs)))
 
 
 def no_match(reference: str, titled: Sequence[tuple[str, str]], what: str = "session") -> str:

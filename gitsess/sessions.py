@@ -438,8 +438,10 @@ class Sessions:
             chosen = listed_sessions((sid, titles[sid]) for sid in found)
             raise AmbiguousSession(f"{reference!r} is ambiguous: it matches {chosen}")
         session_id = found[0]
-        oid = next(oid for sid, oid, _ in every if sid == session_id)  # newest first
-        self.store.restore(session_id, oid)
+        rows = [(oid, title) for sid, oid, title in every if sid == session_id]  # newest first
+        # A log deleted twice is listed twice: the row named by its title, else the newest.
+        named = [oid for oid, title in rows if match_named(reference, [(session_id, title)])]
+        self.store.restore(session_id, (named or [rows[0][0]])[0])
         return session_id
 
     # -- resuming --------------------------------------------------------------

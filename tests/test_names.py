@@ -211,6 +211,24 @@ def test_undelete_by_title_in_any_case_and_by_prefix(repo: Path) -> None:
     bad(run_cli(repo, "undelete", "Spike on caching"), f"session {first['id']} is not deleted")
 
 
+def test_undelete_by_the_title_of_an_earlier_deletion_restores_that_log(repo: Path) -> None:
+    made = new(repo, "Old name", "--no-checkout")
+    ok(run_cli(repo, "delete", made["id"]))
+    ok(run_cli(repo, "undelete", made["id"]))
+    ok(run_cli(repo, "rename", made["id"], "New name"))
+    ok(run_cli(repo, "record", made["id"], "--role", "user", "later"))
+    ok(run_cli(repo, "delete", made["id"]))
+    listing = ok(run_cli(repo, "undelete")).out
+    assert "Old name" in listing and "New name" in listing
+    ok(run_cli(repo, "undelete", "old NAME"))
+    assert meta(repo, made["id"])["title"] == "Old name"
+    assert log_lines(repo, made["id"]) == []
+    # The newer log is still in the trash, and its title names it.
+    ok(run_cli(repo, "delete", made["id"]))
+    ok(run_cli(repo, "undelete", "New name"))
+    assert [e["content"] for e in log_lines(repo, made["id"])] == ["later"]
+
+
 def test_undelete_ambiguous_short_and_unknown_names(repo: Path) -> None:
     one = new(repo, "Same title", "--no-checkout")
     two = new(repo, "same TITLE", "--no-checkout")
