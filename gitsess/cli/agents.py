@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import BadInput
+from ..ids import check_title
 from .base import SESSION, App, cli, emit_json, json_option, pass_app, report_created
 
 
@@ -46,6 +47,8 @@ def import_(
     """
     from ..agents import import_conversation
 
+    if title is not None:  # an empty --title is a mistake, not "derive one"
+        check_title(title)
     done = import_conversation(
         app.sessions, Path(file), format_name, title, not no_checkout, new=force_new
     )
@@ -86,7 +89,7 @@ EXPORT_SUFFIXES = {
 
 
 @cli.command()
-@click.argument("session", type=SESSION)
+@click.argument("session", type=SESSION, required=False)
 @click.option(
     "--format",
     "fmt",
@@ -102,9 +105,10 @@ EXPORT_SUFFIXES = {
 )
 @pass_app
 def export(
-    app: App, session: str, fmt: str | None, output: str | None, force: bool, full: bool
+    app: App, session: str | None, fmt: str | None, output: str | None, force: bool, full: bool
 ) -> None:
-    """Write SESSION as portable JSONL, Markdown (for pull requests) or one HTML page.
+    """Write SESSION (default: the current session) as portable JSONL, Markdown (for pull
+    requests) or one HTML page.
 
     JSONL holds every entry as recorded; Markdown and HTML fold agent noise to a line each
     (--full: everything whole).
@@ -112,7 +116,7 @@ def export(
     if output is not None and not force and os.path.lexists(output):
         raise BadInput(f"{output} exists: --force overwrites it")
     sessions = app.sessions
-    state = sessions.store.require(sessions.resolve(session))
+    state = sessions.store.require(sessions.resolve_or_current(session))
     fmt = fmt or EXPORT_SUFFIXES.get(Path(output).suffix.lower() if output else "", "jsonl")
     if fmt == "jsonl":
         from ..agents.gitsess_jsonl import write
