@@ -357,10 +357,10 @@ def _read_invocation(args: list[str]) -> tuple[str, dict[str, Any]]:
 def _stdin_text() -> str:
     if sys.stdin is None:
         return ""
-    stream = getattr(sys.stdin, "buffer", sys.stdin)
-    data = stream.read()
-    if isinstance(data, str):
-        return data
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # a text stream without bytes underneath (tests swap stdin so)
+        return sys.stdin.read()
+    data: bytes = stream.read()
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

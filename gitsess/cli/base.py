@@ -15,6 +15,7 @@ from ..sessions import Sessions
 from ..storage.log import LogState
 
 __all__ = [
+    "REMOTE",
     "SESSION",
     "App",
     "cli",
@@ -70,10 +71,38 @@ class SessionName(_ParamType):
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
     ) -> list[Any]:
-        return []
+        from ..completion import session_candidates
+
+        return _items(session_candidates(_path_of(ctx), incomplete))
+
+
+class RemoteName(_ParamType):
+    """A REMOTE argument: a remote's name (or a URL); shell completion offers the names."""
+
+    name = "remote"
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[Any]:
+        from ..completion import remote_candidates
+
+        return _items(remote_candidates(_path_of(ctx), incomplete))
+
+
+def _path_of(ctx: click.Context) -> str | None:
+    """The repository a completion is for: `-C PATH` if the command line has it."""
+    path = ctx.find_root().params.get("path")
+    return path if isinstance(path, str) else None
+
+
+def _items(candidates: list[tuple[str, str]]) -> list[Any]:
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(value, help=help_text) for value, help_text in candidates]
 
 
 SESSION = SessionName()
+REMOTE = RemoteName()
 pass_app = click.make_pass_decorator(App)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
 
