@@ -117,7 +117,7 @@ def options(ctx: click.Context, command: click.Command) -> list[str]:
 
 def option_list(ctx: click.Context, command: click.Command) -> list[str]:
     out = []
-    for param in command.get_params(ctx):
+    for param in command.params:
         if not isinstance(param, click.Option):  # arguments are in the synopsis
             continue
         record = param.get_help_record(ctx)
@@ -125,6 +125,11 @@ def option_list(ctx: click.Context, command: click.Command) -> list[str]:
             continue
         names, text = record
         out += [".TP", f".B {roff(names)}", roff(" ".join(text.split()))]
+    # Not command.get_params(): click keeps the help option of the first context that
+    # asked, which may not have had gitsess's -h.
+    helps = sorted(command.get_help_option_names(ctx), key=len)
+    if command.add_help_option and helps:
+        out += [".TP", f".B {roff(', '.join(helps))}", "Show this message and exit."]
     return out
 
 

@@ -163,7 +163,10 @@ agent_option = click.option(
     "agents",
     multiple=True,
     metavar="NAME",
-    help="claude-code, codex or gemini (repeatable; status: default all).",
+    help=(
+        "claude-code, codex or gemini (repeatable; default: install and uninstall the git "
+        "hooks only, status shows everything)."
+    ),
 )
 
 

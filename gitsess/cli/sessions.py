@@ -20,7 +20,7 @@ from .base import SESSION, App, cli, emit_json, json_option, out, pass_app, repo
 @click.argument("title")
 @click.option("--from", "from_rev", metavar="REV", help="Start the branch at REV (default HEAD).")
 @click.option("--no-checkout", is_flag=True, help="Create the branch without checking it out.")
-@click.option("--agent", metavar="NAME", help="The agent working in this session.")
+@click.option("--agent", metavar="NAME", help="The agent working in this session (default: none).")
 @json_option
 @pass_app
 def new(
@@ -34,7 +34,11 @@ def new(
 @cli.command()
 @click.argument("session", type=SESSION)
 @click.option("--at", "at", metavar="ENTRY", help="Fork after this entry (default: the last).")
-@click.option("--title", metavar="TITLE", help="Title of the new session.")
+@click.option(
+    "--title",
+    metavar="TITLE",
+    help='Title of the new session (default: SESSION\'s, with " (fork)").',
+)
 @click.option("--no-checkout", is_flag=True, help="Create the branch without checking it out.")
 @json_option
 @pass_app

@@ -137,7 +137,11 @@ def remote() -> None:
 @click.argument("name", type=REMOTE, required=False)
 @pass_app
 def remote_setup(app: App, name: str | None) -> None:
-    """Make a plain `git fetch NAME` bring session logs too."""
+    """Make a plain `git fetch NAME` bring session logs too.
+
+    NAME defaults to the remote `push` uses: gitsess.remote, else the branch's upstream
+    remote, else origin.
+    """
     from ..sharing import Sharing
 
     found, added = Sharing(app.sessions).setup(name)
