@@ -1,4 +1,4 @@
-"""What shell completion offers: the repository's sessions and remotes.
+"""What shell completion offers: the repository's sessions, remotes and entries.
 
 Called by the SESSION and REMOTE argument types (cli/base.py) while the shell waits,
 on every TAB: one for-each-ref and one cat-file (the listing `list --json` reads), no
@@ -55,6 +55,38 @@ def remote_candidates(path: str | None, incomplete: str) -> list[Candidate]:
             return []
         return [(name, "remote") for name in repo.remotes() if name.startswith(incomplete)]
     return []
+
+
+# How many of a session's last entries `fork --at` offers: a long log is not read whole
+# while the shell waits.
+RECENT_ENTRIES = 200
+
+
+def entry_candidates(path: str | None, session: str | None, incomplete: str) -> list[Candidate]:
+    """Ids of SESSION's (else the current session's) last entries that start with
+    ``incomplete``, newest first, each with its role and first words."""
+    from .sessions import Sessions
+
+    with _quiet_repository(path) as repo:
+        if repo is None:
+            return []
+        sessions = Sessions(repo)
+        state = sessions.store.require(sessions.resolve_or_current(session))
+        found = []
+        for entry in reversed(sessions.store.last_entries(state, RECENT_ENTRIES)):
+            entry_id = entry.get("id")
+            if isinstance(entry_id, str) and entry_id.startswith(incomplete):
+                found.append((entry_id, _gist(entry)))
+        return _unique(found)
+    return []
+
+
+def _gist(entry: dict[str, object]) -> str:
+    """What an entry is, in a few words: its role or type, and the start of its text."""
+    kind = str(entry.get("role") or entry.get("type") or "entry")
+    content = entry.get("content")
+    text = " ".join(content.split())[:50] if isinstance(content, str) else ""
+    return f"{kind}: {text}" if text else kind
 
 
 @contextlib.contextmanager

@@ -261,3 +261,16 @@ def test_tab_in_a_real_bash_completes_a_session(
     subprocess.run([*tmux, "send-keys", "-t", "t", "Enter"], check=True)
     shown = wait_for(tmux, TITLE)  # `show` ran on the session the title names
     assert "Traceback" not in shown and "gitsess:" not in shown
+
+
+def test_fork_at_completes_the_sessions_entry_ids(repo: Path, sessions: dict[str, dict]) -> None:
+    other = sessions[OTHER]["id"]
+    for role, text in (("user", "first prompt"), ("assistant", "an answer")):
+        assert run_cli(repo, "record", other, "--role", role, text).code == 0
+    ids = [e["id"] for e in run_cli(repo, "show", other, "--json").json()["entries"]]
+    assert values(repo, f"gitsess fork {other} --at ") == ids[::-1]  # newest first
+    assert values(repo, f"gitsess fork {other} --at {ids[0][:6]}") == [ids[0]]
+    done = complete(repo, "zsh", f"gitsess fork {other} --at {ids[0][:6]}")
+    assert done.stdout.splitlines() == ["plain", ids[0], "user: first prompt"]
+    # The current session has no entries: nothing offered, nothing said.
+    assert values(repo, "gitsess fork --at ") == []

@@ -15,6 +15,7 @@ from ..sessions import Sessions
 from ..storage.log import LogState
 
 __all__ = [
+    "ENTRY",
     "REMOTE",
     "SESSION",
     "App",
@@ -89,6 +90,40 @@ class RemoteName(_ParamType):
         return _items(remote_candidates(_path_of(ctx), incomplete))
 
 
+class EntryRef(_ParamType):
+    """An ENTRY of the command's SESSION argument (else of the current session): shell
+    completion offers the ids of its last entries."""
+
+    name = "entry"
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[Any]:
+        from ..completion import entry_candidates
+
+        session = ctx.params.get("session")
+        named = session if isinstance(session, str) else _first_argument(ctx)
+        return _items(entry_candidates(_path_of(ctx), named, incomplete))
+
+
+def _first_argument(ctx: click.Context) -> str | None:
+    """The first argument typed, when click could not parse the words: an option still
+    waiting for its value (the one being completed) leaves them all in ctx.args."""
+    takes_value = {
+        name
+        for param in ctx.command.params
+        if isinstance(param, click.Option) and not param.is_flag
+        for name in param.opts
+    }
+    words = iter(ctx.args)
+    for word in words:
+        if word in takes_value:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
 def _path_of(ctx: click.Context) -> str | None:
     """The repository a completion is for: `-C PATH` if the command line has it."""
     path = ctx.find_root().params.get("path")
@@ -103,6 +138,7 @@ def _items(candidates: list[tuple[str, str]]) -> list[Any]:
 
 SESSION = SessionName()
 REMOTE = RemoteName()
+ENTRY = EntryRef()
 pass_app = click.make_pass_decorator(App)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
 

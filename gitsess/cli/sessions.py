@@ -11,7 +11,18 @@ from typing import Any, BinaryIO
 import click
 
 from ..errors import BadInput
-from .base import SESSION, App, cli, emit_json, json_option, out, pass_app, report_created, utf8
+from .base import (
+    ENTRY,
+    SESSION,
+    App,
+    cli,
+    emit_json,
+    json_option,
+    out,
+    pass_app,
+    report_created,
+    utf8,
+)
 
 # -- creating ------------------------------------------------------------------
 
@@ -33,7 +44,9 @@ def new(
 
 @cli.command()
 @click.argument("session", type=SESSION)
-@click.option("--at", "at", metavar="ENTRY", help="Fork after this entry (default: the last).")
+@click.option(
+    "--at", "at", type=ENTRY, metavar="ENTRY", help="Fork after this entry (default: the last)."
+)
 @click.option(
     "--title",
     metavar="TITLE",
