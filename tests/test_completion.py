@@ -39,7 +39,8 @@ def sessions(repo: Path) -> dict[str, dict]:
 
 
 def complete(cwd: Path, shell: str, line: str) -> subprocess.CompletedProcess[str]:
-    """What the `shell` script asks gitsess for the last word of ``line`` (empty: a new word)."""
+    """What the bash or zsh script asks gitsess for the last word of ``line`` (empty: a
+    new word)."""
     words = line.split(" ")
     env = {
         **os.environ,
@@ -47,8 +48,6 @@ def complete(cwd: Path, shell: str, line: str) -> subprocess.CompletedProcess[st
         "COMP_WORDS": line,
         "COMP_CWORD": str(len(words) - 1),
     }
-    if shell == "fish":  # fish gives the whole command line and the word being completed
-        env["COMP_CWORD"] = words[-1]
     return subprocess.run(
         [gitsess_exe()], cwd=cwd, env=env, capture_output=True, text=True, check=False
     )
