@@ -15,6 +15,8 @@ from ..sessions import Sessions
 from ..storage.log import LogState
 
 __all__ = [
+    "ENTRY",
+    "REMOTE",
     "SESSION",
     "App",
     "cli",
@@ -70,10 +72,73 @@ class SessionName(_ParamType):
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
     ) -> list[Any]:
-        return []
+        from ..completion import session_candidates
+
+        return _items(session_candidates(_path_of(ctx), incomplete))
+
+
+class RemoteName(_ParamType):
+    """A REMOTE argument: a remote's name (or a URL); shell completion offers the names."""
+
+    name = "remote"
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[Any]:
+        from ..completion import remote_candidates
+
+        return _items(remote_candidates(_path_of(ctx), incomplete))
+
+
+class EntryRef(_ParamType):
+    """An ENTRY of the command's SESSION argument (else of the current session): shell
+    completion offers the ids of its last entries."""
+
+    name = "entry"
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[Any]:
+        from ..completion import entry_candidates
+
+        session = ctx.params.get("session")
+        named = session if isinstance(session, str) else _first_argument(ctx)
+        return _items(entry_candidates(_path_of(ctx), named, incomplete))
+
+
+def _first_argument(ctx: click.Context) -> str | None:
+    """The first argument typed, when click could not parse the words: an option still
+    waiting for its value (the one being completed) leaves them all in ctx.args."""
+    takes_value = {
+        name
+        for param in ctx.command.params
+        if isinstance(param, click.Option) and not param.is_flag
+        for name in param.opts
+    }
+    words = iter(ctx.args)
+    for word in words:
+        if word in takes_value:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def _path_of(ctx: click.Context) -> str | None:
+    """The repository a completion is for: `-C PATH` if the command line has it."""
+    path = ctx.find_root().params.get("path")
+    return path if isinstance(path, str) else None
+
+
+def _items(candidates: list[tuple[str, str]]) -> list[Any]:
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(value, help=help_text) for value, help_text in candidates]
 
 
 SESSION = SessionName()
+REMOTE = RemoteName()
+ENTRY = EntryRef()
 pass_app = click.make_pass_decorator(App)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
 

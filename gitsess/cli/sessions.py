@@ -11,7 +11,18 @@ from typing import Any, BinaryIO
 import click
 
 from ..errors import BadInput
-from .base import SESSION, App, cli, emit_json, json_option, out, pass_app, report_created, utf8
+from .base import (
+    ENTRY,
+    SESSION,
+    App,
+    cli,
+    emit_json,
+    json_option,
+    out,
+    pass_app,
+    report_created,
+    utf8,
+)
 
 # -- creating ------------------------------------------------------------------
 
@@ -20,7 +31,7 @@ from .base import SESSION, App, cli, emit_json, json_option, out, pass_app, repo
 @click.argument("title")
 @click.option("--from", "from_rev", metavar="REV", help="Start the branch at REV (default HEAD).")
 @click.option("--no-checkout", is_flag=True, help="Create the branch without checking it out.")
-@click.option("--agent", metavar="NAME", help="The agent working in this session.")
+@click.option("--agent", metavar="NAME", help="The agent working in this session (default: none).")
 @json_option
 @pass_app
 def new(
@@ -36,11 +47,16 @@ def new(
 @click.option(
     "--at",
     "at",
+    type=ENTRY,
     metavar="ENTRY",
     help="Fork after this entry: its number as `show` prints it (12 or #12), a unique id"
     " prefix of 4+ characters, or its id (default: the last entry).",
 )
-@click.option("--title", metavar="TITLE", help="Title of the new session.")
+@click.option(
+    "--title",
+    metavar="TITLE",
+    help='Title of the new session (default: SESSION\'s, with " (fork)").',
+)
 @click.option("--no-checkout", is_flag=True, help="Create the branch without checking it out.")
 @json_option
 @pass_app

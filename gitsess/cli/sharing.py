@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .base import SESSION, App, cli, emit_json, json_option, pass_app
+from .base import REMOTE, SESSION, App, cli, emit_json, json_option, pass_app
 
 
 @cli.command()
@@ -13,6 +13,7 @@ from .base import SESSION, App, cli, emit_json, json_option, pass_app
 @click.option(
     "--remote",
     "-r",
+    type=REMOTE,
     metavar="R",
     help=(
         "Remote name or URL (default: gitsess.remote, else the branch's upstream remote, "
@@ -90,7 +91,7 @@ def push(
 
 
 @cli.command()
-@click.argument("remote", required=False)
+@click.argument("remote", type=REMOTE, required=False)
 @click.argument("sessions", type=SESSION, nargs=-1, metavar="[SESSION]...")
 @json_option
 @pass_app
@@ -133,10 +134,14 @@ def remote() -> None:
 
 
 @remote.command("setup")
-@click.argument("name", required=False)
+@click.argument("name", type=REMOTE, required=False)
 @pass_app
 def remote_setup(app: App, name: str | None) -> None:
-    """Make a plain `git fetch NAME` bring session logs too."""
+    """Make a plain `git fetch NAME` bring session logs too.
+
+    NAME defaults to the remote `push` uses: gitsess.remote, else the branch's upstream
+    remote, else origin.
+    """
     from ..sharing import Sharing
 
     found, added = Sharing(app.sessions).setup(name)
