@@ -8,8 +8,10 @@ remote branch (``refs/remotes/<remote>/sessions/...`` would).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import BadInput, GitsessError
@@ -55,6 +57,40 @@ class PushedRef:
     ref: str
     ok: bool
     summary: str
+
+
+def default_remote(repo: Repository, branches: Iterable[str]) -> str:
+    """The remote a command uses when none is named: `gitsess.remote`, else the upstream
+    remote of the first of ``branches`` that has one (read only as far as needed), else
+    origin."""
+    name = repo.config("gitsess.remote")
+    if name:
+        return name
+    for branch in branches:
+        name = repo.config(f"branch.{branch}.remote")
+        if name:
+            return name
+    return "origin"
+
+
+def names_remote(repo: Repository, name: str) -> bool:
+    """Whether ``name``, given where a remote may stand (`gitsess fetch origin ...`), is one:
+    a configured remote, a URL, or a path to a repository."""
+    return name in repo.remotes() or is_repository_address(repo, name)
+
+
+# `user@host:path`, or `host.domain:path`: how git writes an ssh address without ssh://.
+_SCP_LIKE = re.compile(r"[\w.-]+@[\w.-]+:|[\w-]+(\.[\w-]+)+:[^/\s]")
+
+
+def is_repository_address(repo: Repository, name: str) -> bool:
+    """A URL (``scheme://``, scp-like ``user@host:path``), a name ending in `.git`, or a
+    path to a repository. A session's branch (`session/...`) or title is none of these,
+    unless a repository happens to sit at that path."""
+    if "://" in name or _SCP_LIKE.match(name) or name.endswith(".git"):
+        return True
+    path = os.path.join(repo.root_path, os.path.expanduser(name))
+    return os.path.isfile(os.path.join(path, "HEAD")) or os.path.exists(os.path.join(path, ".git"))
 
 
 def resolve_remote(repo: Repository, name: str) -> Remote:
@@ -157,8 +193,13 @@ def remote_sessions(repo: Repository, remote: Remote) -> dict[str, str]:
     if proc.returncode != 0:
         reason = first_line(proc.stderr.decode("utf-8", "replace")) or "git ls-remote failed"
         raise GitsessError(f"cannot read {remote.url}: {reason}")
+    return _session_ids(proc.stdout)
+
+
+def _session_ids(listing: bytes) -> dict[str, str]:
+    """{session id: log commit} of `git ls-remote` output; other refs are left out."""
     found = {}
-    for line in proc.stdout.decode().splitlines():
+    for line in listing.decode("utf-8", "replace").splitlines():
         oid, _, ref = line.partition("\t")
         if ref.startswith(SESSIONS) and re.fullmatch(r"[0-9a-z]{10}", ref[len(SESSIONS) :]):
             found[ref[len(SESSIONS) :]] = oid
