@@ -65,6 +65,9 @@ class Sessions:
         self.store = LogStore(repo)
         self._current_branch: str | None = None
         self._prefix: str | None = None
+        # May a failed lookup ask the remote whether it has sessions this clone lacks? The
+        # command line turns it on, off the hot paths (remote_hint.py).
+        self.remote_hints = False
 
     # -- finding sessions ------------------------------------------------------
 
@@ -102,9 +105,19 @@ class Sessions:
             hint = ""
             if any(sid == reference for sid, _, _ in self.store.deleted(titles=False)):
                 hint = f" (it was deleted: `gitsess undelete {reference}` restores it)"
+            hint = hint or self.remote_hint()
             raise SessionNotFound(f"no session matches {reference!r}{hint}")
         names = ", ".join(f"{sid} ({m.get('title', '')})" for sid, m in sorted(matches.items()))
         raise AmbiguousSession(f"{reference!r} is ambiguous: it matches {names}")
+
+    def remote_hint(self) -> str:
+        """What a failed lookup adds when the remote has sessions this clone lacks ("" when
+        it has none, or remote_hints is off)."""
+        if not self.remote_hints:
+            return ""
+        from .remote_hint import lookup_hint
+
+        return lookup_hint(self.repo)
 
     def current(self) -> LogState | None:
         """The session whose branch is checked out.

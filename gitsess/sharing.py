@@ -439,6 +439,9 @@ class Sharing:
             wanted = None
         report.outcomes = self.integrate_all(remote, wanted)
         report.problems = self._problems(report.outcomes)
+        from .remote_hint import forget
+
+        forget(self.repo)  # what the remote has that is not here has changed
         return report
 
     def _problems(self, outcomes: dict[str, str]) -> dict[str, str]:
@@ -605,11 +608,14 @@ class Sharing:
         raise BadInput(f"no session {reference!r} on {remote.url}")
 
     def local_session(self, name: str) -> str | None:
-        """The session here that ``name`` names, or None."""
+        """The session here that ``name`` names, or None. A probe: failing asks no remote."""
+        hints, self.sessions.remote_hints = self.sessions.remote_hints, False
         try:
             return self.sessions.resolve(name)
         except BadInput:
             return None
+        finally:
+            self.sessions.remote_hints = hints
 
     def _fetch_branches(self, remote: Remote, session_ids: list[str]) -> list[str]:
         """Fetch the code branches of sessions; the branches the remote no longer has."""

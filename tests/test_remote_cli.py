@@ -1,18 +1,30 @@
 """The sharing side of the command line, as a user meets it: `push` of the current session,
-and `push` and `fetch` taking the remote the same ways.
+`push` and `fetch` taking the remote the same ways, and the hint a fresh clone gets when
+its remote has sessions.
 
-Real bare remotes, real `git clone`s and a real `git daemon`; the installed `gitsess` runs
-in a subprocess.
+Real bare remotes, real `git clone`s, a real `git daemon`, and servers that refuse or
+never answer; the installed `gitsess` runs in a subprocess (a pty where a terminal matters).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import os
+import pty
+import re
+import select
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
-from .conftest import Result, fsck, git, make_repo, run_cli, session_ids
+from .conftest import Result, fsck, git, gitsess_exe, make_repo, run_cli, session_ids
 from .remotes import git_daemon
 
 CACHE = Path(".git") / "gitsess" / "remote-sessions.json"
@@ -198,3 +210,256 @@ def test_fetch_of_a_url_as_first_argument_through_git_daemon(
         bob = make_repo(tmp_path / "bob")
         fetched = ok(bob, "fetch", f"{base}/origin.git", sid)
         assert "1 new" in fetched.out and session_ids(bob) == [sid]
+
+
+# -- 3. a fresh clone hears that its remote has sessions --------------------------------
+
+
+def test_a_fresh_clone_hears_its_remote_has_sessions(
+    alice: Path, bare: Path, tmp_path: Path
+) -> None:
+    one = new_session(alice, "One", checkout=False)
+    two = new_session(alice, "Two", checkout=False)
+    ok(alice, "push", one, two)
+    bob = fresh_clone(str(bare), tmp_path / "bob")
+    listed = ok(bob, "list")
+    assert listed.out.strip() == "No sessions yet. Start one with: gitsess new TITLE"
+    assert listed.err.splitlines() == [
+        "gitsess: origin has 2 sessions not fetched here: run `gitsess fetch` to get them"
+    ]
+    as_json = ok(bob, "list", "--json")
+    assert as_json.out.strip() == "[]" and as_json.err == ""
+    missing = gs(bob, "show", "nosuch")
+    assert missing.code == 2
+    assert missing.err.splitlines() == [
+        "gitsess: no session matches 'nosuch' (origin has 2 sessions not fetched here: "
+        "run `gitsess fetch`)"
+    ]
+    ok(bob, "fetch")
+    after = ok(bob, "list")
+    assert one in after.out and two in after.out and after.err == ""
+    gone = gs(bob, "show", "nosuch")
+    assert gone.err.splitlines() == ["gitsess: no session matches 'nosuch'"]
+
+
+def test_the_hint_counts_only_what_a_fetch_would_bring(
+    alice: Path, bare: Path, tmp_path: Path
+) -> None:
+    one = new_session(alice, "One", checkout=False)
+    two = new_session(alice, "Two", checkout=False)
+    ok(alice, "push", one, two)
+    bob = fresh_clone(str(bare), tmp_path / "bob")
+    mine = new_session(bob, "Mine")
+    assert "origin has 2 sessions" in gs(bob, "show", "nosuch").err
+    # A fetch forgets the kept answer: the next lookup asks again and counts the rest.
+    ok(bob, "fetch", "origin", one)
+    assert "origin has 1 session not fetched here" in gs(bob, "show", "nosuch").err
+    # A session deleted here after it was fetched is no reason to fetch.
+    ok(bob, "fetch")
+    ok(bob, "delete", two)
+    assert gs(bob, "show", "nosuch").err.splitlines() == ["gitsess: no session matches 'nosuch'"]
+    assert mine in session_ids(bob)
+
+
+def test_the_answer_is_kept_for_minutes_and_a_fetch_forgets_it(
+    alice: Path, bare: Path, tmp_path: Path
+) -> None:
+    one = new_session(alice, "One", checkout=False)
+    ok(alice, "push", one)
+    bob = fresh_clone(str(bare), tmp_path / "bob")
+    assert "origin has 1 session" in ok(bob, "list").err
+    two = new_session(alice, "Two", checkout=False)
+    ok(alice, "push", two)
+    assert "origin has 1 session" in ok(bob, "list").err, "a kept answer: no new check"
+    kept = json.loads((bob / CACHE).read_text())
+    kept["checked"] -= 3600  # an hour old: asked again
+    (bob / CACHE).write_text(json.dumps(kept))
+    assert "origin has 2 sessions" in ok(bob, "list").err
+    ok(bob, "fetch", "origin", one)
+    assert not (bob / CACHE).exists()
+
+
+def test_a_fresh_clone_from_git_daemon_hears_it_too(
+    alice: Path, bare: Path, tmp_path: Path
+) -> None:
+    sid = new_session(alice, "Over the daemon")
+    ok(alice, "push")
+    with git_daemon(bare.parent) as base:
+        bob = fresh_clone(f"{base}/origin.git", tmp_path / "bob")
+        assert ok(bob, "list").err.splitlines() == [
+            "gitsess: origin has 1 session not fetched here: run `gitsess fetch` to get them"
+        ]
+        ok(bob, "fetch")
+        assert session_ids(bob) == [sid]
+    # The daemon is gone: the clone's remote is unreachable. No hint, no failure.
+    carol = fresh_clone(str(bare), tmp_path / "carol")
+    git(carol, "remote", "set-url", "origin", f"{base}/origin.git")
+    listed = ok(carol, "list")
+    assert listed.err == "" and "No sessions yet" in listed.out
+    missing = gs(carol, "show", "nosuch")
+    assert missing.err.splitlines() == ["gitsess: no session matches 'nosuch'"]
+
+
+def test_no_remote_no_hint_and_no_failure(repo: Path, tmp_path: Path) -> None:
+    listed = ok(repo, "list")
+    assert listed.err == ""
+    git(repo, "remote", "add", "origin", str(tmp_path / "missing.git"))
+    listed = ok(repo, "list")
+    assert listed.err == ""
+    assert gs(repo, "show", "nosuch").err.splitlines() == ["gitsess: no session matches 'nosuch'"]
+    git(repo, "config", "gitsess.remote", "nonesuch")  # names no remote at all
+    assert ok(repo, "list").err == ""
+
+
+class SilentServer:
+    """A TCP server that accepts connections and never answers: a remote that hangs.
+    Counts the connections, to show who asked it and how often."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.connections: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections.append(conn)
+
+    @property
+    def asked(self) -> int:
+        return len(self.connections)
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.connections:
+            conn.close()
+
+
+@pytest.fixture
+def silent() -> Iterator[SilentServer]:
+    server = SilentServer()
+    yield server
+    server.close()
+
+
+def test_a_remote_that_never_answers_costs_one_bounded_check(
+    repo: Path, silent: SilentServer
+) -> None:
+    git(repo, "remote", "add", "origin", f"git://127.0.0.1:{silent.port}/origin.git")
+    listed = ok(repo, "list")
+    assert listed.err == "" and silent.asked == 1
+    # The unanswered check is kept: the next commands do not wait on it again.
+    assert ok(repo, "list").err == ""
+    assert gs(repo, "show", "nosuch").err.splitlines() == ["gitsess: no session matches 'nosuch'"]
+    assert silent.asked == 1
+
+
+def test_the_hot_paths_never_ask_the_remote(repo: Path, silent: SilentServer) -> None:
+    git(repo, "remote", "add", "origin", f"git://127.0.0.1:{silent.port}/origin.git")
+    sid = new_session(repo, "Hot")
+    for args in (
+        ["status"],
+        ["status", "--json"],
+        ["list", "--json"],
+        ["list", "--json", "--all"],
+        ["record", "nosuch", "--role", "user", "hi"],  # a failed lookup, answered in quick.py
+        ["record", "nosuch", "--jsonl", "-"],  # ...and through click
+        ["record", "--role", "user", "hi"],
+    ):
+        result = run_cli(repo, *args, stdin=b"")
+        assert "not fetched here" not in result.err, (args, result.err)
+    git(repo, "switch", "-q", "main")
+    ok(repo, "list", "--json")
+    assert silent.asked == 0, "a hot path asked the remote"
+    ok(repo, "archive", sid)  # no session listed any more: `list` asks, once
+    ok(repo, "list")
+    assert silent.asked == 1
+
+
+def test_gitsess_remote_hint_false_turns_the_check_off(
+    alice: Path, bare: Path, tmp_path: Path
+) -> None:
+    ok(alice, "push", new_session(alice, "Quiet", checkout=False))
+    bob = fresh_clone(str(bare), tmp_path / "bob")
+    git(bob, "config", "gitsess.remoteHint", "false")
+    assert ok(bob, "list").err == ""
+    assert not (bob / CACHE).exists()
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def password_server() -> Iterator[str]:
+    """Smart HTTP that wants a password for everything, as a private repository does."""
+
+    def app(environ: dict[str, Any], start: Callable[..., Any]) -> list[bytes]:
+        start("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="private"')])
+        return [b"authentication required\n"]
+
+    server = make_server("127.0.0.1", 0, app, WSGIServer, _Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/private.git"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run_in_terminal(cwd: Path, *args: str) -> tuple[int, str]:
+    """Run gitsess with a real terminal as its controlling terminal (where git would ask
+    for a password). A prompt, or no end after a minute, fails the test."""
+    program = gitsess_exe()
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: gitsess on the terminal
+        try:
+            os.chdir(cwd)
+            os.execv(program, ["gitsess", *args])
+        finally:
+            os._exit(127)
+    try:
+        output = _read_terminal(fd, args)
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)
+        raise
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), output.decode("utf-8", "replace")
+
+
+def _read_terminal(fd: int, args: tuple[str, ...]) -> bytes:
+    output = b""
+    while True:
+        ready, _, _ = select.select([fd], [], [], 60)
+        if not ready:
+            raise AssertionError(f"gitsess {args} waits on something: {output!r}")
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the terminal closed: gitsess ended
+            return output
+        if not chunk:
+            return output
+        output += chunk
+        if re.search(rb"(Username|Password) for", output):
+            raise AssertionError(f"gitsess {args} asked for a password: {output!r}")
+
+
+def test_a_remote_that_wants_a_password_gets_no_prompt(repo: Path) -> None:
+    with password_server() as url:
+        git(repo, "remote", "add", "origin", url)
+        code, shown = run_in_terminal(repo, "list")
+        assert code == 0, shown
+        assert "No sessions yet" in shown and "not fetched here" not in shown
+        code, shown = run_in_terminal(repo, "show", "nosuch")
+        assert code == 2 and "no session matches 'nosuch'" in shown, shown

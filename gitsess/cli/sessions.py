@@ -66,6 +66,9 @@ def list_(app: App, include_all: bool, as_json: bool) -> None:
     rows = listing_rows(app.sessions, include_all)
     if not rows:
         click.echo("No sessions yet. Start one with: gitsess new TITLE")
+        from ..remote_hint import print_list_hint
+
+        print_list_hint(app.sessions.repo)  # a fresh clone: does the remote have some?
         return
     from ..render.terminal import session_table
 

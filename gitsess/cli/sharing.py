@@ -36,13 +36,16 @@ def split_remote(
 
 
 def _names_session(app: App, name: str) -> bool:
-    """Whether ``name`` names one or more sessions here."""
+    """Whether ``name`` names one or more sessions here (asking no remote)."""
+    hints, app.sessions.remote_hints = app.sessions.remote_hints, False
     try:
         app.sessions.resolve(name)
     except AmbiguousSession:
         return True
     except BadInput:
         return False
+    finally:
+        app.sessions.remote_hints = hints
     return True
 
 

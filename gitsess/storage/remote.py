@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import signal
+import subprocess
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -196,6 +198,58 @@ def remote_sessions(repo: Repository, remote: Remote) -> dict[str, str]:
     return _session_ids(proc.stdout)
 
 
+# A remote asked for a hint (never for a transfer the user asked for) gets this long.
+PROBE_TIMEOUT = 3.0
+
+
+def probe_sessions(repo: Repository, url: str, timeout: float = PROBE_TIMEOUT) -> list[str] | None:
+    """The session ids on the remote at ``url`` (`git ls-remote`: nothing is fetched), asked
+    so that nothing ever waits on a person: no password, passphrase or host-key question
+    (no terminal at all: git runs in a session of its own), and at most ``timeout``
+    seconds. None when the remote cannot be read that way."""
+    env = {
+        **repo.git.env,
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_ASKPASS": "",  # empty: git asks no askpass program either (not even core.askPass)
+        "SSH_ASKPASS": "",
+        "SSH_ASKPASS_REQUIRE": "never",
+        "GCM_INTERACTIVE": "never",  # Git Credential Manager: no dialog
+    }
+    if not (env.get("GIT_SSH_COMMAND") or env.get("GIT_SSH") or repo.config("core.sshCommand")):
+        seconds = max(1, int(timeout))
+        env["GIT_SSH_COMMAND"] = f"ssh -o BatchMode=yes -o ConnectTimeout={seconds}"
+    args = ["-c", "credential.interactive=false", "ls-remote", "--refs", url, f"{SESSIONS}*"]
+    try:
+        proc = subprocess.Popen(
+            ["git", *args],
+            cwd=repo.root_path,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError:
+        return None
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _end(proc)
+        return None
+    if proc.returncode != 0:
+        return None
+    return sorted(_session_ids(out))
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    """Stop git and whatever it started (ssh, a credential helper): its process group."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        proc.kill()
+    proc.communicate()
+
+
 def _session_ids(listing: bytes) -> dict[str, str]:
     """{session id: log commit} of `git ls-remote` output; other refs are left out."""
     found = {}
@@ -204,3 +258,8 @@ def _session_ids(listing: bytes) -> dict[str, str]:
         if ref.startswith(SESSIONS) and re.fullmatch(r"[0-9a-z]{10}", ref[len(SESSIONS) :]):
             found[ref[len(SESSIONS) :]] = oid
     return found
+
+
+def tracked_ids(repo: Repository, remote: Remote) -> set[str]:
+    """The sessions whose copy on ``remote`` gitsess has seen (fetched or pushed)."""
+    return set(repo.ref_targets(remote.tracking_prefix))
