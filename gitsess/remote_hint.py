@@ -73,6 +73,40 @@ def sessions_not_here(repo: Repository) -> tuple[str, int] | None:
     return (remote.name if remote.named else remote.url, missing) if missing else None
 
 
+def delete_notes(repo: Repository, session_id: str, branch: str | None) -> list[str]:
+    """For a session just deleted here: each remote that still has it (as gitsess last saw
+    it, fetching or pushing), and the command that removes it there."""
+    configured = set(repo.remotes())
+    notes = []
+    for name in transfer.tracked_on(repo, session_id):
+        target = name if name in configured else "URL"  # pushed to a URL: its name is a hash
+        where = name if name in configured else "the remote you pushed it to by URL"
+        log = f"{SESSIONS}{session_id}"
+        if branch and _has_branch(repo, name, branch):
+            how = f"`git push {target} --delete {log} {branch}`"
+        elif branch:  # pushed with the log, unless it did not exist then
+            how = (
+                f"`git push {target} --delete {log}`, and its branch, if it went too, "
+                f"with `git push {target} --delete {branch}`"
+            )
+        else:
+            how = f"`git push {target} --delete {log}`"
+        notes.append(f"{where} still has session {session_id}: remove it there with {how}")
+    return notes
+
+
+def _has_branch(repo: Repository, remote_name: str, branch: str) -> bool:
+    """Whether a fetch saw ``branch`` on the remote (git's remote-tracking branch, or
+    gitsess's own for a remote given as a URL)."""
+    return any(
+        repo.ref_value(ref)
+        for ref in (
+            f"refs/remotes/{remote_name}/{branch}",
+            f"{transfer.TRACKING_ROOT}{remote_name}/heads/{branch}",
+        )
+    )
+
+
 def forget(repo: Repository) -> None:
     """Drop the kept answer: a fetch changed what is here."""
     with contextlib.suppress(OSError):

@@ -1,6 +1,6 @@
 """The sharing side of the command line, as a user meets it: `push` of the current session,
-`push` and `fetch` taking the remote the same ways, and the hint a fresh clone gets when
-its remote has sessions.
+`push` and `fetch` taking the remote the same ways, the hint a fresh clone gets when its
+remote has sessions, and what `delete` says about a session a remote still has.
 
 Real bare remotes, real `git clone`s, a real `git daemon`, and servers that refuse or
 never answer; the installed `gitsess` runs in a subprocess (a pty where a terminal matters).
@@ -463,3 +463,58 @@ def test_a_remote_that_wants_a_password_gets_no_prompt(repo: Path) -> None:
         assert "No sessions yet" in shown and "not fetched here" not in shown
         code, shown = run_in_terminal(repo, "show", "nosuch")
         assert code == 2 and "no session matches 'nosuch'" in shown, shown
+
+
+# -- 4. delete of a session a remote still has ---------------------------------------------
+
+
+def removal_commands(note: str) -> list[list[str]]:
+    return [cmd.split() for cmd in re.findall(r"`(git push [^`]+)`", note)]
+
+
+def test_delete_of_a_pushed_session_says_how_to_remove_it_there(alice: Path, bare: Path) -> None:
+    sid = new_session(alice, "Pushed")
+    branch = git(alice, "branch", "--show-current")
+    ok(alice, "push")
+    git(alice, "switch", "-q", "main")
+    deleted = ok(alice, "delete", sid)
+    assert f"Deleted session {sid}" in deleted.out
+    notes = deleted.err.splitlines()
+    assert len(notes) == 1 and notes[0].startswith(
+        f"gitsess: note: origin still has session {sid}: remove it there with "
+        f"`git push origin --delete refs/sessions/{sid}`"
+    ), deleted.err
+    commands = removal_commands(notes[0])
+    assert commands == [
+        ["git", "push", "origin", "--delete", f"refs/sessions/{sid}"],
+        ["git", "push", "origin", "--delete", branch],
+    ]
+    for command in commands:  # the commands it gives do what it says
+        git(alice, *command[1:])
+    assert on_remote(bare) == []
+    assert git(bare, "branch", "--list", branch) == ""
+
+
+def test_delete_of_a_fetched_session_gives_one_command_for_log_and_branch(
+    alice: Path, bare: Path, tmp_path: Path
+) -> None:
+    sid = new_session(alice, "Shared")
+    branch = git(alice, "branch", "--show-current")
+    ok(alice, "push")
+    bob = fresh_clone(str(bare), tmp_path / "bob")
+    ok(bob, "fetch")
+    deleted = ok(bob, "delete", sid, "--json")
+    assert json.loads(deleted.out)["deleted"] == sid
+    assert deleted.err.splitlines() == [
+        f"gitsess: note: origin still has session {sid}: remove it there with "
+        f"`git push origin --delete refs/sessions/{sid} {branch}`"
+    ]
+    (command,) = removal_commands(deleted.err)
+    git(bob, *command[1:])
+    assert on_remote(bare) == [] and git(bare, "branch", "--list", branch) == ""
+
+
+def test_delete_of_a_private_session_says_nothing_of_remotes(alice: Path) -> None:
+    sid = new_session(alice, "Private")
+    deleted = ok(alice, "delete", sid)
+    assert deleted.err == ""

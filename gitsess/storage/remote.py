@@ -260,6 +260,13 @@ def _session_ids(listing: bytes) -> dict[str, str]:
     return found
 
 
+def tracked_on(repo: Repository, session_id: str) -> list[str]:
+    """The remotes (tracking names) whose copy of the session gitsess has seen: fetched
+    from there, or pushed there."""
+    rows = repo.refs(f"{TRACKING_ROOT}*/sessions/{session_id}", "%(refname)")
+    return sorted(row[len(TRACKING_ROOT) :].split("/sessions/", 1)[0] for row in rows)
+
+
 def tracked_ids(repo: Repository, remote: Remote) -> set[str]:
     """The sessions whose copy on ``remote`` gitsess has seen (fetched or pushed)."""
     return set(repo.ref_targets(remote.tracking_prefix))
