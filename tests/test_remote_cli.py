@@ -300,6 +300,15 @@ def test_a_fresh_clone_from_git_daemon_hears_it_too(
     assert missing.err.splitlines() == ["gitsess: no session matches 'nosuch'"]
 
 
+def test_telling_a_remote_from_a_session_asks_no_remote(alice: Path) -> None:
+    """`push origin` looks `origin` up as a session too; that probe is no failed lookup."""
+    new_session(alice, "Probed")
+    ok(alice, "push", "origin")
+    assert not (alice / CACHE).exists()
+    assert "not fetched here" not in gs(alice, "show", "nosuch").err
+    assert (alice / CACHE).exists(), "a failed lookup does ask"
+
+
 def test_no_remote_no_hint_and_no_failure(repo: Path, tmp_path: Path) -> None:
     listed = ok(repo, "list")
     assert listed.err == ""
