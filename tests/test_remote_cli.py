@@ -149,6 +149,14 @@ def test_fetch_takes_the_remote_as_push_does(alice: Path, bare: Path, tmp_path: 
     assert sorted(fetched["sessions"]) == sorted([one, two, three])
 
 
+def test_a_path_as_first_argument_is_a_remote_even_when_nothing_is_there(
+    alice: Path, tmp_path: Path
+) -> None:
+    missing = str(tmp_path / "gone" / "repo")
+    failed = gs(alice, "fetch", missing)
+    assert failed.code == 1 and f"fetch from {missing} failed" in failed.err, failed.err
+
+
 def test_a_first_argument_that_is_a_remote_and_a_session_is_ambiguous(
     alice: Path, bare: Path
 ) -> None:

@@ -86,10 +86,13 @@ _SCP_LIKE = re.compile(r"[\w.-]+@[\w.-]+:|[\w-]+(\.[\w-]+)+:[^/\s]")
 
 
 def is_repository_address(repo: Repository, name: str) -> bool:
-    """A URL (``scheme://``, scp-like ``user@host:path``), a name ending in `.git`, or a
-    path to a repository. A session's branch (`session/...`) or title is none of these,
-    unless a repository happens to sit at that path."""
+    """A URL (``scheme://``, scp-like ``user@host:path``), a name ending in `.git`, a path
+    written as one (`/...`, `./...`, `../...`, `~/...`), or a path to a repository. A
+    session's branch (`session/...`) or title is none of these, unless a repository
+    happens to sit at that path."""
     if "://" in name or _SCP_LIKE.match(name) or name.endswith(".git"):
+        return True
+    if name.startswith(("/", "./", "../", "~/")):
         return True
     path = os.path.join(repo.root_path, os.path.expanduser(name))
     return os.path.isfile(os.path.join(path, "HEAD")) or os.path.exists(os.path.join(path, ".git"))
