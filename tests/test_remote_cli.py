@@ -97,7 +97,7 @@ def test_push_without_a_session_outside_a_session_branch_names_the_ways_out(
     assert refused.code == 2
     lines = refused.err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("gitsess: no current session"), refused.err
-    assert "name a SESSION" in lines[0] and "--all" in lines[0]
+    assert "HEAD is on main" in lines[0] and "name one" in lines[0] and "--all" in lines[0]
     assert refused.out == "" and on_remote(bare) == []
 
 

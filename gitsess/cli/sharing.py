@@ -79,13 +79,10 @@ def push(
     elif sessions:
         ids = list(dict.fromkeys(app.sessions.resolve(s) for s in sessions))
     else:
-        current = app.sessions.current()
-        if current is None:
-            raise BadInput(
-                "no current session to push: check out a session's branch, name a SESSION, "
-                "or give --all"
-            )
-        ids = [current.session_id]
+        try:
+            ids = [app.sessions.require_current().session_id]
+        except BadInput as exc:  # where HEAD is and the ways out, as every command says
+            raise BadInput(f"{exc.message}; or push every shared session with --all") from None
     if not ids:
         click.echo("No shared sessions to push. Push one by name to share it.")
         return 0
