@@ -66,6 +66,9 @@ class Sessions:
         self.store = LogStore(repo)
         self._current_branch: str | None = None
         self._prefix: str | None = None
+        # May a failed lookup ask the remote whether it has sessions this clone lacks? The
+        # command line turns it on, off the hot paths (remote_hint.py).
+        self.remote_hints = False
 
     # -- finding sessions ------------------------------------------------------
 
@@ -119,7 +122,17 @@ class Sessions:
         hint = ""
         if any(sid == reference for sid, _, _ in self.store.deleted(titles=False)):
             hint = f" (it was deleted: `gitsess undelete {reference}` restores it)"
+        hint = hint or self.remote_hint()
         return SessionNotFound(no_match(reference, titled) + hint)
+
+    def remote_hint(self) -> str:
+        """What a failed lookup adds when the remote has sessions this clone lacks ("" when
+        it has none, or remote_hints is off)."""
+        if not self.remote_hints:
+            return ""
+        from .remote_hint import lookup_hint
+
+        return lookup_hint(self.repo)
 
     def current(self) -> LogState | None:
         """The session whose branch is checked out.

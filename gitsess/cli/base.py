@@ -36,11 +36,13 @@ class App:
         self.path = path
         self.debug = debug
         self._sessions: Sessions | None = None
+        self.remote_hints = False  # see UNATTENDED
 
     @property
     def sessions(self) -> Sessions:
         if self._sessions is None:
             self._sessions = open_sessions(self.path)
+            self._sessions.remote_hints = self.remote_hints
         return self._sessions
 
     def sessions_as_found(self) -> Sessions:
@@ -149,6 +151,11 @@ def out() -> Any:
     return console()
 
 
+# Commands agents and hooks run on their own: a failed lookup there never asks the remote
+# whether it has sessions this clone lacks (remote_hint.py).
+UNATTENDED = frozenset({"record", "status", "capture", "hook", "hooks"})
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-C", "path", metavar="PATH", help="Run as if gitsess was started in PATH.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
@@ -157,6 +164,7 @@ def out() -> Any:
 def cli(ctx: click.Context, path: str | None, debug: bool) -> None:
     """AI coding agent sessions as git objects: a branch for the code, a log for the talk."""
     app = App(path, debug)
+    app.remote_hints = ctx.invoked_subcommand not in UNATTENDED
     ctx.obj = app
     ctx.call_on_close(app.close)
 

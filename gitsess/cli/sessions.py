@@ -94,6 +94,9 @@ def list_(app: App, include_all: bool, as_json: bool) -> None:
     rows = listing_rows(app.sessions, include_all)
     if not rows:
         click.echo("No sessions yet. Start one with: gitsess new TITLE")
+        from ..remote_hint import print_list_hint
+
+        print_list_hint(app.sessions.repo)  # a fresh clone: does the remote have some?
         return
     from ..render.terminal import session_table
 
@@ -312,6 +315,11 @@ def delete(app: App, session: str, as_json: bool) -> None:
     """Delete SESSION's log; `gitsess undelete` brings it back. Its branch is kept."""
     sessions = app.sessions
     state = sessions.delete(sessions.resolve(session))
+    from ..remote_hint import delete_notes
+
+    branch = sessions.branch_of(state.meta, state.session_id)
+    for note in delete_notes(sessions.repo, state.session_id, branch):  # remotes keep theirs
+        click.echo(f"gitsess: note: {note}", err=True)
     if as_json:
         emit_json({"deleted": state.session_id, "log": state.oid})
         return
