@@ -11,7 +11,19 @@ from typing import Any, BinaryIO
 import click
 
 from ..errors import BadInput
-from .base import SESSION, App, cli, emit_json, json_option, out, pass_app, report_created, utf8
+from ..render.text import ENTRY_TYPES, ROLES, plural, select_entries
+from .base import (
+    SESSION,
+    App,
+    cli,
+    emit_json,
+    json_option,
+    out,
+    paged,
+    pass_app,
+    report_created,
+    utf8,
+)
 
 # -- creating ------------------------------------------------------------------
 
@@ -67,9 +79,15 @@ def list_(app: App, include_all: bool, as_json: bool) -> None:
     if not rows:
         click.echo("No sessions yet. Start one with: gitsess new TITLE")
         return
-    from ..render.terminal import session_table
+    from ..render.terminal import session_lines, session_table
 
-    out().print(session_table(rows))
+    console = out()
+    if not console.is_terminal:  # a pipe: one whole line per session, for grep
+        click.echo("\n".join(session_lines(rows)))
+        return
+    with paged(app):
+        console = out()
+        console.print(session_table(rows, console.width))
 
 
 @cli.command()
@@ -77,19 +95,42 @@ def list_(app: App, include_all: bool, as_json: bool) -> None:
 @click.option(
     "--full", is_flag=True, help="Every message whole at a terminal too (else 64 KiB of each)."
 )
+@click.option(
+    "-n",
+    "--last",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Only the last N entries (of those --type selects); default: all.",
+)
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    type=click.Choice([*ENTRY_TYPES, *ROLES]),
+    help="Only entries of this type, or messages of this role; repeatable (default: all).",
+)
 @json_option
 @pass_app
-def show(app: App, session: str, full: bool, as_json: bool) -> None:
-    """A session and its conversation."""
+def show(
+    app: App,
+    session: str,
+    full: bool,
+    last: int | None,
+    types: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """A session and its conversation; each entry with its number and short id (dim), which
+    `fork --at` accepts."""
     state = app.sessions.store.require(app.sessions.resolve(session))
-    entries = app.sessions.store.entries(state)
+    entries, numbers = select_entries(app.sessions.store.entries(state), types, last)
     summary = app.sessions.summary_of(state)
     if as_json:
         emit_json({"session": summary, "entries": entries})
         return
     from ..render.terminal import conversation
 
-    conversation(out(), summary, entries, full)
+    with paged(app):
+        conversation(out(), summary, entries, full, numbers)
 
 
 @cli.command()
@@ -216,7 +257,7 @@ def resume(app: App, session: str | None, last: bool, agent: str | None, as_json
     console.print(f"{verb} [cyan]{escape(str(summary['branch']))}[/]", markup=True)
     console.print(session_header(summary))
     if resumed.recent:
-        console.print(f"\n[bold]Last {len(resumed.recent)} entries:[/]")
+        console.print(f"\n[bold]Last {plural(len(resumed.recent), 'entry')}:[/]")
         for entry in resumed.recent:
             console.print(entry_text(entry, console.width))
     console.print()
