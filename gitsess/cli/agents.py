@@ -131,7 +131,9 @@ def export(app: App, session: str, fmt: str | None, output: str | None) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise BadInput(f"cannot write {output}: {exc.strerror}") from None
-    click.echo(f"Wrote {target} ({fmt}, {state.count} entries).", err=True)
+    from ..render.text import plural
+
+    click.echo(f"Wrote {target} ({fmt}, {plural(state.count, 'entry')}).", err=True)
 
 
 @cli.command(

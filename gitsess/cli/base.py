@@ -192,6 +192,8 @@ def paged(app: App) -> Iterator[None]:
     terminal.PAGING["width"] = width
     try:
         yield
+    except BrokenPipeError:
+        pass  # the user quit the pager before the end: they have seen what they wanted
     finally:
         terminal.PAGING.clear()
         sys.stdout = saved

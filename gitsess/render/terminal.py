@@ -42,6 +42,12 @@ class SafeConsole(Console):
             for segment in buffer
         )
 
+    def on_broken_pipe(self) -> None:
+        if "width" in PAGING:  # the user quit the pager: cli/base.py `paged` ends quietly
+            self.quiet = True
+            raise BrokenPipeError
+        super().on_broken_pipe()  # a pipe's reader went away: exit 1, quietly
+
 
 # The terminal's columns while stdout goes through a pager (cli/base.py ``paged``): the
 # pager shows what a terminal would, so rich lays it out for the terminal behind the pipe.
