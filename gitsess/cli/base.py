@@ -160,6 +160,15 @@ def git_config(app: App, name: str) -> str | None:
     return found.stdout.rstrip("\n") if found.returncode == 0 else None
 
 
+# As git: a command with any of these goes to `sh -c`, any other is run as it is (so a
+# Ctrl-C that a shell would die of never separates gitsess from the pager it waits for).
+SHELL_CHARACTERS = set("|&;<>()$`\\\"' \t\n*?[#~=%")
+
+
+def needs_shell(command: str) -> bool:
+    return not SHELL_CHARACTERS.isdisjoint(command)
+
+
 @contextmanager
 def paged(app: App) -> Iterator[None]:
     """Send what is printed inside to git's pager, when stdout is a terminal (never in a
@@ -177,9 +186,8 @@ def paged(app: App) -> Iterator[None]:
     env.setdefault("LESS", "FRX")
     env.setdefault("LV", "-c")
     sys.stdout.flush()
-    try:
-        pager = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, env=env)
-    except OSError:  # no shell to start it with: print as without one
+    pager = start_pager(command, env)
+    if pager is None:  # not found, or not runnable: print as without one
         yield
         return
     assert pager.stdin is not None
@@ -199,6 +207,16 @@ def paged(app: App) -> Iterator[None]:
         sys.stdout = saved
         close_pager_input(writer, pager.stdin)
         wait_for(pager)
+
+
+def start_pager(command: str, env: dict[str, str]) -> subprocess.Popen[bytes] | None:
+    shell = needs_shell(command)
+    try:
+        return subprocess.Popen(
+            command if shell else [command], shell=shell, stdin=subprocess.PIPE, env=env
+        )
+    except OSError:
+        return None
 
 
 def close_pager_input(writer: Any, pipe: Any) -> None:
