@@ -107,7 +107,11 @@ def list_(app: App, include_all: bool, as_json: bool) -> None:
     "types",
     multiple=True,
     type=click.Choice([*ENTRY_TYPES, *ROLES]),
-    help="Only entries of this type, or messages of this role; repeatable (default: all).",
+    metavar="TYPE",
+    help=(
+        f"Only entries of this type ({', '.join(ENTRY_TYPES)}) or messages of this role "
+        f"({', '.join(ROLES)}); repeatable (default: all)."
+    ),
 )
 @json_option
 @pass_app
