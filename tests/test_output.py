@@ -498,3 +498,9 @@ def test_one_entry_not_one_entries(repo: Path) -> None:
     ]
     for out in outputs:
         assert "1 entry" in out and "1 entries" not in out, out
+
+
+def test_resume_numbers_the_last_entries_as_show_does(repo: Path, sessions: dict[str, str]) -> None:
+    resumed = run_cli(repo, "resume", sessions["long"])
+    assert resumed.code == 0, resumed.err
+    assert "#1 aaaa1111" in resumed.out and "#5 jjjj5555" in resumed.out

@@ -262,8 +262,9 @@ def resume(app: App, session: str | None, last: bool, agent: str | None, as_json
     console.print(session_header(summary))
     if resumed.recent:
         console.print(f"\n[bold]Last {plural(len(resumed.recent), 'entry')}:[/]")
-        for entry in resumed.recent:
-            console.print(entry_text(entry, console.width))
+        first = int(summary.get("entries") or 0) - len(resumed.recent) + 1
+        for number, entry in enumerate(resumed.recent, start=first):
+            console.print(entry_text(entry, console.width, number))
     console.print()
     local_changes(console, resumed.local_changes)
     if handed:
