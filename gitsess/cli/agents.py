@@ -94,9 +94,23 @@ EXPORT_SUFFIXES = {
     help="Default: from the -o suffix, else jsonl.",
 )
 @click.option("-o", "--output", metavar="PATH", help="Write to PATH instead of stdout.")
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists (default: refuse).")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="md/html: agent noise (injected context, token counts...) whole, not folded to a line.",
+)
 @pass_app
-def export(app: App, session: str, fmt: str | None, output: str | None) -> None:
-    """Write SESSION as portable JSONL, Markdown (for pull requests) or one HTML page."""
+def export(
+    app: App, session: str, fmt: str | None, output: str | None, force: bool, full: bool
+) -> None:
+    """Write SESSION as portable JSONL, Markdown (for pull requests) or one HTML page.
+
+    JSONL holds every entry as recorded; Markdown and HTML fold agent noise to a line each
+    (--full: everything whole).
+    """
+    if output is not None and not force and os.path.lexists(output):
+        raise BadInput(f"{output} exists: --force overwrites it")
     sessions = app.sessions
     state = sessions.store.require(sessions.resolve(session))
     fmt = fmt or EXPORT_SUFFIXES.get(Path(output).suffix.lower() if output else "", "jsonl")
@@ -110,11 +124,11 @@ def export(app: App, session: str, fmt: str | None, output: str | None) -> None:
         if fmt == "md":
             from ..render.markdown import session_markdown
 
-            data = session_markdown(summary, entries).encode("utf-8", "replace")
+            data = session_markdown(summary, entries, full=full).encode("utf-8", "replace")
         else:
             from ..render.html import session_html
 
-            data = session_html(summary, entries).encode("utf-8", "replace")
+            data = session_html(summary, entries, full=full).encode("utf-8", "replace")
     if output is None:
         if sys.stdout.isatty():  # to be read there, not kept: nothing may drive the terminal
             from ..render.safe import visible
@@ -123,17 +137,60 @@ def export(app: App, session: str, fmt: str | None, output: str | None) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    target = Path(output)
-    tmp = target.with_name(f".{target.name}.gitsess-tmp")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(target)  # never a half-written file where the user asked for one
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise BadInput(f"cannot write {output}: {exc.strerror}") from None
+    write_file(Path(output), data, force)
     from ..render.text import plural
 
-    click.echo(f"Wrote {target} ({fmt}, {plural(state.count, 'entry')}).", err=True)
+    click.echo(f"Wrote {output} ({fmt}, {plural(state.count, 'entry')}).", err=True)
+
+
+def write_file(target: Path, data: bytes, force: bool) -> None:
+    """``data`` into ``target`` whole or not at all: written to a temporary file beside it,
+    then renamed over it (``force``) or linked to its name, which fails if the name was
+    taken meanwhile. A failed export leaves no file, and nothing the user had is lost."""
+    import tempfile
+
+    try:
+        fd, name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".gitsess-tmp", dir=target.parent or "."
+        )
+    except OSError as exc:
+        raise BadInput(f"cannot write {target}: {exc.strerror}") from None
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        if force:
+            tmp.replace(target)
+        else:
+            _link_new(tmp, target)
+    except FileExistsError:
+        raise BadInput(f"{target} exists: --force overwrites it") from None
+    except OSError as exc:
+        raise BadInput(f"cannot write {target}: {exc.strerror}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _link_new(tmp: Path, target: Path) -> None:
+    """``tmp`` under the new name ``target``: a hard link, which never replaces a file that
+    appeared since the check; where the file system has none, a rename."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise
+    except OSError:
+        if os.path.lexists(target):
+            raise FileExistsError(str(target)) from None
+        tmp.replace(target)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @cli.command(

@@ -93,7 +93,10 @@ def list_(app: App, include_all: bool, as_json: bool) -> None:
 @cli.command()
 @click.argument("session", type=SESSION)
 @click.option(
-    "--full", is_flag=True, help="Every message whole at a terminal too (else 64 KiB of each)."
+    "--full",
+    is_flag=True,
+    help="Every message whole at a terminal too (else 64 KiB of each), and agent noise "
+    "unfolded (else one line each).",
 )
 @click.option(
     "-n",

@@ -14,8 +14,9 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from .noise import fold, speaker
 from .safe import visible
-from .text import content_text, entry_label, entry_summary, header_parts, plural, when
+from .text import clip, content_text, entry_label, entry_summary, header_parts, plural, when
 
 Entry = dict[str, Any]
 
@@ -224,7 +225,7 @@ def entry_tag(entry: Entry, number: int | None) -> str:
 
 
 def message_head(entry: Entry, number: int | None = None) -> Text:
-    role = entry_label(entry)
+    role = speaker(entry) or entry_label(entry)
     text = Text()
     text.append(visible(role), style=ROLE_STYLES.get(role, "bold"))
     text.append(f"  {when(entry.get('ts'), relative=False)}", style="dim")
@@ -247,16 +248,28 @@ def print_entries(
     previous_folded = after_folded
     for index, entry in enumerate(entries):
         number = numbers[index] if numbers is not None else None
-        folded = entry.get("type") != "message"
+        noise = None if full else fold(entry)  # render/noise.py: one line for agent noise
+        folded = entry.get("type") != "message" or noise is not None
         if not (folded and previous_folded):
             out.print()
         body = "" if folded else content_text(entry.get("content")).rstrip()
-        if len(body) > BIG and (full or not out.is_terminal):
+        if noise is not None:
+            out.print(noise_text(noise.text, entry, out.width, number))
+        elif len(body) > BIG and (full or not out.is_terminal):
             out.print(message_head(entry, number))
             write_plain(out, body)
         else:
             out.print(entry_text(entry, out.width, number))
         previous_folded = folded
+
+
+def noise_text(noise: str, entry: Entry, width: int, number: int | None) -> Text:
+    """Agent noise folded to one dim line, its number and short id after it."""
+    tag = entry_tag(entry, number)
+    room = width - 4 - (len(tag) + 2 if tag else 0)
+    return Text(
+        f"  · {visible(clip(noise, max(room, 20)))}" + (f"  {tag}" if tag else ""), style="dim"
+    )
 
 
 def write_plain(out: Console, body: str) -> None:
