@@ -220,10 +220,13 @@ def test_never_a_pager_in_a_pipe(repo: Path, sessions: dict[str, str], tmp_path:
         assert not (tmp_path / "pager.out").exists()
 
 
-def test_list_and_log_are_paged_too(repo: Path, sessions: dict[str, str], tmp_path: Path) -> None:
+def test_list_log_and_why_are_paged_too(
+    repo: Path, sessions: dict[str, str], tmp_path: Path
+) -> None:
     pager = recorder(tmp_path, "pager")
     env = env_without("GIT_PAGER", PAGER=str(pager))
-    for args, seen in ((["list"], sessions["long"]), (["log"], "initial")):
+    cases = ((["list"], sessions["long"]), (["log"], "initial"), (["why", "HEAD"], "initial"))
+    for args, seen in cases:
         code, screen = at_terminal(repo, args, env=env)
         assert code == 0, screen
         assert seen in (tmp_path / "pager.out").read_text()

@@ -74,7 +74,8 @@ def why(app: App, commit: str, full: bool, as_json: bool) -> None:
         return
     from ..render.review import why_view
 
-    why_view(out(), document, full)
+    with paged(app):
+        why_view(out(), document, full)
 
 
 @cli.command("log")
