@@ -22,6 +22,8 @@ from ..sessions import Sessions
 from ..storage.log import LogState
 
 __all__ = [
+    "ENTRY",
+    "REMOTE",
     "SESSION",
     "App",
     "cli",
@@ -43,11 +45,13 @@ class App:
         self.debug = debug
         self.no_pager = no_pager
         self._sessions: Sessions | None = None
+        self.remote_hints = False  # see UNATTENDED
 
     @property
     def sessions(self) -> Sessions:
         if self._sessions is None:
             self._sessions = open_sessions(self.path)
+            self._sessions.remote_hints = self.remote_hints
         return self._sessions
 
     def sessions_as_found(self) -> Sessions:
@@ -79,10 +83,73 @@ class SessionName(_ParamType):
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
     ) -> list[Any]:
-        return []
+        from ..completion import session_candidates
+
+        return _items(session_candidates(_path_of(ctx), incomplete))
+
+
+class RemoteName(_ParamType):
+    """A REMOTE argument: a remote's name (or a URL); shell completion offers the names."""
+
+    name = "remote"
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[Any]:
+        from ..completion import remote_candidates
+
+        return _items(remote_candidates(_path_of(ctx), incomplete))
+
+
+class EntryRef(_ParamType):
+    """An ENTRY of the command's SESSION argument (else of the current session): shell
+    completion offers the ids of its last entries."""
+
+    name = "entry"
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[Any]:
+        from ..completion import entry_candidates
+
+        session = ctx.params.get("session")
+        named = session if isinstance(session, str) else _first_argument(ctx)
+        return _items(entry_candidates(_path_of(ctx), named, incomplete))
+
+
+def _first_argument(ctx: click.Context) -> str | None:
+    """The first argument typed, when click could not parse the words: an option still
+    waiting for its value (the one being completed) leaves them all in ctx.args."""
+    takes_value = {
+        name
+        for param in ctx.command.params
+        if isinstance(param, click.Option) and not param.is_flag
+        for name in param.opts
+    }
+    words = iter(ctx.args)
+    for word in words:
+        if word in takes_value:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def _path_of(ctx: click.Context) -> str | None:
+    """The repository a completion is for: `-C PATH` if the command line has it."""
+    path = ctx.find_root().params.get("path")
+    return path if isinstance(path, str) else None
+
+
+def _items(candidates: list[tuple[str, str]]) -> list[Any]:
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(value, help=help_text) for value, help_text in candidates]
 
 
 SESSION = SessionName()
+REMOTE = RemoteName()
+ENTRY = EntryRef()
 pass_app = click.make_pass_decorator(App)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
 
@@ -91,6 +158,11 @@ def out() -> Any:
     from ..render.terminal import console
 
     return console()
+
+
+# Commands agents and hooks run on their own: a failed lookup there never asks the remote
+# whether it has sessions this clone lacks (remote_hint.py).
+UNATTENDED = frozenset({"record", "status", "capture", "hook", "hooks"})
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -107,6 +179,7 @@ def out() -> Any:
 def cli(ctx: click.Context, path: str | None, debug: bool, no_pager: bool) -> None:
     """AI coding agent sessions as git objects: a branch for the code, a log for the talk."""
     app = App(path, debug, no_pager)
+    app.remote_hints = ctx.invoked_subcommand not in UNATTENDED
     ctx.obj = app
     ctx.call_on_close(app.close)
 
