@@ -24,6 +24,7 @@ from ..storage.log import LogState
 __all__ = [
     "ENTRY",
     "REMOTE",
+    "REMOTE_OR_SESSION",
     "SESSION",
     "App",
     "cli",
@@ -101,6 +102,23 @@ class RemoteName(_ParamType):
         return _items(remote_candidates(_path_of(ctx), incomplete))
 
 
+class RemoteOrSession(_ParamType):
+    """The arguments of `push`/`fetch`: a remote first (as `git push origin`), then
+    sessions. Shell completion offers remotes before any argument is given, then sessions."""
+
+    name = "remote_or_session"
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[Any]:
+        from ..completion import remote_candidates, session_candidates
+
+        path = _path_of(ctx)
+        given = ctx.params.get(param.name or "") or ()
+        remotes = [] if given else remote_candidates(path, incomplete)
+        return _items(remotes + session_candidates(path, incomplete))
+
+
 class EntryRef(_ParamType):
     """An ENTRY of the command's SESSION argument (else of the current session): shell
     completion offers the ids of its last entries."""
@@ -149,6 +167,7 @@ def _items(candidates: list[tuple[str, str]]) -> list[Any]:
 
 SESSION = SessionName()
 REMOTE = RemoteName()
+REMOTE_OR_SESSION = RemoteOrSession()
 ENTRY = EntryRef()
 pass_app = click.make_pass_decorator(App)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")

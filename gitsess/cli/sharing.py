@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import AmbiguousSession, BadInput
-from .base import REMOTE, SESSION, App, cli, emit_json, json_option, pass_app
+from .base import REMOTE, REMOTE_OR_SESSION, SESSION, App, cli, emit_json, json_option, pass_app
 
 REMOTE_HELP = (
     "Remote name, URL or path (default: gitsess.remote, else the upstream remote of the "
@@ -50,7 +50,7 @@ def _names_session(app: App, name: str) -> bool:
 
 
 @cli.command()
-@click.argument("args", type=SESSION, nargs=-1, metavar="[REMOTE] [SESSION]...")
+@click.argument("args", type=REMOTE_OR_SESSION, nargs=-1, metavar="[REMOTE] [SESSION]...")
 @click.option("--all", "push_all", is_flag=True, help="Every shared session.")
 @remote_option
 @click.option("--allow-secrets", is_flag=True, help="Push even if likely secrets are found.")
@@ -131,7 +131,7 @@ def push(
 
 
 @cli.command()
-@click.argument("args", type=SESSION, nargs=-1, metavar="[REMOTE] [SESSION]...")
+@click.argument("args", type=REMOTE_OR_SESSION, nargs=-1, metavar="[REMOTE] [SESSION]...")
 @remote_option
 @json_option
 @pass_app
