@@ -507,3 +507,13 @@ def test_resume_numbers_the_last_entries_as_show_does(repo: Path, sessions: dict
     resumed = run_cli(repo, "resume", sessions["long"])
     assert resumed.code == 0, resumed.err
     assert "#1 aaaa1111" in resumed.out and "#5 jjjj5555" in resumed.out
+
+
+def test_fork_at_what_show_prints(repo: Path, sessions: dict[str, str]) -> None:
+    """The number and the short id beside an entry are what `fork --at` takes."""
+    shown = run_cli(repo, "show", sessions["long"], "--type", "tool_call")
+    number, short = re.findall(r"#(\d+) (\S+)$", shown.out, re.MULTILINE)[0]
+    for at in (number, f"#{number}", short):
+        forked = run_cli(repo, "fork", sessions["long"], "--at", at, "--no-checkout", "--json")
+        assert forked.code == 0, forked.err
+        assert json.loads(forked.out)["entries"] == int(number) == 3
