@@ -278,3 +278,25 @@ def test_promote_needs_a_target(repo: Path) -> None:
     result = run_cli(repo, "promote", session["id"])
     assert result.code == 2 and "--into BRANCH" in result.err
     assert run_cli(repo, "promote", session["id"], "--into", "nope").code == 2
+
+
+def test_status_names_the_worktree_and_archive_or_delete_can_remove_it(repo: Path) -> None:
+    on_main(repo)
+    one = made(run_cli(repo, "new", "One", "--worktree", "--json"))
+    two = made(run_cli(repo, "new", "Two", "--worktree", "--json"))
+    status = run_cli(Path(one["worktree"]), "status")
+    assert f"worktree {one['worktree']}" in status.out
+    assert made(run_cli(Path(one["worktree"]), "status", "--json"))["worktree"] == one["worktree"]
+    assert "worktree" not in run_cli(repo, "status").out
+    (Path(one["worktree"]) / "draft.txt").write_text("unsaved\n")
+    refused = run_cli(repo, "archive", one["id"], "--remove-worktree")
+    assert refused.code == 1 and "uncommitted changes" in refused.err
+    assert made(run_cli(repo, "show", one["id"], "--json"))["session"]["status"] == "active"
+    assert (Path(one["worktree"]) / "draft.txt").exists()
+    done = run_cli(repo, "archive", two["id"], "--remove-worktree")
+    assert done.code == 0 and f"Removed its worktree {two['worktree']}" in done.out
+    assert not Path(two["worktree"]).exists()
+    (Path(one["worktree"]) / "draft.txt").unlink()
+    deleted = run_cli(repo, "delete", one["id"], "--remove-worktree")
+    assert deleted.code == 0 and not Path(one["worktree"]).exists()
+    assert git(repo, "worktree", "list").count("\n") == 0  # only the main one is left

@@ -375,16 +375,58 @@ def rename(app: App, session: str | None, title: str | None, as_json: bool) -> N
     report_changed(app, session_id, f"Renamed {session_id} to {title!r}.", as_json)
 
 
+remove_worktree_option = click.option(
+    "--remove-worktree",
+    is_flag=True,
+    help="Also remove the session's worktree (refused, and nothing done, if it has "
+    "uncommitted changes).",
+)
+
+
 @cli.command()
 @click.argument("session", type=SESSION, required=False)
+@remove_worktree_option
 @json_option
 @pass_app
-def archive(app: App, session: str | None, as_json: bool) -> None:
+def archive(app: App, session: str | None, remove_worktree: bool, as_json: bool) -> None:
     """Hide SESSION (default: the current session) from `list` (see `list --all`); nothing
     is deleted."""
     session_id = app.sessions.resolve_or_current(session)
+    removable = worktree_to_remove(app, session_id) if remove_worktree else None
     app.sessions.set_status(session_id, "archived")
-    report_changed(app, session_id, f"Archived {session_id}.", as_json)
+    message = f"Archived {session_id}."
+    if removable is not None:
+        message += f" Removed its worktree {drop_worktree(app, removable)}."
+    report_changed(app, session_id, message, as_json)
+
+
+def worktree_to_remove(app: App, session_id: str) -> str | None:
+    """The branch whose worktree `--remove-worktree` removes, checked before anything is
+    changed: a worktree with uncommitted changes refuses the whole command."""
+    from ..errors import GitsessError
+    from ..storage.worktrees import changes
+    from ..worktrees import worktree_of
+
+    state = app.sessions.store.require(session_id)
+    branch = app.sessions.branch_of(state.meta, session_id)
+    found = worktree_of(app.sessions, branch) if branch else None
+    if found is None or branch is None:
+        return None
+    if found.main:
+        raise GitsessError(f"{branch} is checked out in the main worktree, which stays")
+    dirty = changes(found.path)
+    if dirty:
+        raise GitsessError(
+            f"the worktree at {found.path} has uncommitted changes: commit or discard them "
+            "first; nothing was changed"
+        )
+    return branch
+
+
+def drop_worktree(app: App, branch: str) -> str:
+    from ..worktrees import remove_worktree
+
+    return remove_worktree(app.sessions, branch) or ""
 
 
 @cli.command()
@@ -407,12 +449,17 @@ def report_changed(app: App, session_id: str, message: str, as_json: bool) -> No
 
 @cli.command()
 @click.argument("session", type=SESSION)
+@remove_worktree_option
 @json_option
 @pass_app
-def delete(app: App, session: str, as_json: bool) -> None:
+def delete(app: App, session: str, remove_worktree: bool, as_json: bool) -> None:
     """Delete SESSION's log; `gitsess undelete` brings it back. Its branch is kept."""
     sessions = app.sessions
-    state = sessions.delete(sessions.resolve(session))
+    session_id = sessions.resolve(session)
+    removable = worktree_to_remove(app, session_id) if remove_worktree else None
+    state = sessions.delete(session_id)
+    if removable is not None:
+        click.echo(f"Removed its worktree {drop_worktree(app, removable)}.", err=as_json)
     from ..remote_hint import delete_notes
 
     branch = sessions.branch_of(state.meta, state.session_id)
