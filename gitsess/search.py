@@ -266,13 +266,20 @@ def compile_pattern(text: str, regex: bool, case_sensitive: bool) -> re.Pattern[
 def grep_needle(query: Query) -> tuple[bytes, bool]:
     """The fixed string `git grep` looks for, and whether it ignores case. For a pattern,
     the longest literal every match must contain (empty: every line, decided in Python)."""
-    ignore_case = not query.case_sensitive
-    if not query.regex:
-        return json_needle(query.text), ignore_case
-    literal = required_literal(query.text)
-    if query.pattern.flags & re.IGNORECASE:
-        ignore_case = True
+    ignore_case = bool(query.pattern.flags & re.IGNORECASE)
+    literal = required_literal(query.text) if query.regex else query.text
+    if ignore_case:
+        literal = caseless_part(literal)
     return json_needle(literal), ignore_case
+
+
+def caseless_part(text: str) -> str:
+    """The longest part of ``text`` git can match ignoring case in any locale: git folds
+    only ASCII letters unless it runs in a UTF-8 locale, so letters beyond ASCII that have
+    a case (É, ß, Σ) split the text; Python checks the whole match afterwards."""
+    kept = "".join(c if (c.isascii() or c.lower() == c.upper()) else "\0" for c in text)
+    parts = kept.split("\0")
+    return max(parts, key=len)
 
 
 def required_literal(pattern: str) -> str:

@@ -8,6 +8,7 @@ stored (compact JSON), so the caller passes it in that form (see ``json_needle``
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from .repo import Repository
 # the environment) at 100,000 sessions, in chunks of this many 41-byte arguments.
 CHUNK = 4000
 # Settings that would change what `git grep` prints; gitsess parses its output.
+_UNREADABLE = re.compile(r"^error: '([0-9a-f]{40,64}):", re.MULTILINE)
 _NEUTRAL_CONFIG = ("grep.lineNumber=false", "grep.column=false", "grep.fullName=false")
 
 
@@ -68,7 +70,7 @@ def grep_logs(
         chunk = commits[start : start + CHUNK]
         done: dict[str, int] = {}  # lines yielded so far, by commit
         try:
-            for found in _grep_chunk(repo, chunk, needle, ignore_case, paths):
+            for found in _grep_chunk(repo, chunk, needle, ignore_case, paths, unreadable):
                 done[found.commit] = done.get(found.commit, 0) + 1
                 yield found
         except GitFailed:
@@ -88,7 +90,7 @@ def _one_by_one(
 ) -> Iterator[GrepLine]:
     for commit in commits:
         try:
-            found = list(_grep_chunk(repo, [commit], needle, ignore_case, paths))
+            found = list(_grep_chunk(repo, [commit], needle, ignore_case, paths, unreadable))
         except GitFailed:
             if unreadable is not None:
                 unreadable.append(commit)
@@ -97,7 +99,12 @@ def _one_by_one(
 
 
 def _grep_chunk(
-    repo: Repository, commits: list[str], needle: bytes, ignore_case: bool, paths: list[str]
+    repo: Repository,
+    commits: list[str],
+    needle: bytes,
+    ignore_case: bool,
+    paths: list[str],
+    unreadable: list[str] | None,
 ) -> Iterator[GrepLine]:
     config = [arg for setting in _NEUTRAL_CONFIG for arg in ("-c", setting)]
     flags = ["-z", "--no-color", "--text", "--fixed-strings"] + (["-i"] if ignore_case else [])
@@ -124,6 +131,10 @@ def _grep_chunk(
         finally:
             proc.stdout.close()
             returncode = proc.wait()
+        errors.seek(0)
+        stderr = errors.read().decode("utf-8", "replace")
         if returncode > 1:  # 1 is "nothing found"
-            errors.seek(0)
-            raise GitFailed(argv[1:], returncode, errors.read().decode("utf-8", "replace"))
+            raise GitFailed(argv[1:], returncode, stderr)
+        # A blob git cannot read is skipped with `error: '<commit>:<path>': unable to read`.
+        if unreadable is not None:
+            unreadable.extend(m for m in _UNREADABLE.findall(stderr) if m not in unreadable)
