@@ -12,13 +12,16 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from itertools import islice
+from typing import TYPE_CHECKING, Any
 
 from .errors import BadInput, BrokenSession
 from .ids import normalize_ts
-from .sessions import Sessions
 from .storage.grep import GrepLine, grep_logs, json_needle, session_logs
-from .storage.log import META_FILE, load_meta, parse_line
+from .storage.log import META_FILE, META_MAX_BYTES, load_meta, parse_line
+
+if TYPE_CHECKING:
+    from .sessions import Sessions
 
 Entry = dict[str, Any]
 
@@ -26,6 +29,7 @@ ENTRY_TYPES = ("message", "reasoning", "tool_call", "tool_result", "summary", "c
 ROLES = ("user", "assistant", "system")
 # `--type title` finds sessions by title alone.
 TITLE = "title"
+BLOCK = 512  # grep lines handled together
 SNIPPET = 80  # characters of context around a match, at most
 # Fields that identify or place an entry: never searched (a hit in an id is not a hit).
 STRUCTURAL = frozenset(
@@ -135,42 +139,55 @@ def search(sessions: Sessions, query: Query) -> Iterator[Hit]:
     metas: dict[str, dict[str, Any] | None] = {}
     with_meta = not query.types or TITLE in query.types
     unreadable: list[str] = []
-    commits = list(by_commit)
-    for found in grep_logs(sessions.repo, commits, needle, ignore_case, with_meta, unreadable):
-        session_id = by_commit.get(found.commit)
-        if session_id is None:
-            continue
-        if session_id not in metas:  # first sight: the title's hit comes first
-            metas[session_id] = meta = _session_meta(sessions, session_id, found.commit, query)
-            if meta is not None:
+    lines = grep_logs(sessions.repo, list(by_commit), needle, ignore_case, with_meta, unreadable)
+    titled: set[str] = set()
+    # In blocks: the metadata of the sessions a block meets is read in one `cat-file`.
+    while block := list(islice(lines, BLOCK)):
+        met = {by_commit[f.commit]: f.commit for f in block if f.commit in by_commit}
+        _read_metas(sessions, {sid: c for sid, c in met.items() if sid not in metas}, query, metas)
+        for found in block:
+            session_id = by_commit.get(found.commit)
+            meta = metas.get(session_id) if session_id else None
+            if session_id is None or meta is None:
+                continue
+            if session_id not in titled:  # first sight: the title's hit comes first
+                titled.add(session_id)
                 yield from _title_hit(session_id, meta, query)
-        meta = metas[session_id]
-        if meta is not None and found.path != META_FILE:
-            yield from _entry_hit(session_id, meta, found, query)
+            if found.path != META_FILE:
+                yield from _entry_hit(session_id, meta, found, query)
     query.unreadable = sorted(by_commit[oid] for oid in unreadable)
 
 
-def _session_meta(
-    sessions: Sessions, session_id: str, commit: str, query: Query
-) -> dict[str, Any] | None:
-    """The session's metadata, or None when the query leaves the session out."""
-    blob = sessions.repo.reader.read(f"{commit}:{META_FILE}")
-    try:
-        meta = load_meta(session_id, blob)
-    except BrokenSession:
-        return None  # `list` warns about it and `doctor` looks into it
+def _read_metas(
+    sessions: Sessions,
+    commits: dict[str, str],
+    query: Query,
+    metas: dict[str, dict[str, Any] | None],
+) -> None:
+    """Each session's metadata into ``metas`` (None: unreadable, or left out by the query)."""
+    specs = [f"{commit}:{META_FILE}" for commit in commits.values()]
+    failed: dict[str, str] = {}
+    blobs = sessions.repo.reader.read_many(specs, failed, max_size=META_MAX_BYTES)
+    for session_id, blob in zip(commits, blobs, strict=True):
+        try:
+            meta = load_meta(session_id, blob) if blob is not None else None
+        except BrokenSession:
+            meta = None  # `list` warns about it and `doctor` looks into it
+        metas[session_id] = meta if meta is not None and _wanted(meta, query) else None
+
+
+def _wanted(meta: dict[str, Any], query: Query) -> bool:
     if meta.get("status") == "archived" and not query.include_archived and not query.sessions:
-        return None
+        return False
     if query.author is not None:
         author = meta.get("author")
-        who = (
-            f"{author.get('name', '')} <{author.get('email', '')}>"
+        name, email = (
+            (author.get("name", ""), author.get("email", ""))
             if isinstance(author, dict)
-            else ""
+            else ("", "")
         )
-        if query.author not in who.casefold():
-            return None
-    return meta
+        return query.author in f"{name} <{email}>".casefold()
+    return True
 
 
 def _title_hit(session_id: str, meta: dict[str, Any], query: Query) -> Iterator[Hit]:
