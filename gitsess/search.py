@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta, timezone
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,8 @@ from .storage.grep import GrepLine, grep_logs, json_needle, session_logs
 from .storage.log import META_FILE, META_MAX_BYTES, load_meta, parse_line
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from .sessions import Sessions
 
 Entry = dict[str, Any]
@@ -338,6 +339,8 @@ def _longest_literal(items: list[Any], sre: Any) -> str:
 def parse_since(text: str) -> datetime:
     """A time for `--since`: an RFC 3339 time or a date (UTC), `today`, `yesterday`, or
     `N minutes|hours|days|weeks [ago]` (as git's `--since` takes them)."""
+    from datetime import datetime, timedelta, timezone
+
     now = datetime.now(timezone.utc)
     words = text.strip().lower().split()
     if words == ["today"]:
@@ -364,6 +367,8 @@ def _text(value: Any) -> str | None:
 
 
 def _at_or_after(ts: Any, since: datetime) -> bool:
+    from datetime import datetime
+
     if not isinstance(ts, str):
         return False
     stamp = normalize_ts(ts)

@@ -258,3 +258,13 @@ def test_an_unreadable_session_is_skipped_with_a_warning(
     assert {hit["session"] for hit in json.loads(result.out)} == {sessions["login"]}
     assert f"not searched: session {broken} is unreadable" in result.err
     git(repo, "update-ref", "-d", f"refs/sessions/{broken}")  # leave the repository fsck-clean
+
+
+def test_the_quick_route_and_click_print_the_same(repo: Path, sessions: dict[str, str]) -> None:
+    """`search TEXT` into a pipe is answered without click (quick.py); any other form by the
+    full command line: the same hits, the same lines, the same exit codes."""
+    for args in (["expiry"], ["-E", "^fix", "--json"], ["CSRF", "-s"], ["zzz-none"]):
+        quick = run_cli(repo, "search", *args)
+        full = run_cli(repo, "search", *args, "--since", "2000-01-01")
+        assert (quick.code, quick.out, quick.err) == (full.code, full.out, full.err), args
+    assert run_cli(repo, "search", "zzz-none").code == 1

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from .base import SESSION, App, cli, emit_json, json_option, pass_app
+from .base import SESSION, App, cli, json_option, pass_app
 
 
 @cli.command()
@@ -59,26 +57,6 @@ def search(
     from ..search import search as run_search
 
     query = Query(text, regex, case_sensitive, sessions, types, author, since, include_all)
-    hits = run_search(app.sessions, query)
-    if as_json:
-        found = [hit.as_json() for hit in hits]
-        emit_json(found)
-        count = len(found)
-    else:
-        from ..render import search as render
+    from ..render.search import report
 
-        if sys.stdout.isatty():
-            from ..render.terminal import console
-
-            count = render.terminal(hits, console().width)
-        else:
-            count = render.plain(hits, sys.stdout)
-    for session_id in query.unreadable:
-        click.echo(
-            f"gitsess: warning: not searched: session {session_id} is unreadable "
-            "(see `gitsess doctor`)",
-            err=True,
-        )
-    if not count and sys.stderr.isatty():
-        click.echo(f"Nothing matches {text!r}.", err=True)
-    return 0 if count else 1
+    return report(run_search(app.sessions, query), query, as_json)

@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-from ..search import Hit
+from ..search import Hit, Query
 from .safe import visible
 from .text import clip, when
 
 SHORT_ID = 8  # the entry id as `show` prints it and `fork --at` takes it
 # Narrower than this, a hit's snippet goes on a line of its own.
 ONE_LINE_WIDTH = 72
+
+
+def report(hits: Iterable[Hit], query: Query, as_json: bool) -> int:
+    """Print the hits (JSON, a terminal's view or a pipe's lines), then what could not be
+    searched; the exit code: 0 when something matched, 1 when nothing did (as grep)."""
+    if as_json:
+        from ..quick import emit_json
+
+        found = [hit.as_json() for hit in hits]
+        emit_json(found)
+        count = len(found)
+    elif sys.stdout.isatty():
+        from .terminal import console
+
+        count = terminal(hits, console().width)
+    else:
+        count = plain(hits, sys.stdout)
+    for session_id in query.unreadable:
+        print(
+            f"gitsess: warning: not searched: session {session_id} is unreadable "
+            "(see `gitsess doctor`)",
+            file=sys.stderr,
+        )
+    if not count and not as_json and sys.stderr.isatty():
+        print(f"Nothing matches {query.text!r}.", file=sys.stderr)
+    return 0 if count else 1
 
 
 def label(hit: Hit) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import tempfile
+import threading
 from collections.abc import Iterator
 
 from .git import GitFailed
@@ -110,31 +110,35 @@ def _grep_chunk(
     flags = ["-z", "--no-color", "--text", "--fixed-strings"] + (["-i"] if ignore_case else [])
     args = [*config, "grep", *flags, "-e", needle.decode("utf-8", "surrogateescape")]
     argv = ["git", *args, *commits, "--", *paths]
-    # stderr to a file: read after stdout ends, it can never fill a pipe and stall git.
-    with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen(
-            argv,
-            cwd=repo.git.cwd,
-            env=repo.git.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-        )
-        assert proc.stdout is not None
-        try:
-            for raw in proc.stdout:
-                # `<commit>:<path>\0<line>\n`; the line itself holds no newline (JSONL).
-                name, sep, line = raw.rstrip(b"\n").partition(b"\0")
-                commit, _, path = name.decode("utf-8", "replace").partition(":")
-                if sep:
-                    yield GrepLine(commit, path, line)
-        finally:
-            proc.stdout.close()
-            returncode = proc.wait()
-        errors.seek(0)
-        stderr = errors.read().decode("utf-8", "replace")
-        if returncode > 1:  # 1 is "nothing found"
-            raise GitFailed(argv[1:], returncode, stderr)
-        # A blob git cannot read is skipped with `error: '<commit>:<path>': unable to read`.
-        if unreadable is not None:
-            unreadable.extend(m for m in _UNREADABLE.findall(stderr) if m not in unreadable)
+    proc = subprocess.Popen(
+        argv,
+        cwd=repo.git.cwd,
+        env=repo.git.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    # stderr drained alongside: a full pipe of error lines would otherwise stall git.
+    errors: list[bytes] = []
+    stderr_pipe = proc.stderr
+    drain = threading.Thread(target=lambda: errors.append(stderr_pipe.read()), daemon=True)
+    drain.start()
+    try:
+        for raw in proc.stdout:
+            # `<commit>:<path>\0<line>\n`; the line itself holds no newline (JSONL).
+            name, sep, line = raw.rstrip(b"\n").partition(b"\0")
+            commit, _, path = name.decode("utf-8", "replace").partition(":")
+            if sep:
+                yield GrepLine(commit, path, line)
+    finally:
+        proc.stdout.close()
+        returncode = proc.wait()
+        drain.join()
+        proc.stderr.close()
+    stderr = b"".join(errors).decode("utf-8", "replace")
+    if returncode > 1:  # 1 is "nothing found"
+        raise GitFailed(argv[1:], returncode, stderr)
+    # A blob git cannot read is skipped with `error: '<commit>:<path>': unable to read`.
+    if unreadable is not None:
+        unreadable.extend(m for m in _UNREADABLE.findall(stderr) if m not in unreadable)
