@@ -1,10 +1,11 @@
-"""Commands that find sessions and entries: search."""
+"""Commands that find sessions and entries, and keep them findable: search, tree, tags and
+pins."""
 
 from __future__ import annotations
 
 import click
 
-from .base import SESSION, App, cli, json_option, pass_app
+from .base import SESSION, App, cli, emit_json, json_option, out, pass_app
 
 
 @cli.command()
@@ -60,3 +61,87 @@ def search(
     from ..render.search import report
 
     return report(run_search(app.sessions, query), query, as_json)
+
+
+@cli.command()
+@click.argument("session", type=SESSION, required=False)
+@click.option("--all", "every", is_flag=True, help="Every family, not only SESSION's.")
+@json_option
+@pass_app
+def tree(app: App, session: str | None, every: bool, as_json: bool) -> None:
+    """The family of forks SESSION belongs to (default: the current session's), with the
+    entry each fork was taken at."""
+    from ..tree import families, family_of
+
+    sessions = app.sessions
+    current = sessions.current()
+    roots = families(sessions.store.read_all(), current.session_id if current else None)
+    if not every:
+        session_id = sessions.resolve_or_current(session)
+        family = family_of(roots, session_id)
+        roots = [family] if family else []
+    if as_json:
+        emit_json([root.as_json() for root in roots] if every else roots[0].as_json())
+        return
+    from ..render.tree import draw
+
+    out().print(draw(roots))
+
+
+@cli.command()
+@click.argument("session", type=SESSION)
+@click.argument("tags", nargs=-1, required=True, metavar="TAG...")
+@json_option
+@pass_app
+def tag(app: App, session: str, tags: tuple[str, ...], as_json: bool) -> None:
+    """Add TAGs to SESSION (tags travel with the session when it is pushed)."""
+    from ..labels import add_tags
+
+    session_id = app.sessions.resolve(session)
+    now_tagged = add_tags(app.sessions, session_id, list(tags))
+    report_tags(session_id, now_tagged, as_json)
+
+
+@cli.command()
+@click.argument("session", type=SESSION)
+@click.argument("tags", nargs=-1, required=True, metavar="TAG...")
+@json_option
+@pass_app
+def untag(app: App, session: str, tags: tuple[str, ...], as_json: bool) -> None:
+    """Remove TAGs from SESSION."""
+    from ..labels import remove_tags
+
+    session_id = app.sessions.resolve(session)
+    report_tags(session_id, remove_tags(app.sessions, session_id, list(tags)), as_json)
+
+
+def report_tags(session_id: str, tags: list[str], as_json: bool) -> None:
+    if as_json:
+        emit_json({"id": session_id, "tags": tags})
+    else:
+        click.echo(f"{session_id} tags: {' '.join(tags)}" if tags else f"{session_id} has no tags.")
+
+
+@cli.command()
+@click.argument("session", type=SESSION)
+@pass_app
+def pin(app: App, session: str) -> None:
+    """Keep SESSION at the top of `list` (pins are yours: never pushed)."""
+    from ..labels import pin as add_pin
+
+    session_id = app.sessions.resolve(session)
+    done = add_pin(app.sessions, session_id)
+    click.echo(f"Pinned {session_id}." if done else f"{session_id} was already pinned.")
+
+
+@cli.command()
+@click.argument("session", type=SESSION)
+@pass_app
+def unpin(app: App, session: str) -> None:
+    """Stop keeping SESSION at the top of `list`."""
+    from ..labels import pinned
+    from ..labels import unpin as drop_pin
+
+    session_id = app.sessions.resolve(session) if session not in pinned(app.sessions) else session
+    done = drop_pin(app.sessions, session_id)
+    click.echo(f"Unpinned {session_id}." if done else f"{session_id} was not pinned.")
