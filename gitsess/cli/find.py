@@ -145,3 +145,27 @@ def unpin(app: App, session: str) -> None:
     session_id = app.sessions.resolve(session) if session not in pinned(app.sessions) else session
     done = drop_pin(app.sessions, session_id)
     click.echo(f"Unpinned {session_id}." if done else f"{session_id} was not pinned.")
+
+
+@cli.command()
+@click.option(
+    "--scope",
+    type=click.Choice(["all", "family", "archived"]),
+    default="all",
+    show_default=True,
+    help="Which sessions to list first (Tab switches).",
+)
+@click.pass_context
+def pick(ctx: click.Context, scope: str) -> None:
+    """Pick a session at the terminal: type to filter, Enter to resume, Esc to leave."""
+    from ..picker import at_a_terminal, run_picker
+
+    if not at_a_terminal():
+        raise click.UsageError("the picker needs a terminal; in a pipe use `gitsess list`")
+    app = ctx.find_object(App)
+    assert app is not None
+    outcome = run_picker(app.sessions, scope)
+    if outcome is not None:
+        command = cli.get_command(ctx, outcome.action)
+        assert command is not None
+        ctx.invoke(command, session=outcome.session)

@@ -169,19 +169,44 @@ def parse_jsonl(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
 
 @cli.command()
 @click.argument("session", type=SESSION, required=False)
-@click.option("--last", is_flag=True, help="The most recently updated session (the default).")
+@click.option(
+    "--last",
+    is_flag=True,
+    help=(
+        "The most recently updated session (the default in a pipe; at a terminal, no SESSION "
+        "opens the picker)."
+    ),
+)
 @click.option(
     "--agent",
     metavar="NAME",
     help="Also hand the conversation to claude-code or codex, to carry on there.",
 )
 @json_option
-@pass_app
-def resume(app: App, session: str | None, last: bool, agent: str | None, as_json: bool) -> None:
+@click.pass_context
+def resume(
+    ctx: click.Context, session: str | None, last: bool, agent: str | None, as_json: bool
+) -> None:
     """Check a session's branch out and show where its conversation stands."""
     if session and last:
         raise click.UsageError("give a SESSION or --last, not both")
+    app = ctx.find_object(App)
+    assert app is not None
     sessions = app.sessions
+    from ..picker import at_a_terminal
+
+    if not (session or last or as_json) and at_a_terminal():
+        from ..picker import run_picker
+
+        outcome = run_picker(sessions)
+        if outcome is None:
+            return
+        if outcome.action == "fork":
+            fork_command = cli.get_command(ctx, "fork")
+            assert fork_command is not None
+            ctx.invoke(fork_command, session=outcome.session)
+            return
+        session = outcome.session
     session_id = sessions.resolve(session) if session else sessions.last_session()
     if agent:
         from ..agents.resume import check_agent
