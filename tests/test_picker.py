@@ -261,3 +261,27 @@ def test_in_a_pipe_resume_keeps_meaning_last(repo: Path, ids: dict[str, str]) ->
     assert git(repo, "branch", "--show-current").endswith(ids["auth"])  # the latest
     refused = run_cli(repo, "pick")
     assert refused.code == 2 and "needs a terminal" in refused.err
+
+
+def test_textual_loads_only_for_the_picker(repo: Path, ids: dict[str, str]) -> None:
+    probe = (
+        "import sys\nfrom gitsess.__main__ import main\n"
+        "code = main(sys.argv[1:])\n"
+        "print('LOADED' if any(m.split('.')[0] == 'textual' for m in sys.modules) else 'NOT')\n"
+    )
+    for args in (
+        ["status"],
+        ["list"],
+        ["show", ids["dark"]],
+        ["resume"],
+        ["search", "x"],
+        ["tree", "--all"],
+    ):
+        proc = subprocess.run(
+            [str(BIN_DIR / "python"), "-c", probe, *args],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.stdout.rstrip().endswith("NOT"), (args, proc.stdout, proc.stderr)
