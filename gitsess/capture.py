@@ -53,6 +53,11 @@ class CaptureSkipped(Exception):
     """Nothing to capture, for a reason worth logging but not an error."""
 
 
+class CaptureRefused(CaptureSkipped):
+    """Nothing captured because the hook named something that is no transcript: logged
+    as skipped, and said in one line on stderr too."""
+
+
 def main(args: list[str]) -> int:
     """Entry point; always returns 0."""
     if args and args[0] in ("-h", "--help"):
@@ -70,6 +75,8 @@ def main(args: list[str]) -> int:
         run(agent, payload, transcript, cwd, dirs)
     except CaptureSkipped as skipped:
         _log(git_dir, f"skipped: {skipped}")
+        if isinstance(skipped, CaptureRefused):
+            _say(f"gitsess capture: {skipped}")
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             return 0
@@ -78,10 +85,13 @@ def main(args: list[str]) -> int:
         _log(git_dir, "".join(traceback.format_exception(exc)))
         where = f" (see {git_dir / 'gitsess' / 'capture.log'})" if git_dir else ""
         message = " ".join(str(exc).split()) or type(exc).__name__
-        line = f"gitsess capture: {message}{where}"
-        # Printable whatever stderr's error handler: a path may not be UTF-8.
-        print(line.encode("utf-8", "backslashreplace").decode("utf-8"), file=sys.stderr)
+        _say(f"gitsess capture: {message}{where}")
     return 0
+
+
+def _say(line: str) -> None:
+    """One line on stderr, printable whatever its error handler: a path may not be UTF-8."""
+    print(line.encode("utf-8", "backslashreplace").decode("utf-8"), file=sys.stderr)
 
 
 def run(
@@ -289,8 +299,8 @@ def _require_regular(path: Path) -> None:
         mode = path.stat().st_mode
     except OSError:
         raise CaptureSkipped(f"no transcript at {path}") from None
-    if not stat.S_ISREG(mode):
-        raise CaptureSkipped(f"{path} is not a regular file (a FIFO, device, socket or folder)")
+    if not stat.S_ISREG(mode):  # said on stderr too: the hook names a wrong file
+        raise CaptureRefused(f"{path} is not a regular file (a FIFO, device, socket or folder)")
 
 
 def _limits(repo: Any) -> tuple[int, float]:
@@ -332,15 +342,29 @@ def _read_invocation(args: list[str]) -> tuple[str, dict[str, Any]]:
             raise ValueError(f"unknown option {flag}; {USAGE}")
     agent = AGENT_ALIASES.get(agent, agent)
     # Codex's notify program gets its JSON as the last argument; hooks get it on stdin.
+    if not rest and sys.stdin is not None and sys.stdin.isatty():
+        raise ValueError(f"no hook input: an agent's hook gives its JSON on stdin; {USAGE}")
     raw = rest[-1] if rest else _stdin_text()
-    payload = json.loads(raw) if raw.strip() else {}
+    try:
+        payload = json.loads(raw) if raw.strip() else {}
+    except ValueError as exc:  # the decoder's own words say where, not what
+        raise ValueError(f"the hook's input is not JSON ({exc})") from None
     if not isinstance(payload, dict):
         raise ValueError("the hook's input is not a JSON object")
     return agent, payload
 
 
 def _stdin_text() -> str:
-    return "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+    if sys.stdin is None:
+        return ""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # a text stream without bytes underneath (tests swap stdin so)
+        return sys.stdin.read()
+    data: bytes = stream.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("the hook's input is not UTF-8 text") from None
 
 
 def _transcript_path(agent: str, payload: dict[str, Any]) -> Path:

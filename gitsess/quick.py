@@ -119,8 +119,11 @@ def record_message(
             text = sys.stdin.buffer.read().decode("utf-8")
         except UnicodeDecodeError:
             raise BadInput("TEXT from stdin is not valid UTF-8") from None
+    text = utf8(text, "TEXT")
+    if not text.strip():  # a message of nothing is a slip (an unset variable), not a turn
+        raise BadInput("the message TEXT is empty: nothing was recorded")
     session_id = sessions.resolve_or_current(names[0] if names else None)
-    entry = {"type": "message", "role": role, "content": utf8(text, "TEXT")}
+    entry = {"type": "message", "role": role, "content": text}
     # Built here, so only shaped: pydantic stays unloaded.
     count, oid = sessions.record(session_id, [(1, entry)], trusted=True)
     report_appended(session_id, count, oid, as_json)

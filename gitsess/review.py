@@ -225,22 +225,25 @@ def _active(entry: Entry) -> bool:
 
 
 def is_prompt(entry: Entry) -> bool:
-    """A message the user typed (not text an agent injected under the user's role)."""
-    meta = entry.get("meta")
-    injected = isinstance(meta, dict) and (meta.get("injected") or meta.get("inactive"))
-    return entry.get("type") == "message" and entry.get("role") == "user" and not injected
+    """A message the user typed: not text an agent injected under the user's role, a
+    slash command's echo or a subagent's prompt (render/noise.py tells them apart)."""
+    from .render.noise import is_user_prompt
+
+    return is_user_prompt(entry)
 
 
-def lead_up(log: SessionLog, index: int) -> tuple[list[Entry], Entry | None]:
+def lead_up(log: SessionLog, index: int, full: bool = False) -> tuple[list[Entry], Entry | None]:
     """The entries that led to the commit entry at ``index``, and the user prompt behind it.
 
-    The entries are those after the session's previous commit entry, up to this one. For
-    a rebased or amended commit, the post-rewrite hook links it to the commit it replaced
-    (an event `rewritten` {from, to}, or `meta.rewritten_from` on the commit entry): the
-    work that led to that one comes first. The prompt is the first the user gave in these
-    entries, else the last one before them.
+    The entries run from the user's prompt that started the turn that made the commit, or
+    from the session's previous commit entry if that came later in the turn, up to this
+    one; ``full``: from the session's first entry. For a rebased or amended commit, the
+    post-rewrite hook links it to the commit it replaced (an event `rewritten` {from, to},
+    or `meta.rewritten_from` on the commit entry): the work that led to that one comes
+    first. The prompt is the first the user gave in these entries, else the last one
+    before them.
     """
-    span = _span(log, index, set())
+    span = _span(log, index, set(), full)
     first = log.position[id(span[0])] if span else index
     prompt = next((e for e in span if is_prompt(e)), None)
     if prompt is None:
@@ -248,15 +251,20 @@ def lead_up(log: SessionLog, index: int) -> tuple[list[Entry], Entry | None]:
     return span, prompt
 
 
-def _span(log: SessionLog, index: int, seen: set[int]) -> list[Entry]:
+def _span(log: SessionLog, index: int, seen: set[int], full: bool = False) -> list[Entry]:
     entries = log.entries
     seen.add(index)
     start = index
-    while start > 0:
+    while start > 0 and not full:
         previous = entries[start - 1]
         if previous.get("type") == "commit" and not log.is_rewrite(previous):
             break
+        if is_prompt(previous):  # the turn that made the commit starts here
+            start -= 1
+            break
         start -= 1
+    if full:
+        start = 0
     fresh = [
         e
         for e in entries[start:index]
@@ -267,7 +275,7 @@ def _span(log: SessionLog, index: int, seen: set[int]) -> list[Entry]:
     earlier = []
     for origin in log.origins(index):
         if origin not in seen:
-            earlier += _span(log, origin, seen)
+            earlier += _span(log, origin, seen, full)
     chosen: dict[int, Entry] = {}
     for entry in [*earlier, *fresh, entries[index]]:
         chosen.setdefault(id(entry), entry)
@@ -538,12 +546,13 @@ class Review:
             ],
         }
 
-    def why(self, spec: str, cwd: Path) -> dict[str, Any]:
-        """`gitsess why`: the session behind one commit, and what led to it."""
+    def why(self, spec: str, cwd: Path, full: bool = False) -> dict[str, Any]:
+        """`gitsess why`: the session behind one commit, and what led to it (``full``:
+        the session's whole conversation up to it)."""
         sha, blamed = self.target(spec, cwd)
         commits = self.commits([sha], "COMMIT", ("--no-walk",))
         found = self.find(commits)
-        document = self._explained(commits[0], found)
+        document = self._explained(commits[0], found, full)
         return {"line": blamed, **document} if blamed else document
 
     def log(self, spec: str | None, count: int | None) -> dict[str, Any]:
@@ -568,17 +577,22 @@ class Review:
             "unknown_sessions": found.unknown.get(commit.sha, []),
         }
 
-    def _explained(self, commit: CodeCommit, found: Found) -> dict[str, Any]:
+    def _explained(self, commit: CodeCommit, found: Found, full: bool = False) -> dict[str, Any]:
         sessions = []
         for link in found.links.get(commit.sha, []):
             log = found.logs[link.session_id]
-            span, prompt = lead_up(log, link.entry) if link.entry is not None else ([], None)
+            span: list[Entry] = []
+            prompt: Entry | None = None
+            if link.entry is not None:
+                span, prompt = lead_up(log, link.entry, full)
             sessions.append(
                 {
                     "session": self.summary(log),
                     **_link_doc(link, log),
                     "prompt": prompt,
                     "entries": span,
+                    # entries of the log before the first of these: `why --full` shows them
+                    "earlier": log.position[id(span[0])] if span and not full else 0,
                 }
             )
         return {

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable
 
-from .errors import AmbiguousSession, BadInput, GitsessError, SessionNotFound
+from .errors import AmbiguousSession, BadInput, BrokenSession, GitsessError, SessionNotFound
 from .ids import (
     DEFAULT_BRANCH_PREFIX,
     branch_problem,
@@ -29,6 +29,7 @@ from .storage.log import (
     LogStore,
     Meta,
     encode_json,
+    line_id,
     parse_line,
     session_ref,
 )
@@ -65,46 +66,73 @@ class Sessions:
         self.store = LogStore(repo)
         self._current_branch: str | None = None
         self._prefix: str | None = None
+        # May a failed lookup ask the remote whether it has sessions this clone lacks? The
+        # command line turns it on, off the hot paths (remote_hint.py).
+        self.remote_hints = False
 
     # -- finding sessions ------------------------------------------------------
 
     def resolve(self, reference: str) -> str:
         """The id of the session ``reference`` names (docs/format.md section 3), or a clear
-        error."""
+        error: an ambiguous name lists the candidates, an unknown one the closest titles."""
         if is_session_id(reference) and self.store.exists(reference):
-            return reference
+            return reference  # a full id reads no other session
+        from .names import listed_sessions, match_titles
+
         short = reference.removeprefix("refs/heads/")
-        matches: dict[str, Meta] = {}
+        titled: list[tuple[str, str]] = []
+        matches: list[str] = []
         for listed in self.store.read_all():
             meta = listed.meta
             sid = str(meta.get("id", ""))
+            titled.append((sid, str(meta.get("title", ""))))
             if (
                 (is_id_prefix(reference) and sid.startswith(reference))
                 or (meta.get("branch") == short and self.branch_of(meta, sid) is not None)
                 or meta.get("title") == reference
             ):
-                matches[sid] = meta
+                matches.append(sid)
+        if not matches:  # an exact-case title wins; else titles match up to case
+            matches = match_titles(reference, titled)
         if len(matches) == 1:
-            return next(iter(matches))
+            return matches[0]
         if not matches:
-            broken = [
-                sid
-                for sid in self.store.broken
-                if sid == reference or (is_id_prefix(reference) and sid.startswith(reference))
-            ]
-            if len(broken) == 1:
-                raise self.store.broken[broken[0]]
-            if broken:
-                raise BadInput(
-                    f"{reference!r} matches only unreadable sessions: {', '.join(sorted(broken))}"
-                    " (see `gitsess doctor`)"
-                )
-            hint = ""
-            if any(sid == reference for sid, _, _ in self.store.deleted(titles=False)):
-                hint = f" (it was deleted: `gitsess undelete {reference}` restores it)"
-            raise SessionNotFound(f"no session matches {reference!r}{hint}")
-        names = ", ".join(f"{sid} ({m.get('title', '')})" for sid, m in sorted(matches.items()))
-        raise AmbiguousSession(f"{reference!r} is ambiguous: it matches {names}")
+            raise self._unmatched(reference, titled)
+        titles = dict(titled)
+        chosen = listed_sessions((sid, titles[sid]) for sid in matches)
+        raise AmbiguousSession(f"{reference!r} is ambiguous: it matches {chosen}")
+
+    def _unmatched(self, reference: str, titled: list[tuple[str, str]]) -> GitsessError:
+        """The error for a name no readable session answers to: an unreadable session it
+        names, a prefix too short, or the closest titles (and a deleted one it names)."""
+        from .names import no_match
+
+        broken = [
+            sid
+            for sid in self.store.broken
+            if sid == reference or (is_id_prefix(reference) and sid.startswith(reference))
+        ]
+        if len(broken) == 1:
+            return self.store.broken[broken[0]]
+        if broken:
+            return BadInput(
+                f"{reference!r} matches only unreadable sessions: {', '.join(sorted(broken))}"
+                " (see `gitsess doctor`)"
+            )
+        hint = ""
+        if any(sid == reference for sid, _, _ in self.store.deleted(titles=False)):
+            hint = f" (it was deleted: `gitsess undelete {reference}` restores it)"
+        hint = hint or self.remote_hint()
+        return SessionNotFound(no_match(reference, titled) + hint)
+
+    def remote_hint(self) -> str:
+        """What a failed lookup adds when the remote has sessions this clone lacks ("" when
+        it has none, or remote_hints is off)."""
+        if not self.remote_hints:
+            return ""
+        from .remote_hint import lookup_hint
+
+        return lookup_hint(self.repo)
 
     def current(self) -> LogState | None:
         """The session whose branch is checked out.
@@ -125,13 +153,27 @@ class Sessions:
         return state
 
     def resolve_or_current(self, reference: str | None) -> str:
-        """The session ``reference`` names, or the current one when there is no reference."""
-        return self.resolve(reference) if reference else self.require_current().session_id
+        """The session ``reference`` names, or the current one when there is no reference
+        (an empty one is a name, matching nothing: an unset shell variable is not "here")."""
+        if reference is None:
+            return self.require_current().session_id
+        return self.resolve(reference)
 
     def require_current(self) -> LogState:
+        """The current session, or BadInput saying where HEAD is and the way out."""
         state = self.current()
         if state is None:
-            raise BadInput("no current session: check out a session's branch or name a session")
+            branch = self.repo.current_branch() or self.repo.rebasing_branch()
+            if not branch:
+                where = "HEAD is detached"
+            elif session_id_from_branch(branch) is None:
+                where = f"HEAD is on {branch}, not a session branch"
+            else:  # named like one, but no session here has it (deleted, or not fetched)
+                where = f"HEAD is on {branch}, which no session here has"
+            raise BadInput(
+                f"no current session: {where}; name one (`gitsess list` shows them) "
+                "or check one out (`gitsess resume SESSION`)"
+            )
         return state
 
     def listing(self, include_archived: bool = False) -> list[Listed]:
@@ -273,9 +315,11 @@ class Sessions:
         lines = [line for s in state.segments for line in data[s.oid].splitlines()]
         position = len(lines) - 1
         if at is not None:
-            position = self._position(lines, at)
+            position = self.entry_position(lines, at)
         entry = parse_line(lines[position]) if position >= 0 else None
-        new_title = check_title(title) if title else f"{state.meta.get('title', source)} (fork)"
+        new_title = (
+            check_title(title) if title is not None else f"{state.meta.get('title', source)} (fork)"
+        )
         start = self._fork_start(state, entry)
         session_id = new_session_id()
         meta = self._new_meta(session_id, new_title, start, agent=state.meta.get("agent"))
@@ -295,6 +339,16 @@ class Sessions:
 
         self._start(meta, start, checkout, write)
         return self.store.require(session_id)
+
+    @staticmethod
+    def entry_position(lines: list[bytes], reference: str) -> int:
+        """The index in a log's ``lines`` of the entry ``reference`` names, for every
+        command that takes an entry (docs/format.md section 3; names.locate_entry): a
+        number counts entries, every non-blank line, as `show` numbers them."""
+        from .names import locate_entry
+
+        kept = [at for at, line in enumerate(lines) if line.strip()]
+        return kept[locate_entry([line_id(lines[at]) for at in kept], reference)]
 
     # -- appending -------------------------------------------------------------
 
@@ -370,16 +424,38 @@ class Sessions:
         self.store.delete(session_id)
         return state
 
+    def deleted(
+        self, every: list[tuple[str, str, str]] | None = None
+    ) -> list[tuple[str, str, str]]:
+        """(id, log commit, title) of each deleted session as `undelete` lists them, newest
+        first: not those whose log is back (restored, or fetched again). ``every``: the
+        trash's rows, when already read."""
+        rows = self.store.deleted() if every is None else every
+        return [row for row in rows if not self.store.exists(row[0])]
+
     def undelete(self, reference: str) -> str:
-        for session_id, oid, _title in self.store.deleted():
-            if session_id == reference or (
-                is_id_prefix(reference) and session_id.startswith(reference)
-            ):
-                if self.store.exists(session_id):
-                    raise BadInput(f"session {session_id} is not deleted")
-                self.store.restore(session_id, oid)
-                return session_id
-        raise SessionNotFound(f"no deleted session matches {reference!r}")
+        """Restore the deleted session ``reference`` names: an id, a unique prefix or a
+        title (up to case when unambiguous), as `undelete` lists them; its newest log."""
+        from .names import listed_sessions, match_named, no_match
+
+        every = self.store.deleted()
+        listed = [(sid, title) for sid, _, title in self.deleted(every)]
+        found = match_named(reference, listed)
+        if not found:
+            back = match_named(reference, [(sid, title) for sid, _, title in every])
+            if len(back) == 1:  # the listing leaves it out: its log is there again
+                raise BadInput(f"session {back[0]} is not deleted")
+            raise SessionNotFound(no_match(reference, listed, "deleted session"))
+        if len(found) > 1:
+            titles = dict(listed)
+            chosen = listed_sessions((sid, titles[sid]) for sid in found)
+            raise AmbiguousSession(f"{reference!r} is ambiguous: it matches {chosen}")
+        session_id = found[0]
+        rows = [(oid, title) for sid, oid, title in every if sid == session_id]  # newest first
+        # A log deleted twice is listed twice: the row named by its title, else the newest.
+        named = [oid for oid, title in rows if match_named(reference, [(session_id, title)])]
+        self.store.restore(session_id, (named or [rows[0][0]])[0])
+        return session_id
 
     # -- resuming --------------------------------------------------------------
 
@@ -499,14 +575,6 @@ class Sessions:
             return " (this is a shallow clone: `git fetch --unshallow` brings the rest)"
         return ""
 
-    @staticmethod
-    def _position(lines: list[bytes], entry_id: str) -> int:
-        for index in range(len(lines) - 1, -1, -1):
-            entry = parse_line(lines[index])
-            if entry.get("id") == entry_id:
-                return index
-        raise BadInput(f"no entry {entry_id!r} in this session")
-
     def _fork_start(self, state: LogState, entry: Entry | None) -> str | None:
         branch = self.branch_of(state.meta, state.session_id)
         candidates = [
@@ -561,7 +629,10 @@ class Sessions:
         history = self.store.entry_counts(state.oid)
         candidates = [sha for sha, n in reversed(history) if n == count]
         for sha in candidates[:20]:  # a bound: equal counts are renames and the like
-            candidate = self.store.state(state.session_id, at=sha)
+            try:
+                candidate = self.store.state(state.session_id, at=sha)
+            except BrokenSession:  # a commit of the source's own source (a fork of a fork)
+                continue
             if candidate is not None and self._holds_exactly(candidate, whole, expected):
                 return sha
         minimal = {"format": 1, "id": state.session_id}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,19 +135,22 @@ class Sharing:
     # -- remotes ---------------------------------------------------------------
 
     def remote(self, name: str | None, session_ids: list[str] | None = None) -> Remote:
-        """REMOTE, else `gitsess.remote`, else the session branch's upstream, else origin."""
-        name = name or self.repo.config("gitsess.remote")
+        """REMOTE, else `gitsess.remote`, else the upstream remote of the sessions' branches
+        (else of the checked-out branch), else origin."""
         if not name:
-            for session_id in session_ids or []:
-                state = self.store.state(session_id)
-                branch = self.sessions.branch_of(state.meta, session_id) if state else None
-                name = self.repo.config(f"branch.{branch}.remote") if branch else None
-                if name:
-                    break
-        if not name:
-            branch = self.repo.current_branch()
-            name = self.repo.config(f"branch.{branch}.remote") if branch else None
-        return transfer.resolve_remote(self.repo, name or "origin")
+            name = transfer.default_remote(self.repo, self._branches(session_ids or []))
+        return transfer.resolve_remote(self.repo, name)
+
+    def _branches(self, session_ids: list[str]) -> Iterator[str]:
+        """The sessions' branches, then the checked-out one: read only as far as needed."""
+        for session_id in session_ids:
+            state = self.store.state(session_id)
+            branch = self.sessions.branch_of(state.meta, session_id) if state else None
+            if branch:
+                yield branch
+        current = self.repo.current_branch()
+        if current:
+            yield current
 
     def setup(self, name: str | None) -> tuple[Remote, bool]:
         remote = self.remote(name)
@@ -418,7 +422,10 @@ class Sharing:
     # -- fetch and merge --------------------------------------------------------
 
     def fetch(self, remote_name: str | None, references: list[str]) -> FetchReport:
-        remote = self.remote(remote_name)
+        """Bring in the sessions ``references`` name (all when none) from the remote
+        ``remote_name`` (default: as for a push of the named sessions found here)."""
+        local = [sid for sid in map(self.local_session, references) if sid]
+        remote = self.remote(remote_name, local)
         transfer.ensure_fetch_refspec(self.repo, remote)
         report = FetchReport(remote)
         if references:
@@ -432,6 +439,9 @@ class Sharing:
             wanted = None
         report.outcomes = self.integrate_all(remote, wanted)
         report.problems = self._problems(report.outcomes)
+        from .remote_hint import forget
+
+        forget(self.repo)  # what the remote has that is not here has changed
         return report
 
     def _problems(self, outcomes: dict[str, str]) -> dict[str, str]:
@@ -591,13 +601,21 @@ class Sharing:
             raise BadInput(
                 f"{reference!r} is ambiguous on {remote.url}: {', '.join(sorted(matches))}"
             )
-        try:  # a local name (title, branch) for a session the remote also has
-            local_id = self.sessions.resolve(reference)
-        except BadInput:
-            local_id = None
+        # A local name (title, branch) for a session the remote also has.
+        local_id = self.local_session(reference)
         if local_id in on_remote:
             return str(local_id)
         raise BadInput(f"no session {reference!r} on {remote.url}")
+
+    def local_session(self, name: str) -> str | None:
+        """The session here that ``name`` names, or None. A probe: failing asks no remote."""
+        hints, self.sessions.remote_hints = self.sessions.remote_hints, False
+        try:
+            return self.sessions.resolve(name)
+        except BadInput:
+            return None
+        finally:
+            self.sessions.remote_hints = hints
 
     def _fetch_branches(self, remote: Remote, session_ids: list[str]) -> list[str]:
         """Fetch the code branches of sessions; the branches the remote no longer has."""

@@ -202,3 +202,89 @@ def test_capture_a_real_claude_code_transcript_growing_with_subagents(
         handle.write(json.dumps(grown) + "\n")
     assert hook(repo, payload, agent="claude-code").returncode == 0
     assert log_commits(repo, sid) == commits + 1
+
+
+def garbage_transcripts(folder: Path) -> dict[str, Path]:
+    """What a hook may wrongly name: each must give one clean line, never a traceback."""
+    corpus = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    codex = sorted((corpus / "codex").rglob("*.jsonl"))
+    made = {
+        "binary": bytes(range(256)) * 4,
+        "truncated": b'{"gitsess": 1, "session": {"title": "cut"}}\n{"id": "u1", "type": "mes',
+        "empty": b"",
+        "claude-code": b'{"type":"user","uuid":"u","message":{"role":"user","content":"hi"}}\n',
+    }
+    found = {}
+    for name, data in made.items():
+        found[name] = folder / f"{name}.jsonl"
+        found[name].write_bytes(data)
+    found["folder"] = folder / "a-folder.jsonl"
+    found["folder"].mkdir()
+    if codex:  # a real transcript of another agent
+        found["codex"] = codex[0]
+    return found
+
+
+def one_clean_line(proc: subprocess.CompletedProcess[bytes]) -> str:
+    err = proc.stderr.decode("utf-8", "replace")
+    assert proc.returncode == 0 and proc.stdout == b"", (proc.returncode, proc.stdout, err)
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gitsess capture: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_garbage_gives_one_clean_line_from_the_hook_and_by_hand(
+    repo: Path, gs, tmp_path: Path
+) -> None:
+    for name, path in garbage_transcripts(tmp_path).items():
+        payload = json.dumps({"transcript_path": str(path), "cwd": str(repo)})
+        for agent in ("claude-code", "gitsess", "gemini"):
+            if name == agent:
+                continue
+            by_hook = subprocess.run(  # JSON on stdin, as an agent's hook gives it
+                [gitsess_exe(), "capture", "--agent", agent],
+                cwd=repo,
+                input=payload.encode(),
+                capture_output=True,
+                check=False,
+            )
+            line = one_clean_line(by_hook)
+            assert str(path) in line, (name, agent, line)
+            by_hand = subprocess.run(  # the payload as an argument, through the full CLI
+                [gitsess_exe(), "-C", str(repo), "capture", "--agent", agent, payload],
+                capture_output=True,
+                check=False,
+            )
+            assert one_clean_line(by_hand) == line
+    assert session_ids(repo) == []
+    # The hook's own input: binary, cut short, not an object.
+    for stdin, said in (
+        (bytes(range(256)), "not UTF-8"),
+        (b'{"transcript_path": "/x', "not JSON (Unterminated string"),
+        (b"[1, 2]", "not a JSON object"),
+    ):
+        proc = subprocess.run(
+            [gitsess_exe(), "capture"], cwd=repo, input=stdin, capture_output=True, check=False
+        )
+        assert said in one_clean_line(proc)
+
+
+def test_capture_by_hand_at_a_terminal_says_what_it_wants(repo: Path) -> None:
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [gitsess_exe(), "capture"],
+            cwd=repo,
+            stdin=follower,
+            capture_output=True,
+            check=False,
+            timeout=60,
+        )
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert "no hook input" in one_clean_line(proc)

@@ -104,6 +104,40 @@ def test_export_errors(repo: Path, gs, session: str, tmp_path: Path) -> None:
     assert gs("export", session, "--format", "pdf").code == 2
 
 
+def test_export_never_overwrites_without_force(repo: Path, session: str, tmp_path: Path) -> None:
+    from .conftest import run_cli
+
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "notes.md"
+    target.write_text("my own notes\n")
+    refused = run_cli(repo, "export", session, "-o", str(target))
+    assert refused.code == 2 and refused.out == ""
+    assert refused.err == f"gitsess: {target} exists: --force overwrites it\n"
+    assert target.read_text() == "my own notes\n"
+    link = out / "dangling.md"
+    link.symlink_to(out / "nowhere.md")  # a name taken, if by a dangling link
+    assert run_cli(repo, "export", session, "-o", str(link)).code == 2
+    assert not (out / "nowhere.md").exists()
+
+    # A failed export with --force leaves what was there, and no temporary file.
+    assert run_cli(repo, "export", "no-such", "-o", str(target), "--force").code == 2
+    assert target.read_text() == "my own notes\n"
+    folder = out / "folder.md"
+    (folder / "inside").mkdir(parents=True)
+    failed = run_cli(repo, "export", session, "-o", str(folder), "--force")
+    assert failed.code == 2 and failed.err.startswith(f"gitsess: cannot write {folder}")
+    assert (folder / "inside").is_dir()
+    assert sorted(p.name for p in out.iterdir()) == ["dangling.md", "folder.md", "notes.md"]
+
+    done = run_cli(repo, "export", session, "-o", str(target), "--force")
+    assert done.code == 0, done.err
+    assert target.read_text().startswith("# Export &lt;me&gt; &amp; friends")
+    fresh = out / "new.md"
+    assert run_cli(repo, "export", session, "-o", str(fresh)).code == 0 and fresh.exists()
+    assert not list(out.glob(".*gitsess-tmp"))
+
+
 def test_import_errors_create_nothing(repo: Path, gs, tmp_path: Path) -> None:
     from .conftest import session_ids
 

@@ -118,3 +118,19 @@ def test_fork_at_unknown_entry_is_bad_input(repo: Path, gs, worked: dict[str, st
     result = gs("fork", worked["session"], "--at", "nope")
     assert result.code == 2 and "no entry 'nope'" in result.err
     assert git(repo, "for-each-ref") == before
+
+
+def test_a_fork_of_a_fork_with_nothing_new_yet(repo: Path) -> None:
+    """The fork's log history holds its source's commits (session.json naming the
+    source): forking the fork at once must not take them for a damaged log."""
+    from .conftest import run_cli
+
+    first = run_cli(repo, "new", "first", "--no-checkout", "--json")
+    sid = first.json()["id"]
+    assert run_cli(repo, "record", sid, "--role", "user", "hi").code == 0
+    fork = run_cli(repo, "fork", sid, "--no-checkout", "--json")
+    assert fork.code == 0, fork.err
+    again = run_cli(repo, "fork", fork.json()["id"], "--no-checkout", "--json")
+    assert again.code == 0, again.err
+    assert again.json()["entries"] == 1
+    assert again.json()["parent"]["session"] == fork.json()["id"]

@@ -32,9 +32,12 @@ def test_references_by_id_prefix_branch_and_title(repo: Path, gs, two) -> None:
 
 
 def test_unknown_reference_is_exit_2(repo: Path, gs, two) -> None:
-    for reference in ("nothing-like-it", "zzzz", "abc"):
+    for reference in ("nothing-like-it", "zzzz"):
         result = gs("show", reference)
         assert result.code == 2 and "no session matches" in result.err
+    # Too short to be a prefix: it says so (tests/test_names.py has the rest).
+    result = gs("show", "abc")
+    assert result.code == 2 and "a prefix needs at least 4 characters" in result.err
 
 
 def test_ambiguous_reference_lists_candidates(repo: Path, gs, two) -> None:

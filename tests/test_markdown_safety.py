@@ -128,7 +128,9 @@ def summary_of(text: str, other: str) -> dict[str, Any]:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=fuzz, other=fuzz)
 def test_fuzzed_text_never_becomes_html(text: str, other: str) -> None:
-    assert_inert(session_markdown(summary_of(text, other), entries_of(text, other)), 4)
+    # Reasoning without text is agent noise, folded to a line (render/noise.py), not <details>.
+    details = 4 if text.strip() else 3
+    assert_inert(session_markdown(summary_of(text, other), entries_of(text, other)), details)
 
 
 def test_known_breakouts(repo: Path) -> None:

@@ -530,6 +530,54 @@ def test_why_explains_a_commit_or_a_line(repo: Path, gs: Any) -> None:
     assert gs("why", "main", "--json").json()["sessions"] == []
 
 
+def test_why_shows_the_turn_that_made_the_commit_and_says_what_it_left_out(
+    repo: Path, gs: Any
+) -> None:
+    sid = new(gs, "Parser", "--agent", "claude-code")
+    reminder = "<system-reminder>\nThe todo list changed.\n</system-reminder>"
+    record(
+        gs,
+        sid,
+        user("Plan the parser first"),
+        assistant("A recursive descent parser, then."),
+        user("Write the parser"),
+        call("Write", {"file_path": "parse.py"}, "c1"),
+        result("c1", "written"),
+        # Claude Code sends its reminders under the user's role, untagged: not a new turn.
+        user(reminder),
+        assistant("parse.py is written."),
+    )
+    a = commit(repo, "parse.py", "def parse(): ...\n", "Add parser", sid)
+    record_commit(repo, gs, sid, a, "Add parser")
+    record(gs, sid, assistant("And its tests."))
+    b = commit(repo, "test_parse.py", "def test(): ...\n", "Test parser", sid)
+    record_commit(repo, gs, sid, b, "Test parser")
+
+    shown = gs("why", a[:12])
+    assert shown.code == 0, shown.err
+    assert "Write the parser" in shown.out and "parse.py is written." in shown.out
+    assert "Plan the parser first" not in shown.out
+    assert "recursive descent" not in shown.out
+    assert f"… 2 earlier entries not shown: gitsess why {a[:12]} --full" in shown.out
+    assert "· injected: system reminder (" in shown.out and "todo list" not in shown.out
+
+    full = gs("why", a[:12], "--full")
+    assert full.code == 0, full.err
+    assert "Plan the parser first" in full.out and "recursive descent" in full.out
+    assert "The todo list changed." in full.out and "earlier entr" not in full.out
+
+    doc = gs("why", a, "--json").json()["sessions"][0]
+    assert doc["earlier"] == 2 and doc["entries"][0]["content"] == "Write the parser"
+    assert [e["type"] for e in doc["entries"]][-1] == "commit"
+    assert len(gs("why", a, "--full", "--json").json()["sessions"][0]["entries"]) == 8
+
+    # A second commit in the same turn: its work since the first, with the turn's prompt.
+    second = gs("why", b)
+    assert "And its tests." in second.out and "parse.py is written." not in second.out
+    assert "Write the parser" in second.out  # the prompt, shown above a "…"
+    assert f"… 8 earlier entries not shown: gitsess why {b[:12]} --full" in second.out
+
+
 # -- log -----------------------------------------------------------------------------------
 
 

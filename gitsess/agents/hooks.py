@@ -18,9 +18,12 @@ import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BadInput
+
+if TYPE_CHECKING:
+    from ..storage.repo import Repository
 
 MARK = "capture --agent"
 BLOCK_BEGIN = "# BEGIN gitsess: managed by `gitsess hooks install`, removed by `uninstall`"
@@ -53,8 +56,12 @@ def _ours(command: Any) -> bool:
 class JsonHooks:
     """Claude Code and Gemini CLI: {"hooks": {Event: [{"matcher", "hooks": [...]}]}}."""
 
-    def __init__(self, agent: str, relative: str, events: list[str]) -> None:
+    def __init__(
+        self, agent: str, relative: str, events: list[str], personal: bool = False
+    ) -> None:
         self.agent, self.relative, self.events = agent, relative, events
+        # A personal file (never committed): `hooks install` keeps it out of `git status`.
+        self.personal = personal
 
     def path(self, root: Path) -> Path:
         return root / self.relative
@@ -161,6 +168,8 @@ class JsonHooks:
 class CodexHooks:
     """Codex: `[[hooks.<Event>]]` tables appended to `.codex/config.toml` in a marked block."""
 
+    personal = False
+
     def __init__(self, relative: str, events: list[str]) -> None:
         self.agent, self.relative, self.events = "codex", relative, events
 
@@ -229,6 +238,7 @@ INSTALLERS: dict[str, JsonHooks | CodexHooks] = {
         "claude-code",
         ".claude/settings.local.json",
         ["UserPromptSubmit", "Stop", "SubagentStop", "SessionEnd"],
+        personal=True,  # Claude Code's own "local" settings: meant to stay out of git
     ),
     "gemini": JsonHooks("gemini", ".gemini/settings.json", ["AfterAgent", "SessionEnd"]),
     "codex": CodexHooks(".codex/config.toml", ["UserPromptSubmit", "Stop"]),
@@ -242,6 +252,24 @@ def installer(agent: str) -> JsonHooks | CodexHooks:
     if found is None:
         raise BadInput(f"no hooks for agent {agent!r}: choose one of {', '.join(INSTALLERS)}")
     return found
+
+
+def exclude_locally(repo: Repository, relative: str) -> Path | None:
+    """Add ``relative`` to the repository's own ignore list (`info/exclude`, never
+    committed) unless git already ignores it; the exclude file when a line was added."""
+    if repo.git.ok("check-ignore", "-q", relative):
+        return None
+    exclude = repo.common_dir / "info" / "exclude"
+    try:
+        text = exclude.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    separator = "" if not text or text.endswith("\n") else "\n"
+    line = f"# personal settings of an agent, hooked by `gitsess hooks install`\n/{relative}\n"
+    exclude.parent.mkdir(parents=True, exist_ok=True)
+    with exclude.open("a", encoding="utf-8") as handle:
+        handle.write(separator + line)
+    return exclude
 
 
 def _remove(path: Path) -> None:

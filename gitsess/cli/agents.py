@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..errors import BadInput
+from ..ids import check_title
 from .base import SESSION, App, cli, emit_json, json_option, pass_app, report_created
 
 
@@ -46,6 +48,8 @@ def import_(
     """
     from ..agents import import_conversation
 
+    if title is not None:  # an empty --title is a mistake, not "derive one"
+        check_title(title)
     done = import_conversation(
         app.sessions, Path(file), format_name, title, not no_checkout, new=force_new
     )
@@ -86,7 +90,7 @@ EXPORT_SUFFIXES = {
 
 
 @cli.command()
-@click.argument("session", type=SESSION)
+@click.argument("session", type=SESSION, required=False)
 @click.option(
     "--format",
     "fmt",
@@ -94,11 +98,26 @@ EXPORT_SUFFIXES = {
     help="Default: from the -o suffix, else jsonl.",
 )
 @click.option("-o", "--output", metavar="PATH", help="Write to PATH instead of stdout.")
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists (default: refuse).")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="md/html: agent noise (injected context, token counts...) whole, not folded to a line.",
+)
 @pass_app
-def export(app: App, session: str, fmt: str | None, output: str | None) -> None:
-    """Write SESSION as portable JSONL, Markdown (for pull requests) or one HTML page."""
+def export(
+    app: App, session: str | None, fmt: str | None, output: str | None, force: bool, full: bool
+) -> None:
+    """Write SESSION (default: the current session) as portable JSONL, Markdown (for pull
+    requests) or one HTML page.
+
+    JSONL holds every entry as recorded; Markdown and HTML fold agent noise to a line each
+    (--full: everything whole).
+    """
+    if output is not None and not force and os.path.lexists(output):
+        raise BadInput(f"{output} exists: --force overwrites it")
     sessions = app.sessions
-    state = sessions.store.require(sessions.resolve(session))
+    state = sessions.store.require(sessions.resolve_or_current(session))
     fmt = fmt or EXPORT_SUFFIXES.get(Path(output).suffix.lower() if output else "", "jsonl")
     if fmt == "jsonl":
         from ..agents.gitsess_jsonl import write
@@ -110,11 +129,11 @@ def export(app: App, session: str, fmt: str | None, output: str | None) -> None:
         if fmt == "md":
             from ..render.markdown import session_markdown
 
-            data = session_markdown(summary, entries).encode("utf-8", "replace")
+            data = session_markdown(summary, entries, full=full).encode("utf-8", "replace")
         else:
             from ..render.html import session_html
 
-            data = session_html(summary, entries).encode("utf-8", "replace")
+            data = session_html(summary, entries, full=full).encode("utf-8", "replace")
     if output is None:
         if sys.stdout.isatty():  # to be read there, not kept: nothing may drive the terminal
             from ..render.safe import visible
@@ -123,15 +142,58 @@ def export(app: App, session: str, fmt: str | None, output: str | None) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    target = Path(output)
-    tmp = target.with_name(f".{target.name}.gitsess-tmp")
+    write_file(Path(output), data, force)
+    click.echo(f"Wrote {output} ({fmt}, {state.count} entries).", err=True)
+
+
+def write_file(target: Path, data: bytes, force: bool) -> None:
+    """``data`` into ``target`` whole or not at all: written to a temporary file beside it,
+    then renamed over it (``force``) or linked to its name, which fails if the name was
+    taken meanwhile. A failed export leaves no file, and nothing the user had is lost."""
+    import tempfile
+
     try:
-        tmp.write_bytes(data)
-        tmp.replace(target)  # never a half-written file where the user asked for one
+        fd, name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".gitsess-tmp", dir=target.parent or "."
+        )
     except OSError as exc:
+        raise BadInput(f"cannot write {target}: {exc.strerror}") from None
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        if force:
+            tmp.replace(target)
+        else:
+            _link_new(tmp, target)
+    except FileExistsError:
+        raise BadInput(f"{target} exists: --force overwrites it") from None
+    except OSError as exc:
+        raise BadInput(f"cannot write {target}: {exc.strerror}") from None
+    finally:
         tmp.unlink(missing_ok=True)
-        raise BadInput(f"cannot write {output}: {exc.strerror}") from None
-    click.echo(f"Wrote {target} ({fmt}, {state.count} entries).", err=True)
+
+
+def _link_new(tmp: Path, target: Path) -> None:
+    """``tmp`` under the new name ``target``: a hard link, which never replaces a file that
+    appeared since the check; where the file system has none, a rename."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise
+    except OSError:
+        if os.path.lexists(target):
+            raise FileExistsError(str(target)) from None
+        tmp.replace(target)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @cli.command(
@@ -162,7 +224,10 @@ agent_option = click.option(
     "agents",
     multiple=True,
     metavar="NAME",
-    help="claude-code, codex or gemini (repeatable; status: default all).",
+    help=(
+        "claude-code, codex or gemini (repeatable; default: install and uninstall the git "
+        "hooks only, status shows everything)."
+    ),
 )
 
 
@@ -192,6 +257,12 @@ def hooks_install(app: App, agents: tuple[str, ...]) -> None:
             click.echo(f"{target.agent}: capture hooked on {', '.join(added)} in {where_file}")
         else:
             click.echo(f"{target.agent}: already installed in {where_file}")
+        if target.personal:
+            from ..agents.hooks import exclude_locally
+
+            exclude = exclude_locally(app.sessions.repo, target.relative)
+            if exclude is not None:
+                click.echo(f"{target.agent}: {target.relative} added to {exclude}")
         advice = target.advice(root)
         if advice:
             click.echo(f"{target.agent}: {advice}", err=True)
@@ -199,29 +270,51 @@ def hooks_install(app: App, agents: tuple[str, ...]) -> None:
 
 @hooks.command("uninstall")
 @agent_option
+@click.option("--all", "everything", is_flag=True, help="Remove the git hooks and every agent's.")
 @click.option(
     "--git/--no-git",
     "with_git",
     default=None,
-    help="Also remove the git hooks (default: when no --agent is given).",
+    help="Remove the git hooks too (default: only when no --agent is given).",
 )
 @pass_app
-def hooks_uninstall(app: App, agents: tuple[str, ...], with_git: bool | None) -> None:
-    """Remove gitsess's hooks, and only those, putting back what was there."""
+def hooks_uninstall(
+    app: App, agents: tuple[str, ...], everything: bool, with_git: bool | None
+) -> None:
+    """Remove what `hooks install` installed, and only that, putting back what was there.
+
+    Alone it removes the git hooks, as `hooks install` alone installs them; an agent's
+    hooks go only with --agent NAME (or --all). What stays installed is listed.
+    """
     from ..agents.hooks import INSTALLERS, installer
+    from ..githooks import status as git_status
 
     root = app.sessions.repo.root
-    if with_git or (with_git is None and not agents):
+    if everything:
+        agents = tuple(INSTALLERS)
+    if everything or with_git or (with_git is None and not agents):
         from ..githooks import uninstall
 
         removed = uninstall(app.sessions.repo)
         click.echo(f"git: {'removed ' + ', '.join(removed) if removed else 'nothing to remove'}")
-    for agent in agents or tuple(INSTALLERS):
-        target = installer(agent)
-        gone = target.uninstall(root)
-        if gone or agents:
+    elif any(state.startswith("installed") for state in git_status(app.sessions.repo).values()):
+        click.echo("git: hooks kept (`gitsess hooks uninstall` removes them)")
+    chosen = {installer(agent).agent for agent in agents}
+    for target in INSTALLERS.values():
+        if target.agent in chosen:
+            gone = target.uninstall(root)
             state = f"removed from {', '.join(gone)}" if gone else "nothing to remove"
             click.echo(f"{target.agent}: {state}")
+        elif _still_installed(target, root):
+            where = target.path(root).relative_to(root)
+            click.echo(f"{target.agent}: kept in {where} (--agent {target.agent} removes it)")
+
+
+def _still_installed(target: Any, root: Path) -> bool:
+    try:
+        return bool(target.status(root).installed)
+    except BadInput:  # a settings file gitsess cannot read: not its to report on here
+        return False
 
 
 @hooks.command("status")

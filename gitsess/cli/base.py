@@ -15,6 +15,9 @@ from ..sessions import Sessions
 from ..storage.log import LogState
 
 __all__ = [
+    "ENTRY",
+    "REMOTE",
+    "REMOTE_OR_SESSION",
     "SESSION",
     "App",
     "cli",
@@ -34,11 +37,13 @@ class App:
         self.path = path
         self.debug = debug
         self._sessions: Sessions | None = None
+        self.remote_hints = False  # see UNATTENDED
 
     @property
     def sessions(self) -> Sessions:
         if self._sessions is None:
             self._sessions = open_sessions(self.path)
+            self._sessions.remote_hints = self.remote_hints
         return self._sessions
 
     def sessions_as_found(self) -> Sessions:
@@ -70,10 +75,91 @@ class SessionName(_ParamType):
     def shell_complete(
         self, ctx: click.Context, param: click.Parameter, incomplete: str
     ) -> list[Any]:
-        return []
+        from ..completion import session_candidates
+
+        return _items(session_candidates(_path_of(ctx), incomplete))
+
+
+class RemoteName(_ParamType):
+    """A REMOTE argument: a remote's name (or a URL); shell completion offers the names."""
+
+    name = "remote"
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[Any]:
+        from ..completion import remote_candidates
+
+        return _items(remote_candidates(_path_of(ctx), incomplete))
+
+
+class RemoteOrSession(_ParamType):
+    """The arguments of `push`/`fetch`: a remote first (as `git push origin`), then
+    sessions. Shell completion offers remotes before any argument is given, then sessions."""
+
+    name = "remote_or_session"
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[Any]:
+        from ..completion import remote_candidates, session_candidates
+
+        path = _path_of(ctx)
+        given = ctx.params.get(param.name or "") or ()
+        remotes = [] if given else remote_candidates(path, incomplete)
+        return _items(remotes + session_candidates(path, incomplete))
+
+
+class EntryRef(_ParamType):
+    """An ENTRY of the command's SESSION argument (else of the current session): shell
+    completion offers the ids of its last entries."""
+
+    name = "entry"
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[Any]:
+        from ..completion import entry_candidates
+
+        session = ctx.params.get("session")
+        named = session if isinstance(session, str) else _first_argument(ctx)
+        return _items(entry_candidates(_path_of(ctx), named, incomplete))
+
+
+def _first_argument(ctx: click.Context) -> str | None:
+    """The first argument typed, when click could not parse the words: an option still
+    waiting for its value (the one being completed) leaves them all in ctx.args."""
+    takes_value = {
+        name
+        for param in ctx.command.params
+        if isinstance(param, click.Option) and not param.is_flag
+        for name in param.opts
+    }
+    words = iter(ctx.args)
+    for word in words:
+        if word in takes_value:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def _path_of(ctx: click.Context) -> str | None:
+    """The repository a completion is for: `-C PATH` if the command line has it."""
+    path = ctx.find_root().params.get("path")
+    return path if isinstance(path, str) else None
+
+
+def _items(candidates: list[tuple[str, str]]) -> list[Any]:
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(value, help=help_text) for value, help_text in candidates]
 
 
 SESSION = SessionName()
+REMOTE = RemoteName()
+REMOTE_OR_SESSION = RemoteOrSession()
+ENTRY = EntryRef()
 pass_app = click.make_pass_decorator(App)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
 
@@ -84,6 +170,11 @@ def out() -> Any:
     return console()
 
 
+# Commands agents and hooks run on their own: a failed lookup there never asks the remote
+# whether it has sessions this clone lacks (remote_hint.py).
+UNATTENDED = frozenset({"record", "status", "capture", "hook", "hooks"})
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-C", "path", metavar="PATH", help="Run as if gitsess was started in PATH.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
@@ -92,6 +183,7 @@ def out() -> Any:
 def cli(ctx: click.Context, path: str | None, debug: bool) -> None:
     """AI coding agent sessions as git objects: a branch for the code, a log for the talk."""
     app = App(path, debug)
+    app.remote_hints = ctx.invoked_subcommand not in UNATTENDED
     ctx.obj = app
     ctx.call_on_close(app.close)
 

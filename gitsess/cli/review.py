@@ -18,9 +18,14 @@ from .base import App, cli, emit_json, json_option, out, pass_app
     default=True,
     help="Fold each session's whole conversation in (the default), or leave it out.",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Agent noise (injected context, token counts...) whole (default: a line each).",
+)
 @json_option
 @pass_app
-def pr(app: App, range_: str | None, conversation: bool, as_json: bool) -> None:
+def pr(app: App, range_: str | None, conversation: bool, full: bool, as_json: bool) -> None:
     """The sessions behind a range of commits, as Markdown for a pull request.
 
     RANGE defaults to the current branch against its upstream (unless that is the
@@ -36,7 +41,7 @@ def pr(app: App, range_: str | None, conversation: bool, as_json: bool) -> None:
     from ..render.review import GITHUB_BODY_LIMIT, pr_markdown
     from ..render.safe import visible
 
-    text = visible(pr_markdown(document, conversation))
+    text = visible(pr_markdown(document, conversation, full))
     sys.stdout.buffer.write(text.encode("utf-8", "replace"))  # lone surrogates: "?"
     sys.stdout.flush()
     if len(text) > GITHUB_BODY_LIMIT:
@@ -49,19 +54,27 @@ def pr(app: App, range_: str | None, conversation: bool, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("commit", metavar="COMMIT|FILE:LINE")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="The whole conversation up to the commit, agent noise unfolded (default: from the "
+    "prompt of the turn that made it, or the previous commit).",
+)
 @json_option
 @pass_app
-def why(app: App, commit: str, as_json: bool) -> None:
-    """The session behind COMMIT (or the commit of FILE:LINE), and what led to it."""
+def why(app: App, commit: str, full: bool, as_json: bool) -> None:
+    """The session behind COMMIT (or the commit of FILE:LINE), and what led to it: the
+    entries from the user's prompt that started the turn (or the previous commit) up to
+    the commit."""
     from ..review import Review
 
-    document = Review(app.sessions).why(commit, Path(app.path or os.getcwd()))
+    document = Review(app.sessions).why(commit, Path(app.path or os.getcwd()), full)
     if as_json:
         emit_json(document)
         return
     from ..render.review import why_view
 
-    why_view(out(), document)
+    why_view(out(), document, full)
 
 
 @cli.command("log")

@@ -11,7 +11,18 @@ from typing import Any, BinaryIO
 import click
 
 from ..errors import BadInput
-from .base import SESSION, App, cli, emit_json, json_option, out, pass_app, report_created, utf8
+from .base import (
+    ENTRY,
+    SESSION,
+    App,
+    cli,
+    emit_json,
+    json_option,
+    out,
+    pass_app,
+    report_created,
+    utf8,
+)
 
 # -- creating ------------------------------------------------------------------
 
@@ -20,7 +31,7 @@ from .base import SESSION, App, cli, emit_json, json_option, out, pass_app, repo
 @click.argument("title")
 @click.option("--from", "from_rev", metavar="REV", help="Start the branch at REV (default HEAD).")
 @click.option("--no-checkout", is_flag=True, help="Create the branch without checking it out.")
-@click.option("--agent", metavar="NAME", help="The agent working in this session.")
+@click.option("--agent", metavar="NAME", help="The agent working in this session (default: none).")
 @json_option
 @pass_app
 def new(
@@ -32,19 +43,36 @@ def new(
 
 
 @cli.command()
-@click.argument("session", type=SESSION)
-@click.option("--at", "at", metavar="ENTRY", help="Fork after this entry (default: the last).")
-@click.option("--title", metavar="TITLE", help="Title of the new session.")
+@click.argument("session", type=SESSION, required=False)
+@click.option(
+    "--at",
+    "at",
+    type=ENTRY,
+    metavar="ENTRY",
+    help="Fork after this entry: its number as `show` prints it (12 or #12), a unique id"
+    " prefix of 4+ characters, or its id (default: the last entry).",
+)
+@click.option(
+    "--title",
+    metavar="TITLE",
+    help='Title of the new session (default: SESSION\'s, with " (fork)").',
+)
 @click.option("--no-checkout", is_flag=True, help="Create the branch without checking it out.")
 @json_option
 @pass_app
 def fork(
-    app: App, session: str, at: str | None, title: str | None, no_checkout: bool, as_json: bool
+    app: App,
+    session: str | None,
+    at: str | None,
+    title: str | None,
+    no_checkout: bool,
+    as_json: bool,
 ) -> None:
-    """Start a new session from SESSION's conversation, to try another approach."""
-    source = app.sessions.resolve(session)
+    """Start a new session from SESSION's conversation (default: the current session's),
+    to try another approach."""
+    source = app.sessions.resolve_or_current(session)
     state = app.sessions.fork(
-        source, at, utf8(title, "the title") if title else None, not no_checkout
+        source, at, utf8(title, "the title") if title is not None else None, not no_checkout
     )
     report_created(app, state, "Forked", as_json, not no_checkout)
 
@@ -66,6 +94,9 @@ def list_(app: App, include_all: bool, as_json: bool) -> None:
     rows = listing_rows(app.sessions, include_all)
     if not rows:
         click.echo("No sessions yet. Start one with: gitsess new TITLE")
+        from ..remote_hint import print_list_hint
+
+        print_list_hint(app.sessions.repo)  # a fresh clone: does the remote have some?
         return
     from ..render.terminal import session_table
 
@@ -73,15 +104,18 @@ def list_(app: App, include_all: bool, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("session", type=SESSION)
+@click.argument("session", type=SESSION, required=False)
 @click.option(
-    "--full", is_flag=True, help="Every message whole at a terminal too (else 64 KiB of each)."
+    "--full",
+    is_flag=True,
+    help="Every message whole at a terminal too (else 64 KiB of each), and agent noise "
+    "unfolded (else one line each).",
 )
 @json_option
 @pass_app
-def show(app: App, session: str, full: bool, as_json: bool) -> None:
-    """A session and its conversation."""
-    state = app.sessions.store.require(app.sessions.resolve(session))
+def show(app: App, session: str | None, full: bool, as_json: bool) -> None:
+    """A session and its conversation (default: the current session)."""
+    state = app.sessions.store.require(app.sessions.resolve_or_current(session))
     entries = app.sessions.store.entries(state)
     summary = app.sessions.summary_of(state)
     if as_json:
@@ -252,35 +286,41 @@ def resume(
 
 
 @cli.command()
-@click.argument("session", type=SESSION)
-@click.argument("title")
+@click.argument("session", type=SESSION, required=False)
+@click.argument("title", metavar="NEW-TITLE", required=False)
 @json_option
 @pass_app
-def rename(app: App, session: str, title: str, as_json: bool) -> None:
-    """Give SESSION a new title (its branch keeps its name)."""
-    session_id = app.sessions.resolve(session)
-    app.sessions.rename(session_id, utf8(title, "the title"))
-    report_changed(app, session_id, f"Renamed {session_id}.", as_json)
+def rename(app: App, session: str | None, title: str | None, as_json: bool) -> None:
+    """Give SESSION (default: the current session) a new title; its branch keeps its name."""
+    if title is None:  # one argument is the title: SESSION comes first only when given
+        session, title = None, session
+    if title is None:
+        raise click.UsageError("give the NEW-TITLE, after an optional SESSION")
+    session_id = app.sessions.resolve_or_current(session)
+    title = utf8(title, "the title")
+    app.sessions.rename(session_id, title)
+    report_changed(app, session_id, f"Renamed {session_id} to {title!r}.", as_json)
 
 
 @cli.command()
-@click.argument("session", type=SESSION)
+@click.argument("session", type=SESSION, required=False)
 @json_option
 @pass_app
-def archive(app: App, session: str, as_json: bool) -> None:
-    """Hide SESSION from `list` (see `list --all`); nothing is deleted."""
-    session_id = app.sessions.resolve(session)
+def archive(app: App, session: str | None, as_json: bool) -> None:
+    """Hide SESSION (default: the current session) from `list` (see `list --all`); nothing
+    is deleted."""
+    session_id = app.sessions.resolve_or_current(session)
     app.sessions.set_status(session_id, "archived")
     report_changed(app, session_id, f"Archived {session_id}.", as_json)
 
 
 @cli.command()
-@click.argument("session", type=SESSION)
+@click.argument("session", type=SESSION, required=False)
 @json_option
 @pass_app
-def unarchive(app: App, session: str, as_json: bool) -> None:
-    """Bring an archived SESSION back into `list`."""
-    session_id = app.sessions.resolve(session)
+def unarchive(app: App, session: str | None, as_json: bool) -> None:
+    """Bring an archived SESSION (default: the current session) back into `list`."""
+    session_id = app.sessions.resolve_or_current(session)
     app.sessions.set_status(session_id, "active")
     report_changed(app, session_id, f"Unarchived {session_id}.", as_json)
 
@@ -300,6 +340,11 @@ def delete(app: App, session: str, as_json: bool) -> None:
     """Delete SESSION's log; `gitsess undelete` brings it back. Its branch is kept."""
     sessions = app.sessions
     state = sessions.delete(sessions.resolve(session))
+    from ..remote_hint import delete_notes
+
+    branch = sessions.branch_of(state.meta, state.session_id)
+    for note in delete_notes(sessions.repo, state.session_id, branch):  # remotes keep theirs
+        click.echo(f"gitsess: note: {note}", err=True)
     if as_json:
         emit_json({"deleted": state.session_id, "log": state.oid})
         return
@@ -314,14 +359,11 @@ def delete(app: App, session: str, as_json: bool) -> None:
 @json_option
 @pass_app
 def undelete(app: App, session: str | None, as_json: bool) -> None:
-    """Restore a deleted SESSION (an id or prefix); without one, list deleted sessions."""
+    """Restore a deleted SESSION (an id, a unique prefix or a title, as listed); without
+    one, list deleted sessions."""
     sessions = app.sessions
     if session is None:
-        rows = [
-            {"id": sid, "log": oid, "title": title}
-            for sid, oid, title in sessions.store.deleted()
-            if not sessions.store.exists(sid)
-        ]
+        rows = [{"id": sid, "log": oid, "title": title} for sid, oid, title in sessions.deleted()]
         if as_json:
             emit_json(rows)
         elif not rows:

@@ -4,44 +4,85 @@ from __future__ import annotations
 
 import click
 
-from .base import SESSION, App, cli, emit_json, json_option, pass_app
+from ..errors import AmbiguousSession, BadInput
+from .base import REMOTE, REMOTE_OR_SESSION, SESSION, App, cli, emit_json, json_option, pass_app
+
+REMOTE_HELP = (
+    "Remote name, URL or path (default: gitsess.remote, else the upstream remote of the "
+    "session's branch, else of the checked-out branch, else origin)."
+)
+remote_option = click.option("--remote", "-r", "remote", type=REMOTE, metavar="R", help=REMOTE_HELP)
+
+
+def split_remote(
+    app: App, args: tuple[str, ...], remote: str | None
+) -> tuple[str | None, list[str]]:
+    """The remote and the sessions of `push`/`fetch`: ``--remote R``, else a first argument
+    that names a remote (a configured one, a URL or a path to a repository), as in `git
+    push origin`; the rest are sessions."""
+    if remote is not None or not args:
+        return remote, list(args)
+    from ..storage.remote import names_remote
+
+    first = args[0]
+    if not names_remote(app.sessions.repo, first):
+        return None, list(args)
+    if _names_session(app, first):
+        raise BadInput(
+            f"{first!r} is ambiguous: it names a remote and a session here; give the remote "
+            f"as `--remote {first}`, or the session by its id"
+        )
+    return first, list(args[1:])
+
+
+def _names_session(app: App, name: str) -> bool:
+    """Whether ``name`` names one or more sessions here (asking no remote)."""
+    hints, app.sessions.remote_hints = app.sessions.remote_hints, False
+    try:
+        app.sessions.resolve(name)
+    except AmbiguousSession:
+        return True
+    except BadInput:
+        return False
+    finally:
+        app.sessions.remote_hints = hints
+    return True
 
 
 @cli.command()
-@click.argument("sessions", type=SESSION, nargs=-1, metavar="[SESSION]...")
+@click.argument("args", type=REMOTE_OR_SESSION, nargs=-1, metavar="[REMOTE] [SESSION]...")
 @click.option("--all", "push_all", is_flag=True, help="Every shared session.")
-@click.option(
-    "--remote",
-    "-r",
-    metavar="R",
-    help=(
-        "Remote name or URL (default: gitsess.remote, else the branch's upstream remote, "
-        "else origin)."
-    ),
-)
+@remote_option
 @click.option("--allow-secrets", is_flag=True, help="Push even if likely secrets are found.")
 @json_option
 @pass_app
 def push(
     app: App,
-    sessions: tuple[str, ...],
+    args: tuple[str, ...],
     push_all: bool,
     remote: str | None,
     allow_secrets: bool,
     as_json: bool,
 ) -> int:
-    """Share sessions: push their logs and branches, and mark them shared."""
+    """Share sessions (default: the current one): push their logs and branches, and mark
+    them shared. The remote is --remote R or a first argument naming one (`push origin`)."""
     from ..sharing import Sharing
 
-    if bool(sessions) == push_all:
-        raise click.UsageError("name the SESSIONs to push, or give --all")
+    remote, sessions = split_remote(app, args, remote)
+    if sessions and push_all:
+        raise click.UsageError("name the SESSIONs to push, or give --all, not both")
     sharing = Sharing(app.sessions)
     if push_all:
         ids = sharing.shared_sessions()
         for _, broken in sorted(app.sessions.store.broken.items()):  # as `list` warns
             click.echo(f"gitsess: warning: not pushed: {broken.message}", err=True)
-    else:
+    elif sessions:
         ids = list(dict.fromkeys(app.sessions.resolve(s) for s in sessions))
+    else:
+        try:
+            ids = [app.sessions.require_current().session_id]
+        except BadInput as exc:  # where HEAD is and the ways out, as every command says
+            raise BadInput(f"{exc.message}; or push every shared session with --all") from None
     if not ids:
         click.echo("No shared sessions to push. Push one by name to share it.")
         return 0
@@ -90,15 +131,17 @@ def push(
 
 
 @cli.command()
-@click.argument("remote", required=False)
-@click.argument("sessions", type=SESSION, nargs=-1, metavar="[SESSION]...")
+@click.argument("args", type=REMOTE_OR_SESSION, nargs=-1, metavar="[REMOTE] [SESSION]...")
+@remote_option
 @json_option
 @pass_app
-def fetch(app: App, remote: str | None, sessions: tuple[str, ...], as_json: bool) -> None:
-    """Bring in teammates' sessions from REMOTE (all, or the named ones) and merge them."""
+def fetch(app: App, args: tuple[str, ...], remote: str | None, as_json: bool) -> None:
+    """Bring in teammates' sessions (all, or the named ones) and merge them. The remote is
+    --remote R or a first argument naming one (`fetch origin`)."""
     from ..sharing import Sharing
 
-    report = Sharing(app.sessions).fetch(remote, list(sessions))
+    remote, sessions = split_remote(app, args, remote)
+    report = Sharing(app.sessions).fetch(remote, sessions)
     changed = {sid: what for sid, what in report.outcomes.items() if what != "up to date"}
     if as_json:
         emit_json(
@@ -133,10 +176,14 @@ def remote() -> None:
 
 
 @remote.command("setup")
-@click.argument("name", required=False)
+@click.argument("name", type=REMOTE, required=False)
 @pass_app
 def remote_setup(app: App, name: str | None) -> None:
-    """Make a plain `git fetch NAME` bring session logs too."""
+    """Make a plain `git fetch NAME` bring session logs too.
+
+    NAME defaults to the remote `push` uses: gitsess.remote, else the branch's upstream
+    remote, else origin.
+    """
     from ..sharing import Sharing
 
     found, added = Sharing(app.sessions).setup(name)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .markdown import HIDDEN_EVENTS, OUTPUT_LIMIT
+from .markdown import OUTPUT_LIMIT
+from .noise import fold, speaker
 from .text import clip, compact, content_text
 
 EVENT_LIMIT = 160
@@ -17,7 +18,8 @@ EVENT_LIMIT = 160
 Entry = dict[str, Any]
 
 
-def session_html(summary: dict[str, Any], entries: list[Entry]) -> str:
+def session_html(summary: dict[str, Any], entries: list[Entry], full: bool = False) -> str:
+    """The page: agent noise folded to a line each (render/noise.py), unless ``full``."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(
@@ -33,11 +35,13 @@ def session_html(summary: dict[str, Any], entries: list[Entry]) -> str:
         if entry.get("type") == "tool_call" and entry.get("call_id") in results:
             paired.add(id(results[entry["call_id"]]))
     for entry in entries:
-        if id(entry) in paired or (
-            entry.get("type") == "event" and entry.get("name") in HIDDEN_EVENTS
-        ):
+        if id(entry) in paired:
             continue
-        shown.append(_view(entry, results.get(entry.get("call_id"))))
+        noise = None if full else fold(entry)
+        if noise is None:
+            shown.append(_view(entry, results.get(entry.get("call_id"))))
+        elif not noise.hidden:
+            shown.append({"kind": "noise", "id": entry.get("id", ""), "text": noise.text})
     return template.render(session=summary, entries=shown, count=len(entries))
 
 
@@ -52,7 +56,9 @@ def _view(entry: Entry, result: Entry | None) -> dict[str, Any]:
         "model": entry.get("model"),
     }
     if kind == "message":
-        view.update(role=entry.get("role", ""), text=content_text(entry.get("content")))
+        role = entry.get("role", "")
+        who = speaker(entry) or role
+        view.update(role=role, who=who, text=content_text(entry.get("content")))
     elif kind == "tool_call":
         view.update(
             name=entry.get("name", ""),

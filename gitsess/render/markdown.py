@@ -6,16 +6,20 @@ import json
 import re
 from typing import Any
 
+from .noise import BOOKKEEPING, fold, speaker
 from .text import compact, content_text
 
 Entry = dict[str, Any]
 OUTPUT_LIMIT = 4000
-# Agents' bookkeeping, kept in the log but not worth a reader's attention.
-HIDDEN_EVENTS = {"file-history-snapshot", "turn_context", "token_count", "stop_hook_summary"}
+# Agents' bookkeeping, kept in the log but not worth a reader's attention (render/noise.py).
+HIDDEN_EVENTS = BOOKKEEPING
 
 
-def session_markdown(summary: dict[str, Any], entries: list[Entry], level: int = 1) -> str:
-    """A whole session: a header table, then the conversation."""
+def session_markdown(
+    summary: dict[str, Any], entries: list[Entry], level: int = 1, full: bool = False
+) -> str:
+    """A whole session: a header table, then the conversation (agent noise folded to a
+    line each, unless ``full``)."""
     heading = "#" * level
     rows = [
         ("Session", inline_code(str(summary.get("id", "")))),
@@ -30,10 +34,10 @@ def session_markdown(summary: dict[str, Any], entries: list[Entry], level: int =
     rows.append(("Entries", str(len(entries))))
     table = "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
     title = one_line(str(summary.get("title", "")))
-    return f"{heading} {title}\n\n{table}\n\n{conversation_markdown(entries)}"
+    return f"{heading} {title}\n\n{table}\n\n{conversation_markdown(entries, full)}"
 
 
-def conversation_markdown(entries: list[Entry]) -> str:
+def conversation_markdown(entries: list[Entry], full: bool = False) -> str:
     results = {e.get("call_id"): e for e in entries if e.get("type") == "tool_result"}
     paired = {
         id(results[e.get("call_id")])
@@ -49,6 +53,11 @@ def conversation_markdown(entries: list[Entry]) -> str:
             continue
         if id(entry) in paired:
             continue  # shown with its call
+        noise = None if full else fold(entry)
+        if noise is not None:
+            if not noise.hidden:
+                blocks.append(f"<sub>· {html_text(noise.text)}</sub>")
+            continue
         block = entry_markdown(entry, results.get(entry.get("call_id")))
         if block:
             blocks.append(block)
@@ -63,7 +72,8 @@ def conversation_markdown(entries: list[Entry]) -> str:
 def entry_markdown(entry: Entry, result: Entry | None = None) -> str:
     kind = entry.get("type")
     if kind == "message":
-        role = one_line(str(entry.get("role", "message")).capitalize())
+        role = speaker(entry) or str(entry.get("role", "message"))
+        role = one_line(role[:1].upper() + role[1:])
         text = escape_text(content_text(entry.get("content")).strip()) or "*(empty)*"
         return f"**{role}**\n\n{text}"
     if kind == "tool_call":
@@ -83,8 +93,6 @@ def entry_markdown(entry: Entry, result: Entry | None = None) -> str:
         return f"● commit {inline_code(sha)} {one_line(subject)}"
     if kind == "event":
         name = str(entry.get("name", ""))
-        if name in HIDDEN_EVENTS:
-            return ""
         data = entry.get("data")
         extra = f" {inline_code(clip(compact(data), 120))}" if data not in (None, {}, []) else ""
         return f"<sub>event: {one_line(name)}{extra}</sub>"

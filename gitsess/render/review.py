@@ -48,7 +48,7 @@ def plural(count: int, word: str, many: str | None = None) -> str:
 # -- Markdown for a pull request -------------------------------------------------------
 
 
-def pr_markdown(doc: Document, conversation: bool = True) -> str:
+def pr_markdown(doc: Document, conversation: bool = True, full: bool = False) -> str:
     commits = doc["commits"]
     sessions = doc["sessions"]
     if not commits:
@@ -79,7 +79,7 @@ def pr_markdown(doc: Document, conversation: bool = True) -> str:
         )
     parts.append(line)
     for item in sessions:
-        parts.append(_session_markdown(item, conversation))
+        parts.append(_session_markdown(item, conversation, full))
     without = doc["without_session"]
     if without:
         rows = []
@@ -93,7 +93,7 @@ def pr_markdown(doc: Document, conversation: bool = True) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _session_markdown(item: Document, conversation: bool) -> str:
+def _session_markdown(item: Document, conversation: bool, full: bool = False) -> str:
     summary = item["session"]
     entries = item["entries"]
     title = one_line(str(summary.get("title", "")))
@@ -129,7 +129,8 @@ def _session_markdown(item: Document, conversation: bool) -> str:
     parts.append("**Commits**\n\n" + "\n".join(rows))
     if conversation:
         count = plural(len(entries), "entry", "entries")
-        parts.append(details(f"Conversation ({count})", conversation_markdown(entries).rstrip()))
+        body = conversation_markdown(entries, full).rstrip()
+        parts.append(details(f"Conversation ({count})", body))
     return "\n\n".join(parts)
 
 
@@ -237,27 +238,44 @@ def _shown(entry: Entry) -> bool:
     return not (entry.get("type") == "event" and entry.get("name") in HIDDEN_EVENTS)
 
 
-def lead_up(out: Console, item: Document, drop_commit: bool) -> None:
-    """The prompt and the entries that led to a commit; non-message entries one line each."""
+def earlier_text(item: Document, sha: str) -> Text | None:
+    """How many entries before these the session has, and how to see them."""
+    from rich.text import Text
+
+    count = item.get("earlier") or 0
+    if not count:
+        return None
+    what = plural(count, "earlier entry", "earlier entries")
+    return Text(f"  … {what} not shown: gitsess why {short(sha)} --full", style="dim")
+
+
+def lead_up(
+    out: Console, item: Document, drop_commit: bool, sha: str = "", full: bool = False
+) -> None:
+    """The prompt and the entries that led to a commit; non-message entries and agent
+    noise one line each (``full``: everything whole)."""
     from rich.text import Text
 
     from .terminal import entry_text, print_entries
 
-    entries = [e for e in item["entries"] if _shown(e)]
+    entries = [e for e in item["entries"] if full or _shown(e)]
     if drop_commit and entries and entries[-1].get("type") == "commit":
         entries = entries[:-1]
     prompt = item.get("prompt")
     ids = {e.get("id") for e in entries}
     previous_folded = False
+    note = earlier_text(item, sha)
+    if note is not None:
+        out.print(note)
     if prompt and prompt.get("id") not in ids:
         out.print()
         out.print(entry_text(prompt, out.width))
         out.print(Text("  …", style="dim"))
         previous_folded = True
-    print_entries(out, entries, previous_folded)
+    print_entries(out, entries, previous_folded, full)
 
 
-def why_view(out: Console, doc: Document) -> None:
+def why_view(out: Console, doc: Document, full: bool = False) -> None:
     from rich.text import Text
 
     from .terminal import session_header
@@ -279,7 +297,7 @@ def why_view(out: Console, doc: Document) -> None:
         out.print(session_header(item["session"]))
         out.print(link_text(item))
         if item["entries"]:
-            lead_up(out, item, drop_commit=False)
+            lead_up(out, item, drop_commit=False, sha=commit["sha"], full=full)
     if doc["unknown_sessions"]:
         out.print()
         out.print(unknown_text(doc["unknown_sessions"]))
@@ -316,7 +334,7 @@ def log_view(out: Console, doc: Document) -> None:
                     head.append(hint, style="red")
             out.print(head)
             if session["entries"]:
-                lead_up(out, session, drop_commit=True)
+                lead_up(out, session, drop_commit=True, sha=item["commit"]["sha"])
             else:
                 out.print(link_text(session))
             out.print()

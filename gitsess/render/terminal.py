@@ -13,8 +13,9 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from .noise import fold, speaker
 from .safe import visible
-from .text import content_text, entry_label, entry_summary, header_parts, when
+from .text import clip, content_text, entry_label, entry_summary, header_parts, when
 
 Entry = dict[str, Any]
 
@@ -114,7 +115,7 @@ def entry_text(entry: Entry, width: int) -> Text:
 
 
 def message_head(entry: Entry) -> Text:
-    role = entry_label(entry)
+    role = speaker(entry) or entry_label(entry)
     text = Text()
     text.append(visible(role), style=ROLE_STYLES.get(role, "bold"))
     text.append(f"  {when(entry.get('ts'))}", style="dim")
@@ -128,11 +129,14 @@ def print_entries(
     A message longer than BIG goes out whole, as it is, in a pipe or when ``full``."""
     previous_folded = after_folded
     for entry in entries:
-        folded = entry.get("type") != "message"
+        noise = None if full else fold(entry)  # render/noise.py: one line for agent noise
+        folded = entry.get("type") != "message" or noise is not None
         if not (folded and previous_folded):
             out.print()
         body = "" if folded else content_text(entry.get("content")).rstrip()
-        if len(body) > BIG and (full or not out.is_terminal):
+        if noise is not None:
+            out.print(Text(f"  · {visible(clip(noise.text, out.width - 4))}", style="dim"))
+        elif len(body) > BIG and (full or not out.is_terminal):
             out.print(message_head(entry))
             write_plain(out, body)
         else:

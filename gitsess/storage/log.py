@@ -701,6 +701,16 @@ def _unreadable(session_id: str, oid: str, what: str) -> BrokenSession:
     return BrokenSession(session_id, f"its {what} {oid[:12]} is missing or corrupt", 1)
 
 
+def line_id(line: bytes) -> str | None:
+    """The id of one stored entry line: read off its start where gitsess wrote it (id
+    first), parsed where another writer did; None for a line without one."""
+    found = _STORED_ID.match(line)
+    if found:
+        return found.group(1).decode()
+    entry_id = parse_line(line).get("id")
+    return entry_id if isinstance(entry_id, str) else None
+
+
 def parse_line(line: bytes) -> Entry:
     """One stored entry; a line that is not a JSON object is kept, flagged, never dropped."""
     try:

@@ -8,8 +8,12 @@ remote branch (``refs/remotes/<remote>/sessions/...`` would).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import signal
+import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import BadInput, GitsessError
@@ -55,6 +59,43 @@ class PushedRef:
     ref: str
     ok: bool
     summary: str
+
+
+def default_remote(repo: Repository, branches: Iterable[str]) -> str:
+    """The remote a command uses when none is named: `gitsess.remote`, else the upstream
+    remote of the first of ``branches`` that has one (read only as far as needed), else
+    origin."""
+    name = repo.config("gitsess.remote")
+    if name:
+        return name
+    for branch in branches:
+        name = repo.config(f"branch.{branch}.remote")
+        if name:
+            return name
+    return "origin"
+
+
+def names_remote(repo: Repository, name: str) -> bool:
+    """Whether ``name``, given where a remote may stand (`gitsess fetch origin ...`), is one:
+    a configured remote, a URL, or a path to a repository."""
+    return name in repo.remotes() or is_repository_address(repo, name)
+
+
+# `user@host:path`, or `host.domain:path`: how git writes an ssh address without ssh://.
+_SCP_LIKE = re.compile(r"[\w.-]+@[\w.-]+:|[\w-]+(\.[\w-]+)+:[^/\s]")
+
+
+def is_repository_address(repo: Repository, name: str) -> bool:
+    """A URL (``scheme://``, scp-like ``user@host:path``), a name ending in `.git`, a path
+    written as one (`/...`, `./...`, `../...`, `~/...`), or a path to a repository. A
+    session's branch (`session/...`) or title is none of these, unless a repository
+    happens to sit at that path."""
+    if "://" in name or _SCP_LIKE.match(name) or name.endswith(".git"):
+        return True
+    if name.startswith(("/", "./", "../", "~/")):
+        return True
+    path = os.path.join(repo.root_path, os.path.expanduser(name))
+    return os.path.isfile(os.path.join(path, "HEAD")) or os.path.exists(os.path.join(path, ".git"))
 
 
 def resolve_remote(repo: Repository, name: str) -> Remote:
@@ -157,9 +198,78 @@ def remote_sessions(repo: Repository, remote: Remote) -> dict[str, str]:
     if proc.returncode != 0:
         reason = first_line(proc.stderr.decode("utf-8", "replace")) or "git ls-remote failed"
         raise GitsessError(f"cannot read {remote.url}: {reason}")
+    return _session_ids(proc.stdout)
+
+
+# A remote asked for a hint (never for a transfer the user asked for) gets this long.
+PROBE_TIMEOUT = 3.0
+
+
+def probe_sessions(repo: Repository, url: str, timeout: float = PROBE_TIMEOUT) -> list[str] | None:
+    """The session ids on the remote at ``url`` (`git ls-remote`: nothing is fetched), asked
+    so that nothing ever waits on a person: no password, passphrase or host-key question
+    (no terminal at all: git runs in a session of its own), and at most ``timeout``
+    seconds. None when the remote cannot be read that way."""
+    env = {
+        **repo.git.env,
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_ASKPASS": "",  # empty: git asks no askpass program either (not even core.askPass)
+        "SSH_ASKPASS": "",
+        "SSH_ASKPASS_REQUIRE": "never",
+        "GCM_INTERACTIVE": "never",  # Git Credential Manager: no dialog
+    }
+    if not (env.get("GIT_SSH_COMMAND") or env.get("GIT_SSH") or repo.config("core.sshCommand")):
+        seconds = max(1, int(timeout))
+        env["GIT_SSH_COMMAND"] = f"ssh -o BatchMode=yes -o ConnectTimeout={seconds}"
+    args = ["-c", "credential.interactive=false", "ls-remote", "--refs", url, f"{SESSIONS}*"]
+    try:
+        proc = subprocess.Popen(
+            ["git", *args],
+            cwd=repo.root_path,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError:
+        return None
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _end(proc)
+        return None
+    if proc.returncode != 0:
+        return None
+    return sorted(_session_ids(out))
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    """Stop git and whatever it started (ssh, a credential helper): its process group."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        proc.kill()
+    proc.communicate()
+
+
+def _session_ids(listing: bytes) -> dict[str, str]:
+    """{session id: log commit} of `git ls-remote` output; other refs are left out."""
     found = {}
-    for line in proc.stdout.decode().splitlines():
+    for line in listing.decode("utf-8", "replace").splitlines():
         oid, _, ref = line.partition("\t")
         if ref.startswith(SESSIONS) and re.fullmatch(r"[0-9a-z]{10}", ref[len(SESSIONS) :]):
             found[ref[len(SESSIONS) :]] = oid
     return found
+
+
+def tracked_on(repo: Repository, session_id: str) -> list[str]:
+    """The remotes (tracking names) whose copy of the session gitsess has seen: fetched
+    from there, or pushed there."""
+    rows = repo.refs(f"{TRACKING_ROOT}*/sessions/{session_id}", "%(refname)")
+    return sorted(row[len(TRACKING_ROOT) :].split("/sessions/", 1)[0] for row in rows)
+
+
+def tracked_ids(repo: Repository, remote: Remote) -> set[str]:
+    """The sessions whose copy on ``remote`` gitsess has seen (fetched or pushed)."""
+    return set(repo.ref_targets(remote.tracking_prefix))
