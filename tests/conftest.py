@@ -74,6 +74,9 @@ def isolated_home(
     # Hooks record commits in the background; tests look right after a commit.
     monkeypatch.setenv("GITSESS_HOOKS_FOREGROUND", "1")
     monkeypatch.setenv("COLUMNS", "200")
+    # A test at a pty reads what the terminal shows, not a pager waiting for a key; the
+    # pager has tests of its own (test_output.py), which set the pager they want.
+    monkeypatch.setenv("GIT_PAGER", "cat")
     monkeypatch.delenv("GITSESS_DEBUG", raising=False)
     monkeypatch.setenv("PATH", f"{BIN_DIR}{os.pathsep}{os.environ['PATH']}")
     subprocess.run(["git", "config", "--global", "init.defaultBranch", "main"], check=True)

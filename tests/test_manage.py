@@ -93,7 +93,7 @@ def test_status(repo: Path, gs) -> None:
     assert gs("status", "--json").json()["id"] == made["id"]
     text = gs("status").out
     assert "Here" in text and made["id"] in text and "the last thing said" in text
-    assert f"branch {made['branch']} · 1 entries" in text
+    assert f"branch {made['branch']} · 1 entry" in text
 
 
 def test_status_fast_path_matches_the_full_cli(repo: Path, gs) -> None:

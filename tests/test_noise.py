@@ -9,12 +9,15 @@ test imports a transcript with the real `gitsess` command and reads what a user 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from .conftest import CORPUS, git, log_lines, run_cli
+
+ENTRY_TAG = re.compile(r"  #\d+ [^ \n]{0,8}$", re.MULTILINE)
 
 CODEX = CORPUS / "codex" / "rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl"
 CLAUDE_COMMANDS = CORPUS / "claude-code" / "compaction.jsonl"
@@ -39,7 +42,7 @@ def imported(repo: Path, transcript: Path) -> str:
 def show(repo: Path, *args: str) -> str:
     shown = run_cli(repo, "show", *args)
     assert shown.code == 0, shown.err
-    return shown.out
+    return ENTRY_TAG.sub("", shown.out)  # each entry's "#12 k3f9a2bc" (test_output.py)
 
 
 def text_of(entry: dict[str, Any]) -> str:

@@ -143,7 +143,9 @@ def export(
         sys.stdout.flush()
         return
     write_file(Path(output), data, force)
-    click.echo(f"Wrote {output} ({fmt}, {state.count} entries).", err=True)
+    from ..render.text import plural
+
+    click.echo(f"Wrote {output} ({fmt}, {plural(state.count, 'entry')}).", err=True)
 
 
 def write_file(target: Path, data: bytes, force: bool) -> None:

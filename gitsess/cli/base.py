@@ -5,12 +5,19 @@ package's __init__ imports the areas, which registers their commands.
 
 from __future__ import annotations
 
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from .. import __version__
 from ..quick import emit_json, open_sessions, utf8
+from ..render.text import plural
 from ..sessions import Sessions
 from ..storage.log import LogState
 
@@ -24,6 +31,7 @@ __all__ = [
     "emit_json",
     "json_option",
     "out",
+    "paged",
     "pass_app",
     "report_created",
     "utf8",
@@ -33,9 +41,10 @@ __all__ = [
 class App:
     """Per-invocation state: where to run, and the repository once it is needed."""
 
-    def __init__(self, path: str | None, debug: bool) -> None:
+    def __init__(self, path: str | None, debug: bool, no_pager: bool = False) -> None:
         self.path = path
         self.debug = debug
+        self.no_pager = no_pager
         self._sessions: Sessions | None = None
         self.remote_hints = False  # see UNATTENDED
 
@@ -178,11 +187,17 @@ UNATTENDED = frozenset({"record", "status", "capture", "hook", "hooks"})
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-C", "path", metavar="PATH", help="Run as if gitsess was started in PATH.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
+@click.option(
+    "-P",
+    "--no-pager",
+    is_flag=True,
+    help="Never page output (default: long output at a terminal goes through git's pager).",
+)
 @click.version_option(__version__, "--version", prog_name="gitsess")
 @click.pass_context
-def cli(ctx: click.Context, path: str | None, debug: bool) -> None:
+def cli(ctx: click.Context, path: str | None, debug: bool, no_pager: bool) -> None:
     """AI coding agent sessions as git objects: a branch for the code, a log for the talk."""
-    app = App(path, debug)
+    app = App(path, debug, no_pager)
     app.remote_hints = ctx.invoked_subcommand not in UNATTENDED
     ctx.obj = app
     ctx.call_on_close(app.close)
@@ -203,7 +218,123 @@ def report_created(app: App, state: LogState, verb: str, as_json: bool, checked_
             (str(meta["id"]), "yellow"),
             (" ", ""),
             (str(meta["title"]), "bold"),
-            (f" with {state.count} entries" if state.count else "", ""),
+            (f" with {plural(state.count, 'entry')}" if state.count else "", ""),
         ],
         [("Branch ", ""), (str(meta["branch"]), "cyan"), (f" ({where})", "")],
     )
+
+
+# -- the pager -------------------------------------------------------------------------
+
+
+def pager_command(app: App) -> str | None:
+    """The pager git would use, or None for none: $GIT_PAGER, else core.pager, else
+    $PAGER, else less. An empty value or `cat` means no pager."""
+    command = os.environ.get("GIT_PAGER")
+    if command is None:
+        command = git_config(app, "core.pager")
+    if command is None:
+        command = os.environ.get("PAGER")
+    if command is None:
+        command = "less"
+    command = command.strip()
+    return None if command in ("", "cat") else command
+
+
+def git_config(app: App, name: str) -> str | None:
+    found = subprocess.run(
+        ["git", "config", "--get", name],
+        cwd=app.path or None,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return found.stdout.rstrip("\n") if found.returncode == 0 else None
+
+
+# As git: a command with any of these goes to `sh -c`, any other is run as it is (so a
+# Ctrl-C that a shell would die of never separates gitsess from the pager it waits for).
+SHELL_CHARACTERS = set("|&;<>()$`\\\"' \t\n*?[#~=%")
+
+
+def needs_shell(command: str) -> bool:
+    return not SHELL_CHARACTERS.isdisjoint(command)
+
+
+@contextmanager
+def paged(app: App) -> Iterator[None]:
+    """Send what is printed inside to git's pager, when stdout is a terminal (never in a
+    pipe, never with --no-pager/-P). As git does: LESS=FRX and LV=-c unless set, so a
+    short output is printed as it is; the pager is waited for, whatever happens here
+    (Ctrl-C, the user quitting early), so it always gives the terminal back as it was."""
+    command = pager_command(app) if not app.no_pager and sys.stdout.isatty() else None
+    if command is None:
+        yield
+        return
+    from ..render import terminal
+
+    width = terminal.console().width  # the terminal's, as rich would lay it out there
+    env = {**os.environ, "GIT_PAGER_IN_USE": "true"}
+    env.setdefault("LESS", "FRX")
+    env.setdefault("LV", "-c")
+    sys.stdout.flush()
+    pager = start_pager(command, env)
+    if pager is None:  # not found, or not runnable: print as without one
+        yield
+        return
+    assert pager.stdin is not None
+    saved = sys.stdout
+    # Rich writes past the filter to the stream under it (render/safe.py): this one.
+    writer = io.TextIOWrapper(pager.stdin, encoding="utf-8", errors="backslashreplace")
+    from ..render.safe import VisibleWriter
+
+    sys.stdout = VisibleWriter(writer)
+    terminal.PAGING["width"] = width
+    try:
+        yield
+    except BrokenPipeError:
+        pass  # the user quit the pager before the end: they have seen what they wanted
+    finally:
+        terminal.PAGING.clear()
+        sys.stdout = saved
+        close_pager_input(writer, pager.stdin)
+        wait_for(pager)
+
+
+def start_pager(command: str, env: dict[str, str]) -> subprocess.Popen[bytes] | None:
+    shell = needs_shell(command)
+    try:
+        return subprocess.Popen(
+            command if shell else [command], shell=shell, stdin=subprocess.PIPE, env=env
+        )
+    except OSError:
+        return None
+
+
+def close_pager_input(writer: Any, pipe: Any) -> None:
+    """Flush and close the pager's input; if the pager has quit (the user pressed q
+    early), drop what is left instead of failing again on the way out."""
+    try:
+        writer.flush()
+    except (BrokenPipeError, OSError, ValueError):
+        # Nothing more can reach the pager: point the pipe at /dev/null, so whatever
+        # is still buffered goes nowhere, now or when the writer is collected.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, pipe.fileno())
+        finally:
+            os.close(devnull)
+    for stream in (writer, pipe):
+        with suppress(OSError, ValueError):  # closed already
+            stream.close()
+
+
+def wait_for(pager: subprocess.Popen[bytes]) -> None:
+    """Wait until the pager exits, Ctrl-C included: it has the terminal until then."""
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        pager.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .base import App, cli, emit_json, json_option, out, pass_app
+from .base import App, cli, emit_json, json_option, out, paged, pass_app
 
 
 @cli.command()
@@ -74,7 +74,8 @@ def why(app: App, commit: str, full: bool, as_json: bool) -> None:
         return
     from ..render.review import why_view
 
-    why_view(out(), document, full)
+    with paged(app):
+        why_view(out(), document, full)
 
 
 @cli.command("log")
@@ -102,4 +103,5 @@ def log_(app: App, range_: str | None, count: int | None, as_json: bool) -> None
         return
     from ..render.review import log_view
 
-    log_view(out(), document)
+    with paged(app):
+        log_view(out(), document)

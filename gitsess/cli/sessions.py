@@ -11,6 +11,7 @@ from typing import Any, BinaryIO
 import click
 
 from ..errors import BadInput
+from ..render.text import ENTRY_TYPES, ROLES, plural, select_entries
 from .base import (
     ENTRY,
     SESSION,
@@ -19,6 +20,7 @@ from .base import (
     emit_json,
     json_option,
     out,
+    paged,
     pass_app,
     report_created,
     utf8,
@@ -98,9 +100,15 @@ def list_(app: App, include_all: bool, as_json: bool) -> None:
 
         print_list_hint(app.sessions.repo)  # a fresh clone: does the remote have some?
         return
-    from ..render.terminal import session_table
+    from ..render.terminal import session_lines, session_table
 
-    out().print(session_table(rows))
+    console = out()
+    if not console.is_terminal:  # a pipe: one whole line per session, for grep
+        click.echo("\n".join(session_lines(rows)))
+        return
+    with paged(app):
+        console = out()
+        console.print(session_table(rows, console.width))
 
 
 @cli.command()
@@ -111,19 +119,46 @@ def list_(app: App, include_all: bool, as_json: bool) -> None:
     help="Every message whole at a terminal too (else 64 KiB of each), and agent noise "
     "unfolded (else one line each).",
 )
+@click.option(
+    "-n",
+    "--last",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Only the last N entries (of those --type selects); default: all.",
+)
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    type=click.Choice([*ENTRY_TYPES, *ROLES]),
+    metavar="TYPE",
+    help=(
+        f"Only entries of this type ({', '.join(ENTRY_TYPES)}) or messages of this role "
+        f"({', '.join(ROLES)}); repeatable (default: all)."
+    ),
+)
 @json_option
 @pass_app
-def show(app: App, session: str | None, full: bool, as_json: bool) -> None:
-    """A session and its conversation (default: the current session)."""
+def show(
+    app: App,
+    session: str | None,
+    full: bool,
+    last: int | None,
+    types: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """A session and its conversation (default: the current session); each entry with its
+    number and short id (dim), which `fork --at` accepts."""
     state = app.sessions.store.require(app.sessions.resolve_or_current(session))
-    entries = app.sessions.store.entries(state)
+    entries, numbers = select_entries(app.sessions.store.entries(state), types, last)
     summary = app.sessions.summary_of(state)
     if as_json:
         emit_json({"session": summary, "entries": entries})
         return
     from ..render.terminal import conversation
 
-    conversation(out(), summary, entries, full)
+    with paged(app):
+        conversation(out(), summary, entries, full, numbers)
 
 
 @cli.command()
@@ -275,9 +310,10 @@ def resume(
     console.print(f"{verb} [cyan]{escape(str(summary['branch']))}[/]", markup=True)
     console.print(session_header(summary))
     if resumed.recent:
-        console.print(f"\n[bold]Last {len(resumed.recent)} entries:[/]")
-        for entry in resumed.recent:
-            console.print(entry_text(entry, console.width))
+        console.print(f"\n[bold]Last {plural(len(resumed.recent), 'entry')}:[/]")
+        first = int(summary.get("entries") or 0) - len(resumed.recent) + 1
+        for number, entry in enumerate(resumed.recent, start=first):
+            console.print(entry_text(entry, console.width, number))
     console.print()
     local_changes(console, resumed.local_changes)
     if handed:

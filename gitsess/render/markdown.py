@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from .noise import BOOKKEEPING, fold, speaker
-from .text import compact, content_text
+from .text import compact, content_text, plural
 
 Entry = dict[str, Any]
 OUTPUT_LIMIT = 4000
@@ -63,8 +63,8 @@ def conversation_markdown(entries: list[Entry], full: bool = False) -> str:
             blocks.append(block)
     if inactive:
         blocks.append(
-            f"<sub>{inactive} entries from abandoned branches of the conversation "
-            "are not shown.</sub>"
+            f"<sub>{plural(inactive, 'entry')} from abandoned branches of the conversation "
+            f"{'is' if inactive == 1 else 'are'} not shown.</sub>"
         )
     return "\n\n".join(blocks) + "\n"
 

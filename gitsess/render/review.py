@@ -16,7 +16,7 @@ from .markdown import (
     inline_code,
     one_line,
 )
-from .text import clip, compact
+from .text import clip, compact, plural
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -39,10 +39,6 @@ def short(sha: Any) -> str:
 def code(text: str) -> str:
     """``text`` as inline code that nothing in it can end early (markdown.html_code)."""
     return inline_code(text)
-
-
-def plural(count: int, word: str, many: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
 # -- Markdown for a pull request -------------------------------------------------------
@@ -311,7 +307,8 @@ def log_view(out: Console, doc: Document) -> None:
         out.print(Text(f"No commits in {doc['range']}."))
         return
     if doc.get("max_count") and len(items) == doc["max_count"]:
-        out.print(Text(f"The last {len(items)} commits of {doc['range']}:", style="dim"))
+        last = plural(len(items), "commit") if len(items) != 1 else "commit"
+        out.print(Text(f"The last {last} of {doc['range']}:", style="dim"))
     previous: list[Any] | None = None
     for item in items:
         sessions = item["sessions"]

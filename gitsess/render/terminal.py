@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.segment import Segment
@@ -15,7 +16,7 @@ from rich.text import Text
 
 from .noise import fold, speaker
 from .safe import visible
-from .text import clip, content_text, entry_label, entry_summary, header_parts, when
+from .text import clip, content_text, entry_label, entry_summary, header_parts, plural, when
 
 Entry = dict[str, Any]
 
@@ -42,32 +43,127 @@ class SafeConsole(Console):
             for segment in buffer
         )
 
+    def on_broken_pipe(self) -> None:
+        if "width" in PAGING:  # the user quit the pager: cli/base.py `paged` ends quietly
+            self.quiet = True
+            raise BrokenPipeError
+        super().on_broken_pipe()  # a pipe's reader went away: exit 1, quietly
+
+
+# The terminal's columns while stdout goes through a pager (cli/base.py ``paged``): the
+# pager shows what a terminal would, so rich lays it out for the terminal behind the pipe.
+PAGING: dict[str, int] = {}
+
 
 def console(stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
-    # Piped output is read by grep and friends: don't fold it at 80 columns.
-    width = None if stream.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH
-    return SafeConsole(stderr=stderr, highlight=False, soft_wrap=False, width=width)
-
-
-def session_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    table.add_column("")
-    table.add_column("id", style="yellow", no_wrap=True)
-    table.add_column("title", overflow="fold")
-    table.add_column("entries", justify="right")
-    table.add_column("updated", no_wrap=True)
-    table.add_column("branch", style="dim", overflow="fold")
-    for row in rows:
-        status = "" if row.get("status") != "archived" else " [dim](archived)[/]"
-        table.add_row(
-            "[bold green]*[/]" if row.get("current") else "",
-            visible(str(row.get("id", ""))),
-            escape(visible(str(row.get("title", "")))) + status,
-            str(row.get("entries", 0)),
-            when(row.get("updated")),
-            escape(visible(str(row.get("branch", "")))),
+    if not stderr and "width" in PAGING:
+        return SafeConsole(
+            highlight=False, soft_wrap=False, width=PAGING["width"], force_terminal=True
         )
+    # Piped output is read by grep and friends: prose is never folded there (soft wrap),
+    # and tables get 200 columns rather than 80.
+    tty = stream.isatty()
+    width = None if tty or os.environ.get("COLUMNS") else PIPE_WIDTH
+    return SafeConsole(stderr=stderr, highlight=False, soft_wrap=not tty, width=width)
+
+
+# -- the session table ---------------------------------------------------------------------
+
+GAP = 2  # columns between two columns
+TITLE_MIN = 16  # the title never gets fewer columns while an optional column is shown
+BRANCH_MIN = 16
+# Dropped in this order when the terminal is too narrow for them all.
+OPTIONAL = ("branch", "updated", "entries")
+
+
+def session_cells(row: dict[str, Any]) -> dict[str, str]:
+    """One row of `list` as plain, visible text per column."""
+    return {
+        "mark": "*" if row.get("current") else " ",
+        "id": visible(str(row.get("id", ""))),
+        "title": visible(str(row.get("title", "")))
+        + (ARCHIVED if row.get("status") == "archived" else ""),
+        "entries": str(row.get("entries", 0)),
+        "updated": when(row.get("updated")),
+        "branch": visible(str(row.get("branch", ""))),
+    }
+
+
+HEADINGS = {"mark": "", "id": "id", "title": "title", "entries": "entries"}
+HEADINGS.update({"updated": "updated", "branch": "branch"})
+
+
+def session_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """`list` for a pipe: every session on exactly one line, nothing cut or wrapped, the
+    columns aligned (so `gitsess list | grep` finds a session and shows all of it)."""
+    cells = [HEADINGS, *(session_cells(row) for row in rows)]
+    names = list(HEADINGS)
+    widths = {name: max(cell_len(c[name]) for c in cells) for name in names}
+    lines = []
+    for cell in cells:
+        parts = []
+        for name in names:
+            pad = " " * (widths[name] - cell_len(cell[name]))
+            parts.append(pad + cell[name] if name == "entries" else cell[name] + pad)
+        lines.append((" " * GAP).join(parts).rstrip())
+    return lines
+
+
+ARCHIVED = " (archived)"
+
+
+def title_text(row: dict[str, Any], width: int) -> Text:
+    """The title cut to fit ``width`` with an ellipsis, keeping "(archived)" in sight."""
+    archived = row.get("status") == "archived"
+    suffix = ARCHIVED if archived and width >= len(ARCHIVED) + 4 else ""
+    title = Text(visible(str(row.get("title", ""))))
+    title.truncate(width - len(suffix), overflow="ellipsis")
+    if suffix:
+        title.append(suffix, style="dim")
+    return title
+
+
+def session_table(rows: list[dict[str, Any]], width: int) -> Table:
+    """`list` at a terminal ``width`` columns wide: one line per session at any width.
+    Where the columns do not all fit, branch goes first, then updated, then entries; the
+    title and branch are cut with an ellipsis rather than wrapped."""
+    cells = [session_cells(row) for row in rows]
+    natural = {n: max(cell_len(c[n]) for c in [HEADINGS, *cells]) for n in HEADINGS}
+    shown = list(OPTIONAL)
+    fixed = natural["mark"] + GAP + natural["id"] + GAP
+
+    def needed(columns: list[str]) -> int:
+        floor = {"branch": min(natural["branch"], BRANCH_MIN)}
+        extra = sum(GAP + floor.get(n, natural[n]) for n in columns)
+        return fixed + min(natural["title"], TITLE_MIN) + extra
+
+    while shown and needed(shown) > width:
+        shown.pop(0)
+    room = width - fixed - sum(GAP + natural[n] for n in shown if n != "branch")
+    branch_width = 0
+    if "branch" in shown:  # the branch its floor, the title what it needs, then the rest
+        floor = min(natural["branch"], BRANCH_MIN)
+        title_width = max(min(natural["title"], room - GAP - floor), 1)
+        branch_width = max(min(natural["branch"], room - GAP - title_width), 1)
+    else:
+        title_width = max(min(natural["title"], room), 1)
+    table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 0, 0, GAP))
+    table.add_column("", no_wrap=True, style="bold green")
+    table.add_column("id", style="yellow", no_wrap=True)
+    table.add_column("title", no_wrap=True, overflow="ellipsis", width=title_width)
+    columns = [n for n in ("entries", "updated", "branch") if n in shown]
+    for name in columns:
+        if name == "branch":
+            table.add_column(
+                name, style="dim", no_wrap=True, overflow="ellipsis", width=branch_width
+            )
+        else:
+            table.add_column(name, no_wrap=True, justify="right" if name == "entries" else "left")
+    for row, cell in zip(rows, cells, strict=True):
+        title = title_text(row, title_width)
+        plain = [Text(cell[n]) for n in ("mark", "id")]
+        table.add_row(*plain, title, *(Text(cell[n]) for n in columns))
     return table
 
 
@@ -86,13 +182,14 @@ BIG = 64 * 1024
 CHUNK = 1 << 20
 
 
-def entry_text(entry: Entry, width: int) -> Text:
+def entry_text(entry: Entry, width: int, number: int | None = None) -> Text:
     """One entry for reading: messages in full (the first BIG characters of a longer one,
-    and a note), everything else folded to a line."""
+    and a note), everything else folded to a line. With its ``number`` in the log, the
+    number and short id follow, dim, for `fork --at`."""
     kind = entry.get("type")
     text = Text()
     if kind == "message":
-        text = message_head(entry)
+        text = message_head(entry, number)
         text.append("\n")
         body = content_text(entry.get("content")).rstrip()
         cut = len(body) if len(body) <= BIG else max(body.rfind("\n", 0, BIG), BIG // 2)
@@ -109,39 +206,70 @@ def entry_text(entry: Entry, width: int) -> Text:
     if kind == "tool_result" and entry.get("is_error"):
         style = "red"
     label = "" if kind in ("tool_call", "tool_result") else f"{entry_label(entry)} "
+    tag = entry_tag(entry, number)
+    room = max(width - len(label) - 6 - (len(tag) + 2 if tag else 0), 20)
     text.append(f"  {symbol} {visible(label)}", style=style)
-    text.append(visible(entry_summary(entry, max(width - len(label) - 6, 20))), style=style)
+    text.append(visible(entry_summary(entry, room)), style=style)
+    if tag:
+        text.append(f"  {tag}", style="dim")
     return text
 
 
-def message_head(entry: Entry) -> Text:
+def entry_tag(entry: Entry, number: int | None) -> str:
+    """ "#12 k3f9a2bc": the entry's 1-based place in its session's log and the first 8
+    characters of its id, the two forms `fork --at` accepts besides the whole id."""
+    if number is None:
+        return ""
+    short = visible(str(entry.get("id") or ""))[:8]
+    return f"#{number} {short}".rstrip()
+
+
+def message_head(entry: Entry, number: int | None = None) -> Text:
     role = speaker(entry) or entry_label(entry)
     text = Text()
     text.append(visible(role), style=ROLE_STYLES.get(role, "bold"))
-    text.append(f"  {when(entry.get('ts'))}", style="dim")
+    text.append(f"  {when(entry.get('ts'), relative=False)}", style="dim")
+    tag = entry_tag(entry, number)
+    if tag:
+        text.append(f"  {tag}", style="dim")
     return text
 
 
 def print_entries(
-    out: Console, entries: list[Entry], after_folded: bool = False, full: bool = False
+    out: Console,
+    entries: list[Entry],
+    after_folded: bool = False,
+    full: bool = False,
+    numbers: list[int] | None = None,
 ) -> None:
     """Entries in reading order: a blank line before each message, folded lines kept together.
-    A message longer than BIG goes out whole, as it is, in a pipe or when ``full``."""
+    A message longer than BIG goes out whole, as it is, in a pipe or when ``full``.
+    ``numbers``: each entry's place in its log, shown beside it."""
     previous_folded = after_folded
-    for entry in entries:
+    for index, entry in enumerate(entries):
+        number = numbers[index] if numbers is not None else None
         noise = None if full else fold(entry)  # render/noise.py: one line for agent noise
         folded = entry.get("type") != "message" or noise is not None
         if not (folded and previous_folded):
             out.print()
         body = "" if folded else content_text(entry.get("content")).rstrip()
         if noise is not None:
-            out.print(Text(f"  · {visible(clip(noise.text, out.width - 4))}", style="dim"))
+            out.print(noise_text(noise.text, entry, out.width, number))
         elif len(body) > BIG and (full or not out.is_terminal):
-            out.print(message_head(entry))
+            out.print(message_head(entry, number))
             write_plain(out, body)
         else:
-            out.print(entry_text(entry, out.width))
+            out.print(entry_text(entry, out.width, number))
         previous_folded = folded
+
+
+def noise_text(noise: str, entry: Entry, width: int, number: int | None) -> Text:
+    """Agent noise folded to one dim line, its number and short id after it."""
+    tag = entry_tag(entry, number)
+    room = width - 4 - (len(tag) + 2 if tag else 0)
+    return Text(
+        f"  · {visible(clip(noise, max(room, 20)))}" + (f"  {tag}" if tag else ""), style="dim"
+    )
 
 
 def write_plain(out: Console, body: str) -> None:
@@ -157,19 +285,28 @@ def write_plain(out: Console, body: str) -> None:
 
 
 def conversation(
-    out: Console, summary: dict[str, Any], entries: list[Entry], full: bool = False
+    out: Console,
+    summary: dict[str, Any],
+    entries: list[Entry],
+    full: bool = False,
+    numbers: list[int] | None = None,
 ) -> None:
+    """The header and ``entries``; with ``numbers`` (each entry's place in the log: the
+    entries may be a selection), each is numbered, and a note says what was left out."""
     out.print(session_header(summary))
-    print_entries(out, entries, full=full)
+    print_entries(out, entries, full=full, numbers=numbers)
+    total = int(summary.get("entries") or 0)
     if not entries:
-        out.print("\n[dim](no entries yet)[/]")
+        out.print("\n[dim](no entries yet)[/]" if not total else "\n[dim](no entries match)[/]")
+    elif numbers is not None and len(entries) < total:
+        out.print(f"\n[dim]({plural(len(entries), 'entry')} of {total} shown)[/]")
 
 
 def local_changes(out: Console, changes: list[str]) -> None:
     if not changes:
         out.print("[dim]Work tree clean.[/]")
         return
-    out.print(f"[bold]{len(changes)} uncommitted change{'s' if len(changes) != 1 else ''}:[/]")
+    out.print(f"[bold]{plural(len(changes), 'uncommitted change')}:[/]")
     for line in changes[:10]:
         out.print(f"  {escape(visible(line))}")
     if len(changes) > 10:

@@ -66,7 +66,7 @@ def entry_summary(entry: Entry, width: int = 100) -> str:
         output = entry.get("output")
         lines = line_count(output)
         text = compact(content_text(output) if not isinstance(output, str) else output)
-        text = f"{text}  ({lines} line{'s' if lines != 1 else ''})"
+        text = f"{text}  ({plural(lines, 'line')})"
     elif kind == "commit":
         text = f"{str(entry.get('sha', ''))[:12]} {entry.get('subject', '')}"
     elif kind == "event":
@@ -85,10 +85,97 @@ def entry_summary(entry: Entry, width: int = 100) -> str:
     return clip(text, width)
 
 
-def when(ts: Any) -> str:
-    """A timestamp to the minute, for people."""
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``count`` and the word in the right number: "1 entry", "2 entries", "0 commits"."""
+    if count == 1:
+        return f"{count} {word}"
+    if many is None:
+        many = (
+            word[:-1] + "ies" if word.endswith("y") and word[-2:-1] not in "aeiou" else word + "s"
+        )
+    return f"{count} {many}"
+
+
+def when(ts: Any, relative: bool = True, now: float | None = None) -> str:
+    """A stored UTC timestamp for people, in the local time zone (TZ): "just now",
+    "5 minutes ago", "3 hours ago", "yesterday 14:05" while recent (``relative``), else
+    "2026-03-04 14:05". Text that is no timestamp is shown as it is, to the minute.
+
+    Built on the ``time`` module alone: `status` runs in shell prompts, and importing
+    datetime there would cost more than the rest of this."""
     text = str(ts or "")
-    return text[:16].replace("T", " ") if len(text) >= 16 else text
+    epoch = epoch_of(text)
+    if epoch is None:
+        return text[:16].replace("T", " ") if len(text) >= 16 else text
+    import time
+
+    local = time.localtime(epoch)
+    absolute = time.strftime("%Y-%m-%d %H:%M", local)
+    if not relative:
+        return absolute
+    current = time.time() if now is None else now
+    age = current - epoch
+    if age < -60 or age >= 7 * 86400:  # the future (a skewed clock), or long ago
+        return absolute
+    if age < 60:
+        return "just now"
+    if age < 3600:
+        return f"{plural(int(age // 60), 'minute')} ago"
+    today = time.localtime(current)
+    days = _day_number(today) - _day_number(local)
+    if days == 0 or age < 6 * 3600:
+        return f"{plural(int(age // 3600), 'hour')} ago"
+    clock = time.strftime("%H:%M", local)
+    if days == 1:
+        return f"yesterday {clock}"
+    return f"{time.strftime('%a', local)} {clock}"  # within the week: "Tue 09:30"
+
+
+def _day_number(moment: Any) -> int:
+    """Days since 1970-01-01 of a struct_time's calendar date."""
+    return _days_from_civil(moment.tm_year, moment.tm_mon, moment.tm_mday)
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
+    year -= month <= 2
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 719468
+
+
+def epoch_of(text: str) -> float | None:
+    """Seconds since the epoch of an RFC 3339 timestamp ("2026-03-04T12:05:00Z",
+    fractions and "+02:00" offsets too), else None."""
+    if len(text) < 20 or text[4] != "-" or text[7] != "-" or text[10] not in "Tt ":
+        return None
+    if text[13] != ":" or text[16] != ":":
+        return None
+    try:
+        fields = [
+            int(text[a:b]) for a, b in ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))
+        ]
+        rest = text[19:]
+        fraction = 0.0
+        if rest.startswith("."):
+            digits = len(rest) - len(rest[1:].lstrip("0123456789"))
+            fraction = float("0" + rest[:digits])
+            rest = rest[digits:]
+        if rest in ("Z", "z"):
+            offset = 0
+        elif len(rest) == 6 and rest[0] in "+-" and rest[3] == ":":
+            offset = (int(rest[1:3]) * 60 + int(rest[4:6])) * (1 if rest[0] == "+" else -1)
+        else:
+            return None
+    except ValueError:
+        return None
+    year, month, day, hour, minute, second = fields
+    if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 61):
+        return None
+    days = _days_from_civil(year, month, day)
+    return days * 86400 + hour * 3600 + minute * 60 + second - offset * 60 + fraction
 
 
 def header_parts(summary: dict[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -98,7 +185,7 @@ def header_parts(summary: dict[str, Any]) -> tuple[list[tuple[str, str]], list[t
         parts.append(("  (archived)", "dim"))
     details = [
         f"branch {summary.get('branch', '')}",
-        f"{summary.get('entries', 0)} entries",
+        plural(int(summary.get("entries") or 0), "entry"),
         f"updated {when(summary.get('updated'))}",
     ]
     if summary.get("agent"):
@@ -111,3 +198,27 @@ def header_parts(summary: dict[str, Any]) -> tuple[list[tuple[str, str]], list[t
 
 def one_line(entry: Entry, width: int) -> str:
     return clip(f"{entry_label(entry)}: {entry_summary(entry, width)}", width)
+
+
+# `show --type`: the entry types, and the roles that stand for messages of that role.
+ENTRY_TYPES = ("message", "reasoning", "tool_call", "tool_result", "commit", "event", "summary")
+ROLES = ("user", "assistant", "system")
+
+
+def select_entries(
+    entries: list[Entry], types: tuple[str, ...] = (), last: int | None = None
+) -> tuple[list[Entry], list[int]]:
+    """The entries of these ``types`` (all when none; a role means messages of that role),
+    the ``last`` N of them, each with its 1-based place in the whole log."""
+    wanted = set(types)
+
+    def chosen(entry: Entry) -> bool:
+        if not wanted:
+            return True
+        kind = entry.get("type")
+        return kind in wanted or (kind == "message" and entry.get("role") in wanted)
+
+    picked = [(n, e) for n, e in enumerate(entries, start=1) if chosen(e)]
+    if last is not None:
+        picked = picked[len(picked) - last :] if last else []
+    return [e for _, e in picked], [n for n, _ in picked]
