@@ -135,3 +135,20 @@ def test_pins_are_personal(repo: Path, origin: Path, tmp_path: Path) -> None:
     assert run_cli(repo, "unpin", sid).out == f"Unpinned {sid}.\n"
     assert run_cli(repo, "unpin", sid).out == f"{sid} was not pinned.\n"
     assert run_cli(repo, "pin", "nope-nope").code == 2
+
+
+def test_list_shows_pins_first_forks_and_filters_by_tag(repo: Path) -> None:
+    ids = family(repo)
+    assert run_cli(repo, "pin", ids["other"]).code == 0
+    assert run_cli(repo, "tag", ids["b"], "keep", "db").code == 0
+    assert run_cli(repo, "tag", ids["a"], "db").code == 0
+    lines = run_cli(repo, "list").out.splitlines()
+    assert lines[0].split() == ["id", "title", "entries", "updated", "branch", "forked", "from"]
+    assert lines[1].startswith(f"^  {ids['other']}")  # pinned: first, marked ^
+    row_a = next(line for line in lines if ids["a"] in line.split()[:2])
+    assert row_a.rstrip().endswith(ids["root"])  # forked from
+    tagged = run_cli(repo, "list", "--tag", "db", "--json").json()
+    assert {row["id"] for row in tagged} == {ids["a"], ids["b"]}
+    both = run_cli(repo, "list", "--tag", "db", "--tag", "keep").out
+    assert ids["b"] in both and ids["a"] not in both
+    assert run_cli(repo, "list", "--tag", "nope").out == "No sessions tagged nope.\n"

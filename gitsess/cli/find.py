@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from .base import SESSION, App, cli, emit_json, json_option, out, pass_app
+from .base import SESSION, App, cli, emit_json, json_option, out, paged, pass_app
 
 
 @cli.command()
@@ -60,7 +60,8 @@ def search(
     query = Query(text, regex, case_sensitive, sessions, types, author, since, include_all)
     from ..render.search import report
 
-    return report(run_search(app.sessions, query), query, as_json)
+    with paged(app):
+        return report(run_search(app.sessions, query), query, as_json)
 
 
 @cli.command()
@@ -85,7 +86,8 @@ def tree(app: App, session: str | None, every: bool, as_json: bool) -> None:
         return
     from ..render.tree import draw
 
-    out().print(draw(roots))
+    with paged(app):
+        out().print(draw(roots))
 
 
 @cli.command()

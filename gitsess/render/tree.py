@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..tree import Node
-from .review import plural
 from .safe import visible
+from .text import plural
 
 SHORT_ID = 8
 
