@@ -84,16 +84,33 @@ def fork(
 
 @cli.command("list")
 @click.option("--all", "include_all", is_flag=True, help="Include archived sessions.")
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    metavar="TAG",
+    help="Only sessions with TAG (repeatable: all of them).",
+)
 @json_option
 @pass_app
-def list_(app: App, include_all: bool, as_json: bool) -> None:
-    """The sessions in this repository, most recently updated first."""
+def list_(app: App, include_all: bool, tags: tuple[str, ...], as_json: bool) -> None:
+    """The sessions in this repository: pinned ones first, then the most recently updated
+    (--json: by update only)."""
     from ..quick import list_json, listing_rows
 
-    if as_json:
+    if as_json and not tags:
         list_json(app.sessions, include_all)
         return
     rows = listing_rows(app.sessions, include_all)
+    if tags:
+        rows = [r for r in rows if set(tags) <= set(r.get("tags") or [])]
+    if as_json:
+        emit_json(rows)
+        return
+    rows = pinned_first(app, rows)
+    if not rows and tags:
+        click.echo(f"No sessions tagged {' and '.join(tags)}.")
+        return
     if not rows:
         click.echo("No sessions yet. Start one with: gitsess new TITLE")
         from ..remote_hint import print_list_hint
@@ -109,6 +126,16 @@ def list_(app: App, include_all: bool, as_json: bool) -> None:
     with paged(app):
         console = out()
         console.print(session_table(rows, console.width))
+
+
+def pinned_first(app: App, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pinned sessions first, in the order they were pinned, marked for the table."""
+    from ..labels import pinned
+
+    pins = {sid: n for n, sid in enumerate(pinned(app.sessions))}
+    for row in rows:
+        row["pinned"] = row.get("id") in pins
+    return sorted(rows, key=lambda r: pins.get(str(r.get("id")), len(pins)))
 
 
 @cli.command()
@@ -238,19 +265,44 @@ def parse_jsonl(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
 
 @cli.command()
 @click.argument("session", type=SESSION, required=False)
-@click.option("--last", is_flag=True, help="The most recently updated session (the default).")
+@click.option(
+    "--last",
+    is_flag=True,
+    help=(
+        "The most recently updated session (the default in a pipe; at a terminal, no SESSION "
+        "opens the picker)."
+    ),
+)
 @click.option(
     "--agent",
     metavar="NAME",
     help="Also hand the conversation to claude-code or codex, to carry on there.",
 )
 @json_option
-@pass_app
-def resume(app: App, session: str | None, last: bool, agent: str | None, as_json: bool) -> None:
+@click.pass_context
+def resume(
+    ctx: click.Context, session: str | None, last: bool, agent: str | None, as_json: bool
+) -> None:
     """Check a session's branch out and show where its conversation stands."""
     if session and last:
         raise click.UsageError("give a SESSION or --last, not both")
+    app = ctx.find_object(App)
+    assert app is not None
     sessions = app.sessions
+    from ..picker import at_a_terminal
+
+    if not (session or last or as_json) and at_a_terminal():
+        from ..picker import run_picker
+
+        outcome = run_picker(sessions)
+        if outcome is None:
+            return
+        if outcome.action == "fork":
+            fork_command = cli.get_command(ctx, "fork")
+            assert fork_command is not None
+            ctx.invoke(fork_command, session=outcome.session)
+            return
+        session = outcome.session
     session_id = sessions.resolve(session) if session else sessions.last_session()
     if agent:
         from ..agents.resume import check_agent
