@@ -847,6 +847,101 @@ def make_sessions(bench: Bench, repo: Path, count: int) -> None:
     bench.git("fast-import", "--quiet", cwd=repo, input=bytes(stream))
 
 
+SEARCH_ENTRIES = 100  # entries in each session of the search figures
+SEARCH_WORD = "flakiness"  # planted in one entry of every tenth session
+
+
+@figure(
+    "search",
+    "gitsess search over {sessions} sessions of 100 entries",
+    "git grep -F -i of the same log trees",
+    2.0,
+)
+def fig_search(bench: Bench, fig: Figure) -> None:
+    search_figure(bench, fig, bench.sizes.sessions)
+
+
+@figure(
+    "search-many",
+    "gitsess search over {many_sessions} sessions of 100 entries",
+    "git grep -F -i of the same log trees",
+    2.0,
+)
+def fig_search_many(bench: Bench, fig: Figure) -> None:
+    search_figure(bench, fig, bench.sizes.sessions * 10)
+
+
+def search_figure(bench: Bench, fig: Figure, count: int) -> None:
+    repo = bench.new_repo(f"search-{count}")
+    bench.progress(f"creating {count:,} sessions of {SEARCH_ENTRIES} entries")
+    make_searchable_sessions(bench, repo, count)
+    found = bench.gitsess_json("search", SEARCH_WORD, cwd=repo)
+    if len(found) != count // 10:
+        raise CommandFailed(["gitsess", "search"], 0, f"{len(found)} hits".encode())
+    commits = bench.git("for-each-ref", "--format=%(objectname)", "refs/sessions/", cwd=repo)
+    floor = ["git", "grep", "-F", "-i", "-e", SEARCH_WORD, *commits.split(), "--", "log/"]
+    mine = [bench.gitsess_exe, "search", SEARCH_WORD]
+    bench.compare(fig, bench.command(mine, repo), bench.command(floor, repo))
+
+
+def make_searchable_sessions(bench: Bench, repo: Path, count: int) -> None:
+    """``count`` sessions, each a log of SEARCH_ENTRIES different entries (a user message,
+    then tool calls, results and answers of a few hundred characters), written by
+    fast-import; every tenth holds SEARCH_WORD once."""
+    rng = random.Random(count)
+    base_time = 1_735_689_600
+    stream = bytearray()
+    for index in range(count):
+        session = "".join(rng.choice(ID_ALPHABET) for _ in range(10))
+        moment = base_time + index * 37
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + ".000Z"
+        meta = {
+            "format": 1,
+            "id": session,
+            "title": words(rng, 30),
+            "branch": f"session/bench-{session}",
+            "base": None,
+            "created": stamp,
+            "updated": stamp,
+            "author": {"name": "Bench Author", "email": "author@bench.invalid"},
+            "agent": "claude-code",
+            "parent": None,
+            "status": "active",
+            "visibility": "private",
+            "tags": [],
+        }
+        lines = []
+        for n in range(SEARCH_ENTRIES):
+            entry: dict[str, Any] = {"id": f"e{index}x{n}", "ts": stamp}
+            kind = n % 4
+            if kind == 0:
+                entry.update(type="message", role="user", content=words(rng, 120))
+            elif kind == 1:
+                entry.update(
+                    type="tool_call",
+                    name="Bash",
+                    call_id=f"c{n}",
+                    input={"command": rng.choice(COMMANDS)},
+                )
+            elif kind == 2:
+                entry.update(type="tool_result", call_id=f"c{n - 1}", output=output_lines(rng, 300))
+            else:
+                entry.update(type="message", role="assistant", content=words(rng, 200))
+            lines.append(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+        if index % 10 == 0:
+            lines[56] = lines[56].replace('"content":"', f'"content":"{SEARCH_WORD} ', 1)
+        log = ("\n".join(lines) + "\n").encode()
+        blob = (json.dumps(meta, ensure_ascii=False, indent=2) + "\n").encode()
+        message = f"append\n\nSession: {session}\nEntries: {SEARCH_ENTRIES}\n".encode()
+        stream += f"commit refs/sessions/{session}\n".encode()
+        stream += f"committer Bench Committer <committer@bench.invalid> {moment} +0000\n".encode()
+        stream += f"data {len(message)}\n".encode() + message
+        stream += b"M 100644 inline session.json\n" + f"data {len(blob)}\n".encode() + blob
+        stream += b"M 100644 inline log/00000000.jsonl\n" + f"data {len(log)}\n".encode() + log
+        stream += b"\n"
+    bench.git("fast-import", "--quiet", cwd=repo, input=bytes(stream))
+
+
 def forget_pushes(bench: Bench, repo: Path, *, scan_cache: bool) -> None:
     """Make ``repo`` as if it had never pushed: no tracking refs, and maybe no scan cache.
 

@@ -42,13 +42,13 @@ def dispatch(args: list[str]) -> int | None:
         return None
     sessions = open_sessions(path)
     try:
-        command(sessions)
+        code = command(sessions)
     finally:
         sessions.repo.close()
-    return 0
+    return code if isinstance(code, int) else 0
 
 
-def _hot_command(rest: list[str]) -> Callable[[Sessions], None] | None:
+def _hot_command(rest: list[str]) -> Callable[[Sessions], int | None] | None:
     """What to run on the sessions for ``rest``, when it is one of the forms answered here."""
     if rest in (["status"], ["status", "--json"]):
         return lambda sessions: status(sessions, as_json=len(rest) == 2)
@@ -58,7 +58,35 @@ def _hot_command(rest: list[str]) -> Callable[[Sessions], None] | None:
         return lambda sessions: record_message(sessions, names, role, text, as_json)
     if rest[:1] == ["list"] and "--json" in rest and set(rest[1:]) <= {"--json", "--all"}:
         return lambda sessions: list_json(sessions, include_all="--all" in rest)
+    searched = _search_form(rest)
+    if searched is not None:
+        text, flags = searched
+        return lambda sessions: search(sessions, text, flags)
     return None
+
+
+SEARCH_FLAGS = {"-E", "--regex", "-s", "--case-sensitive", "--all", "--json"}
+
+
+def _search_form(rest: list[str]) -> tuple[str, set[str]] | None:
+    """`search TEXT [-E] [-s] [--all] [--json]` into a pipe (search is measured against
+    git grep, and click alone costs as much as grepping a thousand sessions); else None."""
+    if rest[:1] != ["search"] or (sys.stdout.isatty() and "--json" not in rest):
+        return None
+    texts = [arg for arg in rest[1:] if arg not in SEARCH_FLAGS]
+    if len(texts) != 1 or texts[0].startswith("-"):
+        return None
+    return texts[0], set(rest[1:]) - {texts[0]}
+
+
+def search(sessions: Sessions, text: str, flags: set[str]) -> int:
+    from .render.search import report
+    from .search import Query
+    from .search import search as run
+
+    regex, case = bool(flags & {"-E", "--regex"}), bool(flags & {"-s", "--case-sensitive"})
+    query = Query(text, regex, case, include_archived="--all" in flags)
+    return report(run(sessions, query), query, "--json" in flags)
 
 
 ROLES = ("user", "assistant", "system")

@@ -300,3 +300,20 @@ def test_status_names_the_worktree_and_archive_or_delete_can_remove_it(repo: Pat
     deleted = run_cli(repo, "delete", one["id"], "--remove-worktree")
     assert deleted.code == 0 and not Path(one["worktree"]).exists()
     assert git(repo, "worktree", "list").count("\n") == 0  # only the main one is left
+
+
+def test_list_marks_worktrees_and_filters_by_task(repo: Path) -> None:
+    on_main(repo)
+    trials = made(run_cli(repo, "try", "Listed", "-n", "2", "--worktree", "--json"))
+    plain = made(run_cli(repo, "new", "Plain", "--no-checkout", "--json"))
+    lines = run_cli(repo, "list").out.splitlines()
+    assert lines[0].split()[-1] == "worktree"
+    for trial in trials:
+        line = next(x for x in lines if trial["id"] in x)
+        assert line.startswith(f"+  {trial['id']}") and line.endswith(trial["worktree"])
+    assert next(x for x in lines if plain["id"] in x).startswith(f"   {plain['id']}")
+    inside = run_cli(Path(trials[0]["worktree"]), "list").out.splitlines()
+    assert next(x for x in inside if trials[0]["id"] in x).startswith("*")  # current there
+    listed = made(run_cli(repo, "list", "--task", "Listed", "--json"))
+    assert sorted(r["id"] for r in listed) == sorted(t["id"] for t in trials)
+    assert run_cli(repo, "list", "--task", "Nope").out == "No sessions of task 'Nope'.\n"

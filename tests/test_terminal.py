@@ -113,6 +113,7 @@ def commands(ids: dict[str, str]) -> list[list[str]]:
         ["show", f"nope{HOSTILE}"],
         ["fork", ids["current"], "--no-checkout"],
         ["rename", ids["branchy"], "renamed"],
+        ["search", "KEEP"],
     ]
 
 

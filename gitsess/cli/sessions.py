@@ -120,16 +120,40 @@ def open_worktree_for(app: App, session_id: str, worktree: str | None) -> str | 
 
 @cli.command("list")
 @click.option("--all", "include_all", is_flag=True, help="Include archived sessions.")
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    metavar="TAG",
+    help="Only sessions with TAG (repeatable: all of them).",
+)
+@click.option("--task", metavar="NAME", help="Only the sessions of task NAME.")
 @json_option
 @pass_app
-def list_(app: App, include_all: bool, as_json: bool) -> None:
-    """The sessions in this repository, most recently updated first."""
+def list_(
+    app: App, include_all: bool, tags: tuple[str, ...], task: str | None, as_json: bool
+) -> None:
+    """The sessions in this repository: pinned ones first, then the most recently updated
+    (--json: by update only)."""
     from ..quick import list_json, listing_rows
 
-    if as_json:
+    if as_json and not tags and task is None:
         list_json(app.sessions, include_all)
         return
     rows = listing_rows(app.sessions, include_all)
+    if tags:
+        rows = [r for r in rows if set(tags) <= set(r.get("tags") or [])]
+    if task is not None:
+        rows = [r for r in rows if r.get("task") == task]
+    if as_json:
+        emit_json(rows)
+        return
+    rows = pinned_first(app, rows)
+    if not rows and (tags or task is not None):
+        what = f"tagged {' and '.join(tags)}" if tags else f"of task {task!r}"
+        click.echo(f"No sessions {what}.")
+        return
+    mark_worktrees(app, rows)
     if not rows:
         click.echo("No sessions yet. Start one with: gitsess new TITLE")
         from ..remote_hint import print_list_hint
@@ -145,6 +169,29 @@ def list_(app: App, include_all: bool, as_json: bool) -> None:
     with paged(app):
         console = out()
         console.print(session_table(rows, console.width))
+
+
+def mark_worktrees(app: App, rows: list[dict[str, Any]]) -> None:
+    """Give each session checked out in another worktree its path (one `git worktree
+    list` for them all), for the `+` mark and the worktree column."""
+    from ..storage.worktrees import by_branch
+
+    here = app.sessions.repo.root_path
+    elsewhere = {b: w.path for b, w in by_branch(app.sessions.repo).items() if w.path != here}
+    for row in rows:
+        path = elsewhere.get(str(row.get("branch")))
+        if path is not None:
+            row["worktree"] = path
+
+
+def pinned_first(app: App, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pinned sessions first, in the order they were pinned, marked for the table."""
+    from ..labels import pinned
+
+    pins = {sid: n for n, sid in enumerate(pinned(app.sessions))}
+    for row in rows:
+        row["pinned"] = row.get("id") in pins
+    return sorted(rows, key=lambda r: pins.get(str(r.get("id")), len(pins)))
 
 
 @cli.command()
@@ -274,7 +321,14 @@ def parse_jsonl(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
 
 @cli.command()
 @click.argument("session", type=SESSION, required=False)
-@click.option("--last", is_flag=True, help="The most recently updated session (the default).")
+@click.option(
+    "--last",
+    is_flag=True,
+    help=(
+        "The most recently updated session (the default in a pipe; at a terminal, no SESSION "
+        "opens the picker)."
+    ),
+)
 @click.option(
     "--agent",
     metavar="NAME",
@@ -286,14 +340,35 @@ def parse_jsonl(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
     help="Check the branch out in the session's own worktree (made if needed), not here.",
 )
 @json_option
-@pass_app
+@click.pass_context
 def resume(
-    app: App, session: str | None, last: bool, agent: str | None, worktree: bool, as_json: bool
+    ctx: click.Context,
+    session: str | None,
+    last: bool,
+    agent: str | None,
+    worktree: bool,
+    as_json: bool,
 ) -> None:
     """Check a session's branch out and show where its conversation stands."""
     if session and last:
         raise click.UsageError("give a SESSION or --last, not both")
+    app = ctx.find_object(App)
+    assert app is not None
     sessions = app.sessions
+    from ..picker import at_a_terminal
+
+    if not (session or last or as_json) and at_a_terminal():
+        from ..picker import run_picker
+
+        outcome = run_picker(sessions)
+        if outcome is None:
+            return
+        if outcome.action == "fork":
+            fork_command = cli.get_command(ctx, "fork")
+            assert fork_command is not None
+            ctx.invoke(fork_command, session=outcome.session)
+            return
+        session = outcome.session
     session_id = sessions.resolve(session) if session else sessions.last_session()
     if worktree:
         resume_in_worktree(app, session_id, as_json)

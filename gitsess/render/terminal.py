@@ -74,31 +74,51 @@ GAP = 2  # columns between two columns
 TITLE_MIN = 16  # the title never gets fewer columns while an optional column is shown
 BRANCH_MIN = 16
 # Dropped in this order when the terminal is too narrow for them all.
-OPTIONAL = ("branch", "updated", "entries")
+OPTIONAL = ("worktree", "from", "branch", "updated", "entries")
+# Shown only when some session has one.
+SPARSE = ("from", "worktree")
 
 
 def session_cells(row: dict[str, Any]) -> dict[str, str]:
     """One row of `list` as plain, visible text per column."""
     return {
-        "mark": "*" if row.get("current") else " ",
+        "mark": mark(row),
         "id": visible(str(row.get("id", ""))),
         "title": visible(str(row.get("title", "")))
         + (ARCHIVED if row.get("status") == "archived" else ""),
         "entries": str(row.get("entries", 0)),
         "updated": when(row.get("updated")),
         "branch": visible(str(row.get("branch", ""))),
+        "from": visible(parent_id(row)),
+        "worktree": visible(str(row.get("worktree") or "")),
     }
 
 
+def mark(row: dict[str, Any]) -> str:
+    """`*` the current session, `+` one checked out in another worktree (as `git branch`
+    marks them), `^` a pinned one."""
+    if row.get("current"):
+        return "*"
+    return "+" if row.get("worktree") else "^" if row.get("pinned") else " "
+
+
+def parent_id(row: dict[str, Any]) -> str:
+    """The session a fork was made from ("" for a session that is no fork)."""
+    parent = row.get("parent")
+    source = parent.get("session") if isinstance(parent, dict) else None
+    return source if isinstance(source, str) else ""
+
+
 HEADINGS = {"mark": "", "id": "id", "title": "title", "entries": "entries"}
-HEADINGS.update({"updated": "updated", "branch": "branch"})
+HEADINGS.update({"updated": "updated", "branch": "branch", "from": "forked from"})
+HEADINGS.update({"worktree": "worktree"})
 
 
 def session_lines(rows: list[dict[str, Any]]) -> list[str]:
     """`list` for a pipe: every session on exactly one line, nothing cut or wrapped, the
     columns aligned (so `gitsess list | grep` finds a session and shows all of it)."""
     cells = [HEADINGS, *(session_cells(row) for row in rows)]
-    names = list(HEADINGS)
+    names = [n for n in HEADINGS if n not in SPARSE or any(c[n] for c in cells[1:])]
     widths = {name: max(cell_len(c[name]) for c in cells) for name in names}
     lines = []
     for cell in cells:
@@ -130,7 +150,7 @@ def session_table(rows: list[dict[str, Any]], width: int) -> Table:
     title and branch are cut with an ellipsis rather than wrapped."""
     cells = [session_cells(row) for row in rows]
     natural = {n: max(cell_len(c[n]) for c in [HEADINGS, *cells]) for n in HEADINGS}
-    shown = list(OPTIONAL)
+    shown = [n for n in OPTIONAL if n not in SPARSE or any(c[n] for c in cells)]
     fixed = natural["mark"] + GAP + natural["id"] + GAP
 
     def needed(columns: list[str]) -> int:
@@ -152,12 +172,16 @@ def session_table(rows: list[dict[str, Any]], width: int) -> Table:
     table.add_column("", no_wrap=True, style="bold green")
     table.add_column("id", style="yellow", no_wrap=True)
     table.add_column("title", no_wrap=True, overflow="ellipsis", width=title_width)
-    columns = [n for n in ("entries", "updated", "branch") if n in shown]
+    columns = [n for n in ("entries", "updated", "branch", "from", "worktree") if n in shown]
     for name in columns:
         if name == "branch":
             table.add_column(
                 name, style="dim", no_wrap=True, overflow="ellipsis", width=branch_width
             )
+        elif name == "from":
+            table.add_column("forked from", style="yellow", no_wrap=True)
+        elif name == "worktree":
+            table.add_column(name, style="dim", no_wrap=True, overflow="ellipsis")
         else:
             table.add_column(name, no_wrap=True, justify="right" if name == "entries" else "left")
     for row, cell in zip(rows, cells, strict=True):
