@@ -58,6 +58,8 @@ class SessionMeta(_Open):
     status: Literal["active", "archived"] = "active"
     visibility: Literal["private", "shared"] = "private"
     tags: list[StrictStr] = Field(default_factory=list)
+    from_branch: StrictStr | None = None
+    task: StrictStr | None = None
 
 
 class MessageEntry(_Open):

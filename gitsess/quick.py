@@ -189,8 +189,16 @@ def list_json(sessions: Sessions, include_all: bool) -> None:
 def status(sessions: Sessions, as_json: bool) -> None:
     """The current session, if a session's branch is checked out."""
     state = sessions.current()
+    repo = sessions.repo
+    # In a linked worktree the git directory is not the common one: no process to ask.
+    import os  # loaded by Python's start-up already
+
+    linked = os.path.realpath(repo.git_dir_path) != repo.common_dir_path
     if as_json:
-        emit_json(sessions.summary_of(state) if state else None)
+        summary = sessions.summary_of(state) if state else None
+        if summary is not None and linked:
+            summary["worktree"] = repo.root_path
+        emit_json(summary)
         return
     if state is None:
         branch = sessions.repo.current_branch()
@@ -203,6 +211,8 @@ def status(sessions: Sessions, as_json: bool) -> None:
     title, details = header_parts(sessions.summary_of(state))
     last = sessions.store.last_entries(state, 1)
     lines = [title, details]
+    if linked:
+        lines.append([("worktree ", "dim"), (repo.root_path, "")])
     if last:
         lines.append([("last:", "dim"), (" " + one_line(last[0], width() - 6), "")])
     print_spans(*lines)

@@ -325,6 +325,9 @@ class Sessions:
         meta = self._new_meta(session_id, new_title, start, agent=state.meta.get("agent"))
         meta["parent"] = {"session": source, "entry": entry.get("id") if entry else None}
         meta["tags"] = list(state.meta.get("tags") or [])
+        meta["from_branch"] = state.meta.get("from_branch")  # promoted where its source would be
+        if isinstance(state.meta.get("task"), str):
+            meta["task"] = state.meta["task"]  # another attempt at the same task
         whole, rest = self._fork_segments(state, position + 1, data)
         parent = self._fork_point(state, position + 1, whole, rest)
 
@@ -518,6 +521,8 @@ class Sessions:
             "author": {"name": identity.name, "email": identity.email},
             "agent": agent,
             "parent": None,
+            # Where the session was started: `promote` merges it back there.
+            "from_branch": self.repo.current_branch(),
             "status": "active",
             "visibility": "private",
             "tags": [],

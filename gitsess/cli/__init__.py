@@ -9,7 +9,7 @@ them all. The hot paths never get here: quick.py answers them without click.
 
 from __future__ import annotations
 
-from . import agents, find, repair, review, sessions, sharing, shell
+from . import agents, find, parallel, repair, review, sessions, sharing, shell
 from .base import cli
 
-__all__ = ["agents", "cli", "find", "repair", "review", "sessions", "sharing", "shell"]
+__all__ = ["agents", "cli", "find", "parallel", "repair", "review", "sessions", "sharing", "shell"]

@@ -34,7 +34,9 @@ __all__ = [
     "paged",
     "pass_app",
     "report_created",
+    "task_option",
     "utf8",
+    "worktree_option",
 ]
 
 
@@ -171,6 +173,18 @@ REMOTE_OR_SESSION = RemoteOrSession()
 ENTRY = EntryRef()
 pass_app = click.make_pass_decorator(App)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
+worktree_option = click.option(
+    "--worktree",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[PATH]",
+    help=(
+        "Check the branch out in a worktree of its own at PATH (default: beside the main "
+        "worktree, or under gitsess.worktreeDir), not here."
+    ),
+)
+task_option = click.option("--task", metavar="NAME", help="The task this session is an attempt at.")
 
 
 def out() -> Any:
@@ -203,15 +217,23 @@ def cli(ctx: click.Context, path: str | None, debug: bool, no_pager: bool) -> No
     ctx.call_on_close(app.close)
 
 
-def report_created(app: App, state: LogState, verb: str, as_json: bool, checked_out: bool) -> None:
+def report_created(
+    app: App,
+    state: LogState,
+    verb: str,
+    as_json: bool,
+    checked_out: bool,
+    worktree: str | None = None,
+) -> None:
     summary = app.sessions.summary_of(state)
     if as_json:
-        emit_json(summary)
+        emit_json({**summary, "worktree": worktree} if worktree else summary)
         return
     from ..render.spans import print_spans
 
     meta = state.meta
     where = "checked out" if checked_out else "not checked out"
+    where = f"checked out in {worktree}" if worktree else where
     print_spans(
         [
             (f"{verb} session ", ""),

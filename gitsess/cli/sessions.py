@@ -23,7 +23,9 @@ from .base import (
     paged,
     pass_app,
     report_created,
+    task_option,
     utf8,
+    worktree_option,
 )
 
 # -- creating ------------------------------------------------------------------
@@ -34,14 +36,28 @@ from .base import (
 @click.option("--from", "from_rev", metavar="REV", help="Start the branch at REV (default HEAD).")
 @click.option("--no-checkout", is_flag=True, help="Create the branch without checking it out.")
 @click.option("--agent", metavar="NAME", help="The agent working in this session (default: none).")
+@worktree_option
+@task_option
 @json_option
 @pass_app
 def new(
-    app: App, title: str, from_rev: str | None, no_checkout: bool, agent: str | None, as_json: bool
+    app: App,
+    title: str,
+    from_rev: str | None,
+    no_checkout: bool,
+    agent: str | None,
+    worktree: str | None,
+    task: str | None,
+    as_json: bool,
 ) -> None:
     """Start a session: a branch for the code and a log for the conversation."""
-    state = app.sessions.new(utf8(title, "the title"), from_rev, not no_checkout, agent)
-    report_created(app, state, "Started", as_json, not no_checkout)
+    from ..tasks import check_task
+
+    extra = {"task": check_task(task)} if task else None
+    checkout = not no_checkout and worktree is None
+    state = app.sessions.new(utf8(title, "the title"), from_rev, checkout, agent, extra=extra)
+    path = open_worktree_for(app, state.session_id, worktree)
+    report_created(app, state, "Started", as_json, checkout, path)
 
 
 @cli.command()
@@ -60,6 +76,8 @@ def new(
     help='Title of the new session (default: SESSION\'s, with " (fork)").',
 )
 @click.option("--no-checkout", is_flag=True, help="Create the branch without checking it out.")
+@worktree_option
+@task_option
 @json_option
 @pass_app
 def fork(
@@ -68,15 +86,33 @@ def fork(
     at: str | None,
     title: str | None,
     no_checkout: bool,
+    worktree: str | None,
+    task: str | None,
     as_json: bool,
 ) -> None:
     """Start a new session from SESSION's conversation (default: the current session's),
     to try another approach."""
+    from ..tasks import check_task, set_task
+
     source = app.sessions.resolve_or_current(session)
-    state = app.sessions.fork(
-        source, at, utf8(title, "the title") if title is not None else None, not no_checkout
-    )
-    report_created(app, state, "Forked", as_json, not no_checkout)
+    checkout = not no_checkout and worktree is None
+    new_title = utf8(title, "the title") if title is not None else None
+    state = app.sessions.fork(source, at, new_title, checkout)
+    if task:
+        set_task(app.sessions, state.session_id, check_task(task))
+        state = app.sessions.store.require(state.session_id)
+    path = open_worktree_for(app, state.session_id, worktree)
+    report_created(app, state, "Forked", as_json, checkout, path)
+
+
+def open_worktree_for(app: App, session_id: str, worktree: str | None) -> str | None:
+    """`--worktree [PATH]`: the session's worktree, made now (None without the option)."""
+    if worktree is None:
+        return None
+    from ..worktrees import open_worktree
+
+    path, _ = open_worktree(app.sessions, session_id, worktree or None)
+    return path
 
 
 # -- reading -------------------------------------------------------------------
@@ -91,26 +127,33 @@ def fork(
     metavar="TAG",
     help="Only sessions with TAG (repeatable: all of them).",
 )
+@click.option("--task", metavar="NAME", help="Only the sessions of task NAME.")
 @json_option
 @pass_app
-def list_(app: App, include_all: bool, tags: tuple[str, ...], as_json: bool) -> None:
+def list_(
+    app: App, include_all: bool, tags: tuple[str, ...], task: str | None, as_json: bool
+) -> None:
     """The sessions in this repository: pinned ones first, then the most recently updated
     (--json: by update only)."""
     from ..quick import list_json, listing_rows
 
-    if as_json and not tags:
+    if as_json and not tags and task is None:
         list_json(app.sessions, include_all)
         return
     rows = listing_rows(app.sessions, include_all)
     if tags:
         rows = [r for r in rows if set(tags) <= set(r.get("tags") or [])]
+    if task is not None:
+        rows = [r for r in rows if r.get("task") == task]
     if as_json:
         emit_json(rows)
         return
     rows = pinned_first(app, rows)
-    if not rows and tags:
-        click.echo(f"No sessions tagged {' and '.join(tags)}.")
+    if not rows and (tags or task is not None):
+        what = f"tagged {' and '.join(tags)}" if tags else f"of task {task!r}"
+        click.echo(f"No sessions {what}.")
         return
+    mark_worktrees(app, rows)
     if not rows:
         click.echo("No sessions yet. Start one with: gitsess new TITLE")
         from ..remote_hint import print_list_hint
@@ -126,6 +169,19 @@ def list_(app: App, include_all: bool, tags: tuple[str, ...], as_json: bool) -> 
     with paged(app):
         console = out()
         console.print(session_table(rows, console.width))
+
+
+def mark_worktrees(app: App, rows: list[dict[str, Any]]) -> None:
+    """Give each session checked out in another worktree its path (one `git worktree
+    list` for them all), for the `+` mark and the worktree column."""
+    from ..storage.worktrees import by_branch
+
+    here = app.sessions.repo.root_path
+    elsewhere = {b: w.path for b, w in by_branch(app.sessions.repo).items() if w.path != here}
+    for row in rows:
+        path = elsewhere.get(str(row.get("branch")))
+        if path is not None:
+            row["worktree"] = path
 
 
 def pinned_first(app: App, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -278,10 +334,20 @@ def parse_jsonl(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
     metavar="NAME",
     help="Also hand the conversation to claude-code or codex, to carry on there.",
 )
+@click.option(
+    "--worktree",
+    is_flag=True,
+    help="Check the branch out in the session's own worktree (made if needed), not here.",
+)
 @json_option
 @click.pass_context
 def resume(
-    ctx: click.Context, session: str | None, last: bool, agent: str | None, as_json: bool
+    ctx: click.Context,
+    session: str | None,
+    last: bool,
+    agent: str | None,
+    worktree: bool,
+    as_json: bool,
 ) -> None:
     """Check a session's branch out and show where its conversation stands."""
     if session and last:
@@ -304,6 +370,9 @@ def resume(
             return
         session = outcome.session
     session_id = sessions.resolve(session) if session else sessions.last_session()
+    if worktree:
+        resume_in_worktree(app, session_id, as_json)
+        return
     if agent:
         from ..agents.resume import check_agent
 
@@ -348,6 +417,22 @@ def resume(
         console.print(f"Carry on with: [bold]{escape(handed['command'])}[/]")
 
 
+def resume_in_worktree(app: App, session_id: str, as_json: bool) -> None:
+    from ..worktrees import open_worktree
+
+    path, made = open_worktree(app.sessions, session_id)
+    summary = app.sessions.summary_of(app.sessions.store.require(session_id))
+    if as_json:
+        emit_json({"session": summary, "worktree": path, "created": made})
+        return
+    from ..render.terminal import session_header
+
+    console = out()
+    console.print(f"{'Made' if made else 'Reopened'} the worktree of {session_id}:")
+    console.print(path, soft_wrap=True, markup=False, highlight=False)
+    console.print(session_header(summary))
+
+
 @cli.command()
 @click.argument("session", type=SESSION, required=False)
 @click.argument("title", metavar="NEW-TITLE", required=False)
@@ -365,16 +450,58 @@ def rename(app: App, session: str | None, title: str | None, as_json: bool) -> N
     report_changed(app, session_id, f"Renamed {session_id} to {title!r}.", as_json)
 
 
+remove_worktree_option = click.option(
+    "--remove-worktree",
+    is_flag=True,
+    help="Also remove the session's worktree (refused, and nothing done, if it has "
+    "uncommitted changes).",
+)
+
+
 @cli.command()
 @click.argument("session", type=SESSION, required=False)
+@remove_worktree_option
 @json_option
 @pass_app
-def archive(app: App, session: str | None, as_json: bool) -> None:
+def archive(app: App, session: str | None, remove_worktree: bool, as_json: bool) -> None:
     """Hide SESSION (default: the current session) from `list` (see `list --all`); nothing
     is deleted."""
     session_id = app.sessions.resolve_or_current(session)
+    removable = worktree_to_remove(app, session_id) if remove_worktree else None
     app.sessions.set_status(session_id, "archived")
-    report_changed(app, session_id, f"Archived {session_id}.", as_json)
+    message = f"Archived {session_id}."
+    if removable is not None:
+        message += f" Removed its worktree {drop_worktree(app, removable)}."
+    report_changed(app, session_id, message, as_json)
+
+
+def worktree_to_remove(app: App, session_id: str) -> str | None:
+    """The branch whose worktree `--remove-worktree` removes, checked before anything is
+    changed: a worktree with uncommitted changes refuses the whole command."""
+    from ..errors import GitsessError
+    from ..storage.worktrees import changes
+    from ..worktrees import worktree_of
+
+    state = app.sessions.store.require(session_id)
+    branch = app.sessions.branch_of(state.meta, session_id)
+    found = worktree_of(app.sessions, branch) if branch else None
+    if found is None or branch is None:
+        return None
+    if found.main:
+        raise GitsessError(f"{branch} is checked out in the main worktree, which stays")
+    dirty = changes(found.path)
+    if dirty:
+        raise GitsessError(
+            f"the worktree at {found.path} has uncommitted changes: commit or discard them "
+            "first; nothing was changed"
+        )
+    return branch
+
+
+def drop_worktree(app: App, branch: str) -> str:
+    from ..worktrees import remove_worktree
+
+    return remove_worktree(app.sessions, branch) or ""
 
 
 @cli.command()
@@ -397,12 +524,17 @@ def report_changed(app: App, session_id: str, message: str, as_json: bool) -> No
 
 @cli.command()
 @click.argument("session", type=SESSION)
+@remove_worktree_option
 @json_option
 @pass_app
-def delete(app: App, session: str, as_json: bool) -> None:
+def delete(app: App, session: str, remove_worktree: bool, as_json: bool) -> None:
     """Delete SESSION's log; `gitsess undelete` brings it back. Its branch is kept."""
     sessions = app.sessions
-    state = sessions.delete(sessions.resolve(session))
+    session_id = sessions.resolve(session)
+    removable = worktree_to_remove(app, session_id) if remove_worktree else None
+    state = sessions.delete(session_id)
+    if removable is not None:
+        click.echo(f"Removed its worktree {drop_worktree(app, removable)}.", err=as_json)
     from ..remote_hint import delete_notes
 
     branch = sessions.branch_of(state.meta, state.session_id)

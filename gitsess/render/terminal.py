@@ -74,13 +74,15 @@ GAP = 2  # columns between two columns
 TITLE_MIN = 16  # the title never gets fewer columns while an optional column is shown
 BRANCH_MIN = 16
 # Dropped in this order when the terminal is too narrow for them all.
-OPTIONAL = ("from", "branch", "updated", "entries")
+OPTIONAL = ("worktree", "from", "branch", "updated", "entries")
+# Shown only when some session has one.
+SPARSE = ("from", "worktree")
 
 
 def session_cells(row: dict[str, Any]) -> dict[str, str]:
     """One row of `list` as plain, visible text per column."""
     return {
-        "mark": "*" if row.get("current") else "^" if row.get("pinned") else " ",
+        "mark": mark(row),
         "id": visible(str(row.get("id", ""))),
         "title": visible(str(row.get("title", "")))
         + (ARCHIVED if row.get("status") == "archived" else ""),
@@ -88,7 +90,16 @@ def session_cells(row: dict[str, Any]) -> dict[str, str]:
         "updated": when(row.get("updated")),
         "branch": visible(str(row.get("branch", ""))),
         "from": visible(parent_id(row)),
+        "worktree": visible(str(row.get("worktree") or "")),
     }
+
+
+def mark(row: dict[str, Any]) -> str:
+    """`*` the current session, `+` one checked out in another worktree (as `git branch`
+    marks them), `^` a pinned one."""
+    if row.get("current"):
+        return "*"
+    return "+" if row.get("worktree") else "^" if row.get("pinned") else " "
 
 
 def parent_id(row: dict[str, Any]) -> str:
@@ -100,13 +111,14 @@ def parent_id(row: dict[str, Any]) -> str:
 
 HEADINGS = {"mark": "", "id": "id", "title": "title", "entries": "entries"}
 HEADINGS.update({"updated": "updated", "branch": "branch", "from": "forked from"})
+HEADINGS.update({"worktree": "worktree"})
 
 
 def session_lines(rows: list[dict[str, Any]]) -> list[str]:
     """`list` for a pipe: every session on exactly one line, nothing cut or wrapped, the
     columns aligned (so `gitsess list | grep` finds a session and shows all of it)."""
     cells = [HEADINGS, *(session_cells(row) for row in rows)]
-    names = [n for n in HEADINGS if n != "from" or any(c["from"] for c in cells[1:])]
+    names = [n for n in HEADINGS if n not in SPARSE or any(c[n] for c in cells[1:])]
     widths = {name: max(cell_len(c[name]) for c in cells) for name in names}
     lines = []
     for cell in cells:
@@ -138,7 +150,7 @@ def session_table(rows: list[dict[str, Any]], width: int) -> Table:
     title and branch are cut with an ellipsis rather than wrapped."""
     cells = [session_cells(row) for row in rows]
     natural = {n: max(cell_len(c[n]) for c in [HEADINGS, *cells]) for n in HEADINGS}
-    shown = [n for n in OPTIONAL if n != "from" or any(c["from"] for c in cells)]
+    shown = [n for n in OPTIONAL if n not in SPARSE or any(c[n] for c in cells)]
     fixed = natural["mark"] + GAP + natural["id"] + GAP
 
     def needed(columns: list[str]) -> int:
@@ -160,7 +172,7 @@ def session_table(rows: list[dict[str, Any]], width: int) -> Table:
     table.add_column("", no_wrap=True, style="bold green")
     table.add_column("id", style="yellow", no_wrap=True)
     table.add_column("title", no_wrap=True, overflow="ellipsis", width=title_width)
-    columns = [n for n in ("entries", "updated", "branch", "from") if n in shown]
+    columns = [n for n in ("entries", "updated", "branch", "from", "worktree") if n in shown]
     for name in columns:
         if name == "branch":
             table.add_column(
@@ -168,6 +180,8 @@ def session_table(rows: list[dict[str, Any]], width: int) -> Table:
             )
         elif name == "from":
             table.add_column("forked from", style="yellow", no_wrap=True)
+        elif name == "worktree":
+            table.add_column(name, style="dim", no_wrap=True, overflow="ellipsis")
         else:
             table.add_column(name, no_wrap=True, justify="right" if name == "entries" else "left")
     for row, cell in zip(rows, cells, strict=True):
