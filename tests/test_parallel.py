@@ -317,3 +317,20 @@ def test_list_marks_worktrees_and_filters_by_task(repo: Path) -> None:
     listed = made(run_cli(repo, "list", "--task", "Listed", "--json"))
     assert sorted(r["id"] for r in listed) == sorted(t["id"] for t in trials)
     assert run_cli(repo, "list", "--task", "Nope").out == "No sessions of task 'Nope'.\n"
+
+
+def test_capture_in_each_worktree_writes_to_that_worktrees_session(
+    repo: Path, tmp_path: Path
+) -> None:
+    from .test_capture import hook, turn, write_transcript
+
+    sessions = made(run_cli(repo, "try", "Captured", "-n", "2", "--worktree", "--json"))
+    for n, session in enumerate(sessions, start=1):
+        transcript = tmp_path / f"agent-{n}.jsonl"
+        write_transcript(transcript, turn(n))
+        payload = {"transcript_path": str(transcript), "cwd": session["worktree"]}
+        result = hook(Path(session["worktree"]), payload)
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+    for n, session in enumerate(sessions, start=1):
+        entries = made(run_cli(repo, "show", session["id"], "--json"))["entries"]
+        assert [e["id"] for e in entries] == [f"u{n}", f"a{n}"]
