@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sys
 
+from .render.emit import emit_json
+
 # typing's flag without importing typing (~3 ms of every hot command's start-up): type
 # checkers take the first branch, Python the second; annotations are never evaluated.
 TYPE_CHECKING = False
@@ -158,17 +160,6 @@ def open_sessions(path: str | None) -> Sessions:
 
         Sharing(sessions).sync()
     return sessions
-
-
-def emit_json(document: Any) -> None:
-    import json  # not at the top: --version, capture and hook never print JSON
-
-    # Indented for a person at a terminal; compact (and much faster) for programs.
-    indent = 2 if sys.stdout.isatty() else None
-    try:
-        print(json.dumps(document, ensure_ascii=False, indent=indent))
-    except UnicodeEncodeError:  # lone surrogates (imported as such): \u escapes carry them
-        print(json.dumps(document, indent=indent))
 
 
 def listing_rows(sessions: Sessions, include_all: bool) -> list[dict[str, Any]]:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .. import __version__
-from ..quick import emit_json, open_sessions, utf8
+from ..quick import open_sessions, utf8
+from ..render.emit import emit_json
 from ..render.text import plural
 from ..sessions import Sessions
 from ..storage.log import LogState

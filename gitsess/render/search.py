@@ -19,7 +19,7 @@ def report(hits: Iterable[Hit], query: Query, as_json: bool) -> int:
     """Print the hits (JSON, a terminal's view or a pipe's lines), then what could not be
     searched; the exit code: 0 when something matched, 1 when nothing did (as grep)."""
     if as_json:
-        from ..quick import emit_json
+        from .emit import emit_json
 
         found = [hit.as_json() for hit in hits]
         emit_json(found)
