@@ -334,3 +334,13 @@ def test_capture_in_each_worktree_writes_to_that_worktrees_session(
     for n, session in enumerate(sessions, start=1):
         entries = made(run_cli(repo, "show", session["id"], "--json"))["entries"]
         assert [e["id"] for e in entries] == [f"u{n}", f"a{n}"]
+
+
+def test_agent_hooks_installed_later_reach_existing_worktrees(repo: Path) -> None:
+    session = made(run_cli(repo, "new", "Early", "--worktree", "--json"))
+    settings = Path(session["worktree"]) / ".claude" / "settings.local.json"
+    assert not settings.exists()
+    result = run_cli(repo, "hooks", "install", "--agent", "claude-code")
+    assert result.code == 0 and f"worktree {session['worktree']} too" in result.out
+    assert "capture --agent claude-code" in settings.read_text()
+    assert git(Path(session["worktree"]), "status", "--porcelain") == ""  # excluded there too

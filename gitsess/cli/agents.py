@@ -268,6 +268,17 @@ def hooks_install(app: App, agents: tuple[str, ...]) -> None:
         advice = target.advice(root)
         if advice:
             click.echo(f"{target.agent}: {advice}", err=True)
+        for path in other_worktrees(app):  # installed once, they serve every worktree
+            if target.install(Path(path)):
+                click.echo(f"{target.agent}: capture hooked in the worktree {path} too")
+
+
+def other_worktrees(app: App) -> list[str]:
+    """The repository's other worktrees that exist (sessions' worktrees among them)."""
+    from ..storage.worktrees import worktrees
+
+    here = app.sessions.repo.root_path
+    return [w.path for w in worktrees(app.sessions.repo) if w.path != here and not w.prunable]
 
 
 @hooks.command("uninstall")
