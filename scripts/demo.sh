@@ -35,6 +35,8 @@ step gitsess show "$sid"
 step gitsess fork "$sid" --title "Dark mode with a toggle"
 step gitsess record --role user "Instead, add a toggle button that remembers the choice."
 step gitsess list
+step gitsess tree
+step gitsess search "toggle"
 
 echo
 echo "Sharing: one git push carries the logs and their branches."
