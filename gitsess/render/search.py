@@ -6,11 +6,11 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
+from ..names import SHORT_ENTRY_ID, short_entry_id
 from ..search import Hit, Query
 from .safe import visible
 from .text import clip, when
 
-SHORT_ID = 8  # the entry id as `show` prints it and `fork --at` takes it
 # Narrower than this, a hit's snippet goes on a line of its own.
 ONE_LINE_WIDTH = 72
 
@@ -53,7 +53,7 @@ def plain(hits: Iterable[Hit], stream: TextIO) -> int:
     for hit in hits:
         fields = [
             hit.session,
-            (hit.entry or "-")[:SHORT_ID],
+            short_entry_id(hit.entry or "-"),
             label(hit),
             hit.ts or "-",
             hit.title,
@@ -90,7 +90,7 @@ def hit_lines(hit: Hit, width: int) -> object:
     from rich.text import Text
 
     where = Text("  ")
-    where.append(f"{(hit.entry or '')[:SHORT_ID]:<{SHORT_ID}}", style="dim")
+    where.append(f"{short_entry_id(hit.entry or ''):<{SHORT_ENTRY_ID}}", style="dim")
     where.append(f" {label(hit):<11}", style="cyan")
     where.append(f" {when(hit.ts)}", style="dim")
     room = width - 4 if width < ONE_LINE_WIDTH else width - where.cell_len - 2

@@ -14,6 +14,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from ..names import short_entry_id
 from .noise import fold, speaker
 from .safe import visible
 from .text import clip, content_text, entry_label, entry_summary, header_parts, plural, when
@@ -244,7 +245,7 @@ def entry_tag(entry: Entry, number: int | None) -> str:
     characters of its id, the two forms `fork --at` accepts besides the whole id."""
     if number is None:
         return ""
-    short = visible(str(entry.get("id") or ""))[:8]
+    short = visible(short_entry_id(str(entry.get("id") or "")))
     return f"#{number} {short}".rstrip()
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..names import short_entry_id
 from ..tree import Node
 from .safe import visible
 from .text import plural
-
-SHORT_ID = 8
 
 
 def label_parts(node: Node) -> list[tuple[str, str]]:
@@ -17,7 +16,7 @@ def label_parts(node: Node) -> list[tuple[str, str]]:
         return [(f"{node.id}", "yellow"), ("  (not here: deleted, or not fetched)", "dim")]
     parts = [(node.title or "", "bold"), (f"  {node.id}", "yellow")]
     if node.at:
-        parts.append((f"  at {node.at[:SHORT_ID]}", "dim"))
+        parts.append((f"  at {short_entry_id(node.at)}", "dim"))
     parts.append((f"  {plural(node.entries or 0, 'entry', 'entries')}", "dim"))
     if node.current:
         parts.append(("  * current", "bold green"))
