@@ -417,6 +417,9 @@ class Sessions:
             session_id, "archive" if status == "archived" else "unarchive", status=status
         )
 
+    def set_task(self, session_id: str, task: str) -> str:
+        return self._set(session_id, "task", task=task)
+
     def set_visibility(self, session_id: str, visibility: str) -> str:
         return self._set(
             session_id, "share" if visibility == "shared" else "unshare", visibility=visibility

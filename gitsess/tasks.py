@@ -26,19 +26,6 @@ def check_task(name: str) -> str:
     return name
 
 
-def set_task(sessions: Sessions, session_id: str, name: str) -> None:
-    """Make ``session_id`` an attempt at task ``name`` (a compare-and-swap update)."""
-    from .ids import now
-    from .storage.log import Change
-
-    def change(state: LogState) -> Change | None:
-        if state.meta.get("task") == name:
-            return None
-        return Change({**state.meta, "task": name, "changed": now()}, "task")
-
-    sessions.store.update(session_id, change)
-
-
 def task_of(meta: dict[str, Any]) -> str | None:
     task = meta.get("task")
     return task if isinstance(task, str) and task else None

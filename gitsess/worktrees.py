@@ -92,3 +92,21 @@ def remove_worktree(sessions: Sessions, branch: str) -> str | None:
         raise GitsessError(f"{branch} is checked out in the main worktree, which stays")
     git_worktrees.remove(sessions.repo, existing)
     return existing.path
+
+
+def removable_worktree(sessions: Sessions, session_id: str) -> str | None:
+    """The branch whose worktree `--remove-worktree` removes (None: it has none), checked
+    before anything is changed: a worktree with uncommitted changes refuses the command."""
+    state = sessions.store.require(session_id)
+    branch = sessions.branch_of(state.meta, session_id)
+    found = worktree_of(sessions, branch) if branch else None
+    if found is None or branch is None:
+        return None
+    if found.main:
+        raise GitsessError(f"{branch} is checked out in the main worktree, which stays")
+    if git_worktrees.changes(found.path):
+        raise GitsessError(
+            f"the worktree at {found.path} has uncommitted changes: commit or discard them "
+            "first; nothing was changed"
+        )
+    return branch

@@ -92,14 +92,14 @@ def fork(
 ) -> None:
     """Start a new session from SESSION's conversation (default: the current session's),
     to try another approach."""
-    from ..tasks import check_task, set_task
+    from ..tasks import check_task
 
     source = app.sessions.resolve_or_current(session)
     checkout = not no_checkout and worktree is None
     new_title = utf8(title, "the title") if title is not None else None
     state = app.sessions.fork(source, at, new_title, checkout)
     if task:
-        set_task(app.sessions, state.session_id, check_task(task))
+        app.sessions.set_task(state.session_id, check_task(task))
         state = app.sessions.store.require(state.session_id)
     path = open_worktree_for(app, state.session_id, worktree)
     report_created(app, state, "Forked", as_json, checkout, path)
@@ -476,26 +476,9 @@ def archive(app: App, session: str | None, remove_worktree: bool, as_json: bool)
 
 
 def worktree_to_remove(app: App, session_id: str) -> str | None:
-    """The branch whose worktree `--remove-worktree` removes, checked before anything is
-    changed: a worktree with uncommitted changes refuses the whole command."""
-    from ..errors import GitsessError
-    from ..storage.worktrees import changes
-    from ..worktrees import worktree_of
+    from ..worktrees import removable_worktree
 
-    state = app.sessions.store.require(session_id)
-    branch = app.sessions.branch_of(state.meta, session_id)
-    found = worktree_of(app.sessions, branch) if branch else None
-    if found is None or branch is None:
-        return None
-    if found.main:
-        raise GitsessError(f"{branch} is checked out in the main worktree, which stays")
-    dirty = changes(found.path)
-    if dirty:
-        raise GitsessError(
-            f"the worktree at {found.path} has uncommitted changes: commit or discard them "
-            "first; nothing was changed"
-        )
-    return branch
+    return removable_worktree(app.sessions, session_id)
 
 
 def drop_worktree(app: App, branch: str) -> str:
