@@ -32,13 +32,11 @@ from .ids import (
 )
 from .merge import fold_duplicates
 from .sessions import Sessions
+from .storage.layout import LOG_DIR, META_FILE, SESSIONS
 from .storage.log import (
     ENTRIES_TRAILER,
-    LOG_DIR,
-    META_FILE,
     META_MAX_BYTES,
     NESTED_TOO_DEEPLY,
-    SESSIONS,
     Entry,
     LogState,
     Meta,

@@ -39,6 +39,9 @@ def dispatch(args: list[str]) -> int | None:
 
         return hook(args[1:])
     path, rest = (args[1], args[2:]) if args[:1] == ["-C"] and len(args) > 1 else (None, args)
+    searched = _search_form(rest)
+    if searched is not None:
+        return search(path, *searched)
     command = _hot_command(rest)
     if command is None:
         return None
@@ -60,10 +63,6 @@ def _hot_command(rest: list[str]) -> Callable[[Sessions], int | None] | None:
         return lambda sessions: record_message(sessions, names, role, text, as_json)
     if rest[:1] == ["list"] and "--json" in rest and set(rest[1:]) <= {"--json", "--all"}:
         return lambda sessions: list_json(sessions, include_all="--all" in rest)
-    searched = _search_form(rest)
-    if searched is not None:
-        text, flags = searched
-        return lambda sessions: search(sessions, text, flags)
     return None
 
 
@@ -81,14 +80,35 @@ def _search_form(rest: list[str]) -> tuple[str, set[str]] | None:
     return texts[0], set(rest[1:]) - {texts[0]}
 
 
-def search(sessions: Sessions, text: str, flags: set[str]) -> int:
-    from .render.search import report
-    from .search import Query
-    from .search import search as run
+def search(path: str | None, text: str, flags: set[str]) -> int:
+    """git lists the logs while gitsess loads, and greps them while it opens the repository."""
+    import os
 
-    regex, case = bool(flags & {"-E", "--regex"}), bool(flags & {"-s", "--case-sensitive"})
-    query = Query(text, regex, case, include_archived="--all" in flags)
-    return report(run(sessions, query), query, "--json" in flags)
+    from .storage.listing import EarlyListing
+
+    start = path or os.getcwd()
+    listed = EarlyListing(start)
+    try:
+        from .search import Query, begin
+        from .storage.git import Git
+
+        regex, case = bool(flags & {"-E", "--regex"}), bool(flags & {"-s", "--case-sensitive"})
+        query = Query(text, regex, case, include_archived="--all" in flags)
+        early = begin(Git(start), listed, query)
+        try:
+            sessions, synced = _open(path)
+            try:
+                from .render.search import report
+                from .search import search as run
+
+                hits = run(sessions, query, None if synced else early)
+                return report(hits, query, "--json" in flags)
+            finally:
+                sessions.repo.close()
+        finally:
+            early.close()
+    finally:
+        listed.close()
 
 
 ROLES = ("user", "assistant", "system")
@@ -151,15 +171,21 @@ def report_appended(session_id: str, count: int, oid: str, as_json: bool) -> Non
 
 def open_sessions(path: str | None) -> Sessions:
     """The repository's sessions, with logs a plain `git fetch` brought merged first."""
+    return _open(path)[0]
+
+
+def _open(path: str | None) -> tuple[Sessions, bool]:
+    """The sessions, and whether a fetch's logs were merged (sessions changed) first."""
     from .sessions import Sessions
     from .storage.repo import Repository
 
     sessions = Sessions(Repository(path))
-    if sessions.repo.fetched_since_seen():
+    fetched = sessions.repo.fetched_since_seen()
+    if fetched:
         from .sharing import Sharing
 
         Sharing(sessions).sync()
-    return sessions
+    return sessions, fetched
 
 
 def listing_rows(sessions: Sessions, include_all: bool) -> list[dict[str, Any]]:

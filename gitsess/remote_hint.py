@@ -22,7 +22,7 @@ import time
 
 from .errors import GitsessError
 from .storage import remote as transfer
-from .storage.log import SESSIONS
+from .storage.layout import SESSIONS
 from .storage.remote import Remote
 from .storage.repo import Repository
 

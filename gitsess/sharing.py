@@ -22,10 +22,10 @@ from .merge import canonical, merge_logs, merge_meta
 from .secrets import Finding
 from .sessions import Sessions, flagged_branch
 from .storage import remote as transfer
+from .storage.layout import SESSIONS
 from .storage.log import (
     MAX_ATTEMPTS,
     NESTED_TOO_DEEPLY,
-    SESSIONS,
     Entry,
     LogState,
     encode_json,

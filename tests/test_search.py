@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import git, run_cli
+from .conftest import git, gitsess_exe, run_cli
 from .test_terminal import assert_inert, at_terminal, forge, in_pipe
 
 
@@ -268,3 +270,74 @@ def test_the_quick_route_and_click_print_the_same(repo: Path, sessions: dict[str
         full = run_cli(repo, "search", *args, "--since", "2000-01-01")
         assert (quick.code, quick.out, quick.err) == (full.code, full.out, full.err), args
     assert run_cli(repo, "search", "zzz-none").code == 1
+
+
+def test_a_plain_git_fetch_is_merged_before_the_search(repo: Path, tmp_path: Path) -> None:
+    """The quick route has git list and grep the logs while gitsess opens the repository;
+    when opening merges what a plain `git fetch` brought, that early listing is stale and
+    the search must use the merged logs instead."""
+    served = tmp_path / "served.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(served))
+    git(repo, "remote", "add", "origin", str(served))
+    shared = new(repo, "Shared work")
+    record(repo, shared, {"type": "message", "role": "user", "content": "an early flamingo"})
+    assert run_cli(repo, "push", "origin", shared).code == 0
+    bob = tmp_path / "bob"
+    git(tmp_path, "clone", "-q", str(served), str(bob))
+    assert run_cli(bob, "remote", "setup").code == 0
+    mine = new(bob, "Bob's own")
+    record(bob, mine, {"type": "message", "role": "user", "content": "a flamingo of bob's"})
+    git(bob, "fetch", "-q")
+    record(repo, shared, {"type": "message", "role": "user", "content": "a late flamingo"})
+    assert run_cli(repo, "push", "origin", shared).code == 0
+    git(bob, "fetch", "-q")  # nothing of this is in bob's refs/sessions/ yet
+    result = run_cli(bob, "search", "flamingo")  # into a pipe: the quick route
+    assert result.code == 0, result.err
+    snippets = [line.split("\t")[-1] for line in result.out.splitlines()]
+    assert sorted(snippets) == ["a flamingo of bob's", "a late flamingo", "an early flamingo"]
+
+
+def test_from_a_subdirectory_with_c_and_outside_a_repository(
+    repo: Path, sessions: dict[str, str], tmp_path: Path
+) -> None:
+    (repo / "src").mkdir()
+    inside = run_cli(repo / "src", "search", "expiry")
+    assert inside.code == 0 and sessions["login"] in inside.out
+    assert run_cli(tmp_path, "-C", str(repo / "src"), "search", "expiry").out == inside.out
+    literal = subprocess.run(
+        [gitsess_exe(), "search", "expiry"],
+        cwd=repo / "src",
+        env={**os.environ, "GIT_LITERAL_PATHSPECS": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert literal.stdout == inside.out
+    outside = tmp_path / "plain"
+    outside.mkdir()
+    for where, args in ((outside, ()), (tmp_path, ("-C", str(tmp_path / "missing")))):
+        result = run_cli(where, *args, "search", "expiry")
+        assert result.code == 2 and len(result.err.splitlines()) == 1, result.err
+        assert "Traceback" not in result.err and result.out == ""
+
+
+def test_a_reader_that_stops_early_ends_the_search_quietly(repo: Path) -> None:
+    """`gitsess search x | head -1` over many hits: no traceback, no git left running."""
+    sid = new(repo, "Many hits")
+    record(
+        repo,
+        sid,
+        *({"type": "message", "role": "user", "content": f"kiwi {n}"} for n in range(3000)),
+    )
+    proc = subprocess.run(
+        f"'{gitsess_exe()}' search kiwi | head -1; echo done",
+        shell=True,
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.stdout.splitlines()[-2:][-1] == "done" and "kiwi" in proc.stdout
+    assert "Traceback" not in proc.stderr
+    left = subprocess.run(["pgrep", "-f", "grep .*kiwi"], capture_output=True, text=True)
+    assert left.stdout == ""

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from typing import TextIO
 
 from ..names import SHORT_ENTRY_ID, short_entry_id
 from ..search import Hit, Query
 from .safe import visible
 from .text import clip, when
+
+TYPE_CHECKING = False  # typing's flag without importing typing (see search.py)
+
+if TYPE_CHECKING:
+    from typing import TextIO
 
 # Narrower than this, a hit's snippet goes on a line of its own.
 ONE_LINE_WIDTH = 72

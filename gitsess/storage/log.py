@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import time
 from collections.abc import Callable, Iterator
 
 from ..errors import BrokenSession, Conflict, GitsessError, SessionNotFound
+from .layout import LOG_DIR, META_FILE, QUARANTINE, SESSIONS
 from .objects import (
     BLOB_MODE,
     TREE_MODE,
@@ -35,12 +35,6 @@ if TYPE_CHECKING:
 else:
     Any = object
 
-SESSIONS = "refs/sessions/"
-# Logs set aside by `doctor --fix` (a session.json too big, too deep, or naming another
-# session): outside refs/sessions/, so nothing lists, reads, pushes or fetches them.
-QUARANTINE = "refs/gitsess/quarantine/"
-META_FILE = "session.json"
-LOG_DIR = "log"
 SEGMENT_MAX_ENTRIES = 1000
 SEGMENT_MAX_BYTES = 1 << 20
 ENTRIES_TRAILER = "Entries"
@@ -523,6 +517,8 @@ class LogStore:
                 )
                 return oid
             except RefMoved:
+                import random  # only under contention: not on every start-up
+
                 time.sleep(random.uniform(0.001, 0.004) * min(attempt + 1, 25))
         raise Conflict(f"session {session_id} kept changing under gitsess; nothing was written")
 

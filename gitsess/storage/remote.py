@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ..errors import BadInput, GitsessError
 from .git import first_line
-from .log import SESSIONS
+from .layout import SESSIONS
 from .repo import Repository
 
 TRACKING_ROOT = "refs/gitsess/remotes/"
