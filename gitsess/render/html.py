@@ -29,6 +29,12 @@ def session_html(summary: dict[str, Any], entries: list[Entry], full: bool = Fal
         lstrip_blocks=True,
     )
     template = env.get_template("session.html.j2")
+    return template.render(session=summary, entries=entry_views(entries, full), count=len(entries))
+
+
+def entry_views(entries: list[Entry], full: bool = False) -> list[dict[str, Any]]:
+    """What a page shows of each entry: tool results beside their calls, agent noise folded
+    to a line (render/noise.py) unless ``full``."""
     results = {e.get("call_id"): e for e in entries if e.get("type") == "tool_result"}
     shown, paired = [], set()
     for entry in entries:
@@ -42,7 +48,7 @@ def session_html(summary: dict[str, Any], entries: list[Entry], full: bool = Fal
             shown.append(_view(entry, results.get(entry.get("call_id"))))
         elif not noise.hidden:
             shown.append({"kind": "noise", "id": entry.get("id", ""), "text": noise.text})
-    return template.render(session=summary, entries=shown, count=len(entries))
+    return shown
 
 
 def _view(entry: Entry, result: Entry | None) -> dict[str, Any]:

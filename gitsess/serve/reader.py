@@ -1,0 +1,97 @@
+"""The viewer's one long-lived reader of the sessions, through the storage layer.
+
+Pages are read a log segment at a time (at most 1,000 entries each, docs/format.md), so a
+20,000-entry session opens without reading the rest. Requests run on threads; git is asked
+one thing at a time (the storage layer keeps one `cat-file --batch` process).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from ..errors import SessionNotFound
+from ..storage.log import parse_line
+
+if TYPE_CHECKING:
+    from ..sessions import Sessions
+    from ..storage.log import Entry, Listed, LogState
+
+# Filters of the index, each the session.json field it looks at.
+FILTERS = ("status", "visibility", "agent", "author", "tag", "task")
+
+
+class Reader:
+    def __init__(self, sessions: Sessions) -> None:
+        self.sessions = sessions
+        self.lock = threading.Lock()
+
+    def close(self) -> None:
+        with self.lock:
+            self.sessions.repo.close()
+
+    # -- the index ------------------------------------------------------------
+
+    def listed(self) -> list[Listed]:
+        with self.lock:
+            return self.sessions.listing(include_archived=True)
+
+    def index(self) -> list[dict[str, Any]]:
+        """Every session's summary, pinned ones first (in pin order), then the most recent."""
+        from ..labels import pinned
+
+        with self.lock:
+            listed = self.sessions.listing(include_archived=True)
+            rows = [self.sessions.summary(r.meta, r.count, r.oid) for r in listed]
+            pins = {sid: n for n, sid in enumerate(pinned(self.sessions))}
+        for row in rows:
+            row["pinned"] = row.get("id") in pins
+        rows.sort(key=lambda row: pins.get(str(row.get("id")), len(pins)))
+        return rows
+
+    # -- one session ----------------------------------------------------------
+
+    def resolve(self, reference: str) -> str:
+        with self.lock:
+            return self.sessions.resolve(reference)
+
+    def state(self, session_id: str, at: str | None = None) -> LogState:
+        """The session's log (at log commit ``at`` when given: pages of one page view
+        stay on the log they started from)."""
+        with self.lock:
+            state = self.sessions.store.state(session_id, at)
+        if state is None:
+            raise SessionNotFound(f"no session {session_id}")
+        return state
+
+    def summary(self, state: LogState) -> dict[str, Any]:
+        with self.lock:
+            return self.sessions.summary_of(state)
+
+    def page(self, state: LogState, number: int) -> list[Entry]:
+        """The entries of segment ``number`` (0-based; none past the last)."""
+        if not 0 <= number < len(state.segments):
+            return []
+        with self.lock:
+            lines = list(self.sessions.store.lines(state, [state.segments[number]]))
+        return [parse_line(line) for line in lines if line.strip()]
+
+    def tail(self, state: LogState, after: int) -> list[Entry]:
+        """The entries from position ``after`` (0-based) to the end, reading only the
+        segments that hold them."""
+        wanted = max(state.count - after, 0)
+        with self.lock:
+            return self.sessions.store.last_entries(state, wanted) if wanted else []
+
+    def page_of(self, state: LogState, entry_id: str) -> int | None:
+        """The segment that holds entry ``entry_id``."""
+        with self.lock:
+            for number, segment in enumerate(state.segments):
+                lines = self.sessions.store.lines(state, [segment])
+                if any(
+                    parse_line(line).get("id") == entry_id
+                    for line in lines
+                    if entry_id.encode() in line
+                ):
+                    return number
+        return None

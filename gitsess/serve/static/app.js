@@ -1,0 +1,103 @@
+// gitsess serve: the viewer's only script (no inline script runs: the page's CSP forbids it).
+// It loads the next log segment when the reader reaches the end of the page, polls for
+// entries an agent appends, and copies commands. It inserts only HTML the viewer rendered
+// (escaped by its templates), and never evaluates anything from a session.
+"use strict";
+
+const POLL_MS = 2000;
+
+function entriesBox() {
+  return document.getElementById("entries");
+}
+
+async function fetchFragment(url) {
+  const response = await fetch(url, { credentials: "same-origin" });
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return { html: await response.text(), headers: response.headers };
+}
+
+function append(box, html) {
+  const template = document.createElement("template");
+  template.innerHTML = html; // inert: scripts in a template never run
+  box.append(template.content);
+}
+
+// Later segments, one at a time, as the reader scrolls to the end.
+function loadMoreOnScroll(box) {
+  const more = document.getElementById("more");
+  if (!more || !("IntersectionObserver" in window)) return;
+  let page = Number(box.dataset.page);
+  const pages = Number(box.dataset.pages);
+  let busy = false;
+  const observer = new IntersectionObserver(async (seen) => {
+    if (busy || !seen.some((e) => e.isIntersecting)) return;
+    busy = true;
+    try {
+      page += 1;
+      const session = encodeURIComponent(box.dataset.session);
+      const log = encodeURIComponent(box.dataset.log);
+      const { html } = await fetchFragment(`/s/${session}/page/${page}?at=${log}`);
+      append(box, html);
+      box.dataset.page = String(page);
+      if (page + 1 >= pages) {
+        observer.disconnect();
+        more.remove();
+      }
+    } finally {
+      busy = false;
+    }
+  });
+  observer.observe(more);
+}
+
+// New entries while an agent works: appended once the page shows the log's end.
+function followLive(box) {
+  const live = document.getElementById("live");
+  const session = encodeURIComponent(box.dataset.session);
+  setInterval(async () => {
+    const atEnd = Number(box.dataset.page) + 1 >= Number(box.dataset.pages);
+    const count = Number(box.dataset.count);
+    try {
+      const { html, headers } = await fetchFragment(`/s/${session}/entries?after=${count}`);
+      const now = Number(headers.get("x-gitsess-count"));
+      if (now < count) {
+        live.textContent = "This session was rewritten: reload the page to see it.";
+        live.hidden = false;
+        return;
+      }
+      if (now === count) return;
+      if (atEnd) {
+        append(box, html);
+        box.dataset.count = String(now);
+        for (const shown of document.querySelectorAll("dd.count")) shown.textContent = String(now);
+      } else {
+        live.textContent = `${now - count} new entries at the end of this session.`;
+        live.hidden = false;
+      }
+    } catch (error) {
+      live.textContent = "Lost the server: is gitsess serve still running?";
+      live.hidden = false;
+    }
+  }, POLL_MS);
+}
+
+function copyButtons() {
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("button.copy");
+    if (!button) return;
+    try {
+      await navigator.clipboard.writeText(button.dataset.copy);
+      button.textContent = "copied";
+    } catch (error) {
+      window.prompt("Copy this command:", button.dataset.copy);
+    }
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  copyButtons();
+  const box = entriesBox();
+  if (!box) return;
+  loadMoreOnScroll(box);
+  followLive(box);
+});
