@@ -102,7 +102,10 @@ def search(path: str | None, text: str, flags: set[str]) -> int:
                 from .search import search as run
 
                 hits = run(sessions, query, None if synced else early)
-                return report(hits, query, "--json" in flags)
+                try:
+                    return report(hits, query, "--json" in flags)
+                finally:
+                    hits.close()  # a reader gone early (`| head`): git stops now
             finally:
                 sessions.repo.close()
         finally:

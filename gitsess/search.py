@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from itertools import islice
 
 from .errors import BadInput, BrokenSession
@@ -145,7 +145,9 @@ def begin(git: Git, listed: EarlyListing, query: Query) -> EarlySearch:
     return early
 
 
-def search(sessions: Sessions, query: Query, early: EarlySearch | None = None) -> Iterator[Hit]:
+def search(
+    sessions: Sessions, query: Query, early: EarlySearch | None = None
+) -> Generator[Hit, None, None]:
     """Every hit, the most recently written sessions first, each session's in log order.
     ``early``: the same query, begun before ``sessions`` was opened."""
     begun = early.take() if early is not None and not query.sessions else None

@@ -337,7 +337,8 @@ def test_a_reader_that_stops_early_ends_the_search_quietly(repo: Path) -> None:
         text=True,
         check=False,
     )
-    assert proc.stdout.splitlines()[-2:][-1] == "done" and "kiwi" in proc.stdout
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 2 and "kiwi" in lines[0] and lines[1] == "done"
     assert "Traceback" not in proc.stderr
     left = subprocess.run(["pgrep", "-f", "grep .*kiwi"], capture_output=True, text=True)
     assert left.stdout == ""

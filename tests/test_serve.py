@@ -13,13 +13,13 @@ from .conftest import run_cli
 
 pytest.importorskip("httpx2", reason="Starlette's test client needs httpx2 (the dev extra)")
 
-from starlette.testclient import TestClient  # noqa: E402
+from starlette.testclient import TestClient
 
-from gitsess.serve.app import create_app  # noqa: E402
-from gitsess.serve.reader import Reader  # noqa: E402
-from gitsess.serve.security import Guard  # noqa: E402
-from gitsess.sessions import Sessions  # noqa: E402
-from gitsess.storage.repo import Repository  # noqa: E402
+from gitsess.serve.app import create_app
+from gitsess.serve.reader import Reader
+from gitsess.serve.security import Guard
+from gitsess.sessions import Sessions
+from gitsess.storage.repo import Repository
 
 TOKEN = "t0ken-for-tests"
 PORT = 7420
