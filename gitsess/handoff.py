@@ -66,6 +66,7 @@ def handoff(
     else:
         summary = active[at]
         chosen = [_introduced(summary, agent), *_tail(active, at)]
+    chosen = answered(chosen, agent)
     capped = 0
     out = []
     for entry in chosen:
@@ -91,6 +92,43 @@ def _tail(active: list[Entry], at: int) -> list[Entry]:
     tail = [e for i, e in enumerate(active[start:], start) if i != at and not made_by_compact(e)]
     calls = {e.get("call_id") for e in tail if e.get("type") == "tool_call"}
     return [e for e in tail if e.get("type") != "tool_result" or e.get("call_id") in calls]
+
+
+NO_RESULT = "(no result of this call was recorded; gitsess gives this one for the hand-off)"
+
+
+def answered(entries: list[Entry], agent: str) -> list[Entry]:
+    """``entries`` with a stand-in result right after each tool call that has none: both
+    agents' APIs refuse a call left unanswered (Claude Code's interrupted calls, Codex's
+    web searches, whose results only its server kept). A native Codex web search handed
+    back to Codex needs none."""
+    results = {e.get("call_id") for e in entries if e.get("type") == "tool_result"}
+    out: list[Entry] = []
+    for entry in entries:
+        out.append(entry)
+        if entry.get("type") != "tool_call" or entry.get("call_id") in results:
+            continue
+        if agent == "codex" and _codex_item(entry) == "web_search_call":
+            continue
+        out.append(
+            {
+                "id": f"{entry.get('id')}:gitsess-result",
+                "ts": entry.get("ts"),
+                "type": "tool_result",
+                "call_id": entry.get("call_id"),
+                "output": NO_RESULT,
+                "is_error": False,
+            }
+        )
+    return out
+
+
+def _codex_item(entry: Entry) -> str | None:
+    source, meta = entry.get("source"), entry.get("meta")
+    if isinstance(source, dict) and source.get("format") == "codex" and isinstance(meta, dict):
+        kind = meta.get("item_type")
+        return kind if isinstance(kind, str) else None
+    return None
 
 
 def _introduced(summary: Entry, agent: str) -> Entry:
