@@ -4,6 +4,7 @@ with real external processes; files and commits from every agent's tool calls.""
 from __future__ import annotations
 
 import json
+import re
 import stat
 import subprocess
 from pathlib import Path
@@ -387,3 +388,14 @@ def test_files_touched_from_each_agents_tool_calls(
     assert not set(files["read"]) & set(files["modified"])
     for path in modified:
         assert path in result.json()["summary"]["content"]
+
+
+def test_the_format_pages_example_summary_is_what_compact_writes(repo: Path) -> None:
+    from gitsess.model import normalize_entry
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "format.md").read_text()
+    example = json.loads(re.search(r'```json\n(\{"id":"fes1e9xg.*?)\n```', doc, re.S).group(1))
+    assert normalize_entry(example) == example
+    sid = new_session(repo)
+    written = run_cli(repo, "compact", sid, "--json").json()["summary"]
+    assert set(example) == set(written) - {"head"}
