@@ -307,3 +307,23 @@ def test_a_claude_code_session_resumes_in_codex_with_tool_calls_it_accepts(
         written = records_of(path)
         codex_pairs_hold(written)
         assert any(r["payload"].get("type") == "function_call" for r in written)
+
+
+def test_a_failing_summarizer_on_resume_compact_touches_nothing(
+    repo: Path, tmp_path: Path, homes: dict[str, Path]
+) -> None:
+    sid = run_cli(repo, "new", "Build", "--no-checkout", "--json").json()["id"]
+    record(repo, sid, TAIL)
+    before = git(repo, "rev-parse", f"refs/sessions/{sid}")
+    failing = tmp_path / "summarize"
+    failing.write_text("#!/bin/sh\necho 'quota exceeded' >&2\nexit 1\n")
+    failing.chmod(0o755)
+    git(repo, "config", "gitsess.summarizer", str(failing))
+    git(repo, "config", "gitsess.handoffSize", "1k")
+    result = run_cli(repo, "resume", sid, "--agent", "claude-code", "--compact")
+    assert (
+        result.code == 1 and "quota exceeded" in result.err and "nothing was written" in result.err
+    )
+    assert git(repo, "symbolic-ref", "--short", "HEAD") == "main"  # not checked out
+    assert git(repo, "rev-parse", f"refs/sessions/{sid}") == before
+    assert not homes["claude-code"].exists()

@@ -44,14 +44,27 @@ def resume_in_agent(
     (``full``: everything), large tool output capped (handoff.py). ``compact``: first
     compact the session (with ``focus``) when the hand-off would exceed
     gitsess.handoffSize."""
+    given, compacted = prepare(sessions, session_id, agent, full, compact, focus)
+    return write_handoff(sessions, session_id, agent, given, compacted)
+
+
+def prepare(
+    sessions: Sessions,
+    session_id: str,
+    agent: str,
+    full: bool = False,
+    compact: bool = False,
+    focus: str | None = None,
+) -> tuple[Handoff, Entry | None]:
+    """What ``agent`` is to be handed, compacting first when asked and needed; and the
+    summary that compaction wrote. Done before anything is checked out: a summarizer that
+    fails leaves everything as it was."""
     from ..handoff import handoff, limits
-    from . import get
 
     agent = check_agent(agent)
     cap, size = limits(sessions.repo)
     state = sessions.store.require(session_id)
-    entries = sessions.store.entries(state)
-    given = handoff(entries, agent, full, cap)
+    given = handoff(sessions.store.entries(state), agent, full, cap)
     compacted = None
     if compact and given.size > size:
         from ..compact import compact as compact_session
@@ -59,6 +72,16 @@ def resume_in_agent(
         compacted = compact_session(sessions, session_id, focus).entry
         entries = sessions.store.entries(sessions.store.require(session_id))
         given = handoff(entries, agent, full, cap)
+    return given, compacted
+
+
+def write_handoff(
+    sessions: Sessions, session_id: str, agent: str, given: Handoff, compacted: Entry | None
+) -> Handed:
+    """Write ``given`` where ``agent`` looks for its transcripts."""
+    from . import get
+
+    agent = check_agent(agent)
     cwd = str(sessions.repo.root)
     if agent == "claude-code":
         from .claude_code import to_transcript, transcript_dir, write_transcript

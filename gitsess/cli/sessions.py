@@ -393,18 +393,21 @@ def resume(
     if worktree:
         resume_in_worktree(app, session_id, as_json)
         return
+    prepared = None
     if agent:
-        from ..agents.resume import check_agent
+        from ..agents.resume import prepare
 
-        agent = check_agent(agent)  # before anything is checked out
+        # Before anything is checked out: an unknown agent, a bad setting or a failing
+        # summarizer leaves everything as it was.
+        prepared = prepare(sessions, session_id, agent, full, compact_first, focus)
     resumed = sessions.resume(session_id)
     summary = sessions.summary_of(resumed.state)
     summary["current"] = True
     handed: dict[str, Any] = {}
-    if agent:
-        from ..agents.resume import resume_in_agent
+    if agent and prepared is not None:
+        from ..agents.resume import write_handoff
 
-        done = resume_in_agent(sessions, session_id, agent, full, compact_first, focus)
+        done = write_handoff(sessions, session_id, agent, *prepared)
         given = done.handoff
         handed = {
             "transcript": str(done.path),
