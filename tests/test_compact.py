@@ -399,3 +399,60 @@ def test_the_format_pages_example_summary_is_what_compact_writes(repo: Path) -> 
     sid = new_session(repo)
     written = run_cli(repo, "compact", sid, "--json").json()["summary"]
     assert set(example) == set(written) - {"head"}
+
+
+@pytest.mark.parametrize(
+    ("name", "tool_input", "read", "modified"),
+    [
+        (
+            "shell",
+            {"command": ["bash", "-lc", "sed -n '1,80p' src/a.py && nl b.py"]},
+            ["src/a.py", "b.py"],
+            [],
+        ),
+        (
+            "shell",
+            {"command": ["apply_patch", "*** Begin Patch\n*** Add File: new.py\n"]},
+            [],
+            ["new.py"],
+        ),
+        ("local_shell", {"type": "exec", "command": ["cat", "x.txt"]}, ["x.txt"], []),
+        (
+            "exec_command",
+            {"cmd": "cat > out.txt <<'EOF'\ncat secret\nEOF\ntail -n 5 log.txt"},
+            ["log.txt"],
+            ["out.txt"],
+        ),
+        (
+            "Bash",
+            {"command": "sed -i 's/a/b/' c.py; cp a.txt b.txt; mv d e; echo hi >> f 2>/dev/null"},
+            ["a.txt"],
+            ["c.py", "b.txt", "d", "e", "f"],
+        ),
+        ("Bash", {"command": "grep -r foo src | head -3 > /dev/null; rm *.tmp"}, [], []),
+        ("run_shell_command", {"command": "touch made.txt"}, [], ["made.txt"]),
+        (
+            "Bash",
+            {"command": "wc -l < in.txt > count.txt; cat <<< 'x y'"},
+            ["in.txt"],
+            ["count.txt"],
+        ),
+        ("read_many_files", {"paths": ["a.md", "b.md"]}, ["a.md", "b.md"], []),
+        ("StrReplaceFile", {"path": "k.py"}, [], ["k.py"]),
+        ("NotebookEdit", {"notebook_path": "n.ipynb"}, [], ["n.ipynb"]),
+        (
+            "apply_patch",
+            {"input": "*** Update File: u.py\n*** Move to: v.py\n*** Delete File: w.py"},
+            [],
+            ["u.py", "v.py", "w.py"],
+        ),
+        ("mcp__fs__read_file", {"path": "m.py"}, ["m.py"], []),
+        ("WebFetch", {"url": "https://example.com"}, [], []),
+    ],
+)
+def test_what_each_tool_call_reads_and_modifies(
+    name: str, tool_input: Any, read: list[str], modified: list[str]
+) -> None:
+    from gitsess.agents.files import call_files
+
+    assert call_files(name, tool_input) == (read, modified)

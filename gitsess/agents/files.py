@@ -130,8 +130,11 @@ def shell_files(tool_input: Any) -> tuple[list[str], list[str]]:
             tokens = list(lexer)
         except ValueError:  # an unbalanced quote: a line of a longer string
             continue
-        for words in _simple_commands(tokens, writes):
+        redirected: dict[str, list[str]] = {"read": [], "write": []}
+        for words in _simple_commands(tokens, redirected):
             _command_files(words, reads, writes)
+        reads += redirected["read"]
+        writes += redirected["write"]
     return reads, writes
 
 
@@ -151,22 +154,26 @@ def _script_lines(script: str) -> list[str]:
     return lines
 
 
-def _simple_commands(tokens: list[str], writes: list[str]) -> list[list[str]]:
-    """The words of each simple command; redirection targets go to ``writes``."""
+def _simple_commands(tokens: list[str], redirected: dict[str, list[str]]) -> list[list[str]]:
+    """The words of each simple command; redirections' files go to ``redirected``."""
     commands: list[list[str]] = [[]]
-    pending_redirect = False
+    target: str | None = None  # what the next word is: "read", "write" or "skip"
     for token in tokens:
-        if pending_redirect:
-            pending_redirect = False
-            if _plain_path(token) and token != "/dev/null":
-                writes.append(token)
+        if target is not None:
+            if target != "skip" and _plain_path(token) and token != "/dev/null":
+                redirected[target].append(token)
+            target = None
             continue
         if token in (">", ">>", "&>", ">|"):
-            pending_redirect = True
+            target = "write"
+        elif token == "<":
+            target = "read"
+        elif token.startswith("<"):
+            target = "skip"  # an input file, a here-document's word, a here-string
         elif token in _OPERATORS:
             commands.append([])
-        elif token.startswith("<") or token.endswith(">"):
-            continue  # an input redirection, or 2> and the like
+        elif token.endswith(">"):
+            continue  # 2>&1 and the like
         else:
             commands[-1].append(token)
     return [c for c in commands if c]
