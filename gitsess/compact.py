@@ -19,7 +19,7 @@ import signal
 import subprocess
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .agents.files import files_touched
+from .agents.files import Touched, files_touched
 from .errors import BadInput, GitsessError
 from .ids import new_entry_id
 from .render.noise import is_user_prompt, subagent
@@ -80,15 +80,17 @@ def compact(
     if command is not None and not command.strip():
         raise BadInput("--with needs a command")
     state = sessions.store.require(session_id)
+    last = sessions.store.last_entries(state, 1)  # nothing new: known without reading all
+    if not last:
+        return Compacted(None, 0, None)
+    if _covers_all(last[0], focus):
+        return Compacted(None, state.count - 1, last[0])
     entries = sessions.store.entries(state)
     previous_at = latest_summary(entries)
     previous = entries[previous_at] if previous_at is not None else None
-    if not entries:
-        return Compacted(None, 0, None)
-    if previous is not None and _covers_all(previous, previous_at, entries, focus):
-        return Compacted(None, len(entries) - 1, previous)
+    touched = files_touched(entries)
     if command is None:
-        text = builtin_summary(entries, focus)
+        text = builtin_summary(entries, focus, touched)
         summarizer = BUILTIN
     else:
         from .render.handoff import summarizer_input
@@ -97,7 +99,8 @@ def compact(
         markdown = summarizer_input(state.meta, previous, entries[start:], focus)
         text = run_summarizer(command, markdown, _timeout(sessions, timeout), focus)
         summarizer = "command"
-    entry = {"id": new_entry_id(), **summary_entry(entries, text, focus, previous, summarizer)}
+    made = summary_entry(entries, text, focus, previous, summarizer, touched)
+    entry = {"id": new_entry_id(), **made}
     sessions.record(session_id, [(1, entry)], trusted=True)
     return Compacted(_stored(sessions, session_id, entry), len(entries), previous)
 
@@ -111,17 +114,22 @@ def _stored(sessions: Sessions, session_id: str, entry: Entry) -> Entry:
     return entry
 
 
-def _covers_all(previous: Entry, at: int | None, entries: list[Entry], focus: str | None) -> bool:
-    """Whether ``previous``, a summary `gitsess compact` wrote with this ``focus``, is the
-    log's last entry: a new one would say nothing more."""
-    return at == len(entries) - 1 and made_by_compact(previous) and previous.get("focus") == focus
+def _covers_all(last: Entry, focus: str | None) -> bool:
+    """Whether the log's ``last`` entry is a summary `gitsess compact` wrote with this
+    ``focus``: a new one would say nothing more."""
+    return made_by_compact(last) and last.get("focus") == focus and latest_summary([last]) == 0
 
 
 def summary_entry(
-    entries: list[Entry], text: str, focus: str | None, previous: Entry | None, summarizer: str
+    entries: list[Entry],
+    text: str,
+    focus: str | None,
+    previous: Entry | None,
+    summarizer: str,
+    touched: Touched | None = None,
 ) -> Entry:
     """The summary entry for ``entries`` (the whole log so far)."""
-    touched = files_touched(entries)
+    touched = touched or files_touched(entries)
     commits = [
         {"sha": str(e.get("sha", "")), "subject": str(e.get("subject", ""))}
         for e in entries
@@ -161,7 +169,9 @@ def latest_summary(entries: list[Entry]) -> int | None:
 # -- the built-in summarizer ---------------------------------------------------------------
 
 
-def builtin_summary(entries: list[Entry], focus: str | None = None) -> str:
+def builtin_summary(
+    entries: list[Entry], focus: str | None = None, touched: Touched | None = None
+) -> str:
     """A deterministic summary: the user's requests in order, what the assistant reported
     last, the files touched, the commits and what was still open at the end. With a
     ``focus``, what matches it is kept in full and the rest is shortened more."""
@@ -174,7 +184,7 @@ def builtin_summary(entries: list[Entry], focus: str | None = None) -> str:
     parts.append(_reports_section(active, terms))
     if terms:
         parts.append(_focus_section(active, terms, str(focus)))
-    parts.append(_files_section(entries))
+    parts.append(_files_section(touched or files_touched(entries)))
     parts.append(_commits_section(entries))
     parts.append(_open_section(active))
     return "\n\n".join(p for p in parts if p).strip() + "\n"
@@ -265,8 +275,7 @@ def _focus_section(entries: list[Entry], terms: list[str], focus: str) -> str:
     return "## About the focus\n\n" + note + "\n\n".join(kept)
 
 
-def _files_section(entries: list[Entry]) -> str:
-    touched = files_touched(entries)
+def _files_section(touched: Touched) -> str:
     if not touched.read and not touched.modified:
         return ""
     lines = ["## Files"]
