@@ -129,9 +129,9 @@ def handed_lines(handed: dict[str, Any]) -> list[str]:
         )
     count = int(handed.get("entries") or 0)
     if handed.get("summary"):
+        after = f"the {plural(count - 1, 'entry')} after it" if count > 1 else "nothing after it"
         lines.append(
-            f"Handed over the summary {handed['summary']} and the "
-            f"{plural(max(count - 1, 0), 'entry')} after it (--full hands everything)."
+            f"Handed over the summary {handed['summary']} and {after} (--full hands everything)."
         )
     else:
         lines.append(f"Handed over {plural(count, 'entry')}.")
