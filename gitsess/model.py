@@ -83,10 +83,28 @@ class ToolResultEntry(_Open):
     is_error: StrictBool = False
 
 
+class TouchedFiles(_Open):
+    read: list[StrictStr] = Field(default_factory=list)
+    modified: list[StrictStr] = Field(default_factory=list)
+
+
+class CoveredCommit(_Open):
+    sha: StrictStr
+    subject: StrictStr
+
+
 class SummaryEntry(_Open):
     content: Any
     first: StrictStr | None = None
     last: StrictStr | None = None
+    # Written by `gitsess compact` (docs/format.md section 4); an agent's own summaries
+    # and earlier logs have none of these.
+    previous: StrictStr | None = None
+    covers: int | None = Field(default=None, ge=0)
+    focus: StrictStr | None = None
+    files: TouchedFiles | None = None
+    commits: list[CoveredCommit] | None = None
+    summarizer: StrictStr | None = None
 
 
 class CommitEntry(_Open):

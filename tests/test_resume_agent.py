@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gitsess.agents import get
+from gitsess.handoff import NO_RESULT
 
 from .conftest import CORPUS, git, gitsess_exe, log_lines
 
@@ -143,7 +144,11 @@ def test_a_session_from_one_agent_resumes_in_another(
     result = gs("resume", sid, "--agent", target, "--json")
     assert result.code == 0, result.err
     back = get(target).parse(Path(result.json()["agent"]["transcript"]))
-    assert essentials(back.entries) == essentials(log_lines(repo, sid))
+    # A call the log holds no result for is answered by a stand-in (the target's API
+    # refuses an unanswered call): the rest is the conversation as it was.
+    given = [e for e in back.entries if e.get("output") != NO_RESULT]
+    assert len(given) < len(back.entries)
+    assert essentials(given) == essentials(log_lines(repo, sid))
 
 
 def test_unknown_agent_changes_nothing(repo: Path, gs, session: str) -> None:

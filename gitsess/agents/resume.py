@@ -12,23 +12,76 @@ import os
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import BadInput
 
 if TYPE_CHECKING:
+    from ..handoff import Handoff
     from ..sessions import Sessions
+
+Entry = dict[str, Any]
 
 RESUMABLE = ("claude-code", "codex")
 
 
-def resume_in_agent(sessions: Sessions, session_id: str, agent: str) -> tuple[Path, str]:
-    """Write the session as ``agent``'s transcript; its path and the command that continues it."""
+class Handed(NamedTuple):
+    path: Path  # the transcript written
+    command: str  # the command that carries on there
+    handoff: Handoff  # what was handed over
+    compacted: Entry | None  # the summary `--compact` wrote first, if it did
+
+
+def resume_in_agent(
+    sessions: Sessions,
+    session_id: str,
+    agent: str,
+    full: bool = False,
+    compact: bool = False,
+    focus: str | None = None,
+) -> Handed:
+    """Write the session as ``agent``'s transcript: the latest summary and what follows it
+    (``full``: everything), large tool output capped (handoff.py). ``compact``: first
+    compact the session (with ``focus``) when the hand-off would exceed
+    gitsess.handoffSize."""
+    given, compacted = prepare(sessions, session_id, agent, full, compact, focus)
+    return write_handoff(sessions, session_id, agent, given, compacted)
+
+
+def prepare(
+    sessions: Sessions,
+    session_id: str,
+    agent: str,
+    full: bool = False,
+    compact: bool = False,
+    focus: str | None = None,
+) -> tuple[Handoff, Entry | None]:
+    """What ``agent`` is to be handed, compacting first when asked and needed; and the
+    summary that compaction wrote. Done before anything is checked out: a summarizer that
+    fails leaves everything as it was."""
+    from ..handoff import handoff, limits
+
+    agent = check_agent(agent)
+    cap, size = limits(sessions.repo)
+    state = sessions.store.require(session_id)
+    given = handoff(sessions.store.entries(state), agent, full, cap)
+    compacted = None
+    if compact and given.size > size:
+        from ..compact import compact as compact_session
+
+        compacted = compact_session(sessions, session_id, focus).entry
+        entries = sessions.store.entries(sessions.store.require(session_id))
+        given = handoff(entries, agent, full, cap)
+    return given, compacted
+
+
+def write_handoff(
+    sessions: Sessions, session_id: str, agent: str, given: Handoff, compacted: Entry | None
+) -> Handed:
+    """Write ``given`` where ``agent`` looks for its transcripts."""
     from . import get
 
     agent = check_agent(agent)
-    state = sessions.store.require(session_id)
-    entries = [e for e in sessions.store.entries(state) if not _inactive(e)]
     cwd = str(sessions.repo.root)
     if agent == "claude-code":
         from .claude_code import to_transcript, transcript_dir, write_transcript
@@ -36,18 +89,18 @@ def resume_in_agent(sessions: Sessions, session_id: str, agent: str) -> tuple[Pa
         native = str(uuid.uuid4())
         config = os.environ.get("CLAUDE_CONFIG_DIR")
         path = transcript_dir(Path(cwd), Path(config) if config else None) / f"{native}.jsonl"
-        write_transcript(to_transcript(entries, native, cwd), path)
+        write_transcript(to_transcript(given.entries, native, cwd), path)
         command = f"claude --resume {native}"
     else:
         from .codex import new_session_uuid, rollout_path, to_rollout, write_rollout
 
         native = new_session_uuid()
         path = rollout_path(datetime.now(timezone.utc), native)
-        write_rollout(to_rollout(entries, native, cwd), path)
+        write_rollout(to_rollout(given.entries, native, cwd), path)
         command = f"codex resume {native}"
     written = get(agent).parse(path)
     remember_handed_back(sessions.repo.common_dir, session_id, [e["id"] for e in written.entries])
-    return path, command
+    return Handed(path, command, given, compacted)
 
 
 def check_agent(agent: str) -> str:
@@ -80,8 +133,3 @@ def remember_handed_back(common_dir: Path, session_id: str, ids: list[str]) -> N
 
 def _state_file(common_dir: Path, session_id: str) -> Path:
     return common_dir / "gitsess" / "capture" / f"handed-back-{session_id}.json"
-
-
-def _inactive(entry: dict[str, Any]) -> bool:
-    meta = entry.get("meta")
-    return isinstance(meta, dict) and bool(meta.get("inactive"))

@@ -335,6 +335,18 @@ def parse_jsonl(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
     help="Also hand the conversation to claude-code or codex, to carry on there.",
 )
 @click.option(
+    "--full",
+    is_flag=True,
+    help="With --agent: hand over every entry (default: the latest summary and what follows).",
+)
+@click.option(
+    "--compact",
+    "compact_first",
+    is_flag=True,
+    help="With --agent: compact first when the hand-off exceeds gitsess.handoffSize (400k).",
+)
+@click.option("--focus", metavar="TEXT", help="With --compact: what the summary keeps in full.")
+@click.option(
     "--worktree",
     is_flag=True,
     help="Check the branch out in the session's own worktree (made if needed), not here.",
@@ -346,12 +358,20 @@ def resume(
     session: str | None,
     last: bool,
     agent: str | None,
+    full: bool,
+    compact_first: bool,
+    focus: str | None,
     worktree: bool,
     as_json: bool,
 ) -> None:
-    """Check a session's branch out and show where its conversation stands."""
+    """Check a session's branch out and show where its conversation stands.
+
+    With --agent, the agent is handed the latest summary (`gitsess compact`) and the
+    entries after it, tool output over gitsess.handoffToolOutput (16k characters) cut.
+    """
     if session and last:
         raise click.UsageError("give a SESSION or --last, not both")
+    handoff_usage(agent, full, compact_first, focus)
     app = ctx.find_object(App)
     assert app is not None
     sessions = app.sessions
@@ -373,19 +393,30 @@ def resume(
     if worktree:
         resume_in_worktree(app, session_id, as_json)
         return
+    prepared = None
     if agent:
-        from ..agents.resume import check_agent
+        from ..agents.resume import prepare
 
-        agent = check_agent(agent)  # before anything is checked out
+        # Before anything is checked out: an unknown agent, a bad setting or a failing
+        # summarizer leaves everything as it was.
+        prepared = prepare(sessions, session_id, agent, full, compact_first, focus)
     resumed = sessions.resume(session_id)
     summary = sessions.summary_of(resumed.state)
     summary["current"] = True
-    handed: dict[str, str] = {}
-    if agent:
-        from ..agents.resume import resume_in_agent
+    handed: dict[str, Any] = {}
+    if agent and prepared is not None:
+        from ..agents.resume import write_handoff
 
-        path, command = resume_in_agent(sessions, session_id, agent)
-        handed = {"transcript": str(path), "command": command}
+        done = write_handoff(sessions, session_id, agent, *prepared)
+        given = done.handoff
+        handed = {
+            "transcript": str(done.path),
+            "command": done.command,
+            "summary": given.summary.get("id") if given.summary is not None else None,
+            "entries": len(given.entries),
+            "capped": given.capped,
+            "compacted": done.compacted.get("id") if done.compacted is not None else None,
+        }
     if as_json:
         document = {
             "session": summary,
@@ -413,8 +444,22 @@ def resume(
     console.print()
     local_changes(console, resumed.local_changes)
     if handed:
-        console.print(f"\nWrote the conversation to {escape(handed['transcript'])}")
+        from ..render.handoff import handed_lines
+
+        console.print()
+        for line in handed_lines(handed):
+            console.print(escape(line))
         console.print(f"Carry on with: [bold]{escape(handed['command'])}[/]")
+
+
+def handoff_usage(agent: str | None, full: bool, compact_first: bool, focus: str | None) -> None:
+    """The hand-off options go with --agent, and --focus with --compact."""
+    if (full or compact_first) and not agent:
+        raise click.UsageError("--full and --compact go with --agent")
+    if full and compact_first:
+        raise click.UsageError("give --full or --compact, not both")
+    if focus is not None and not compact_first:
+        raise click.UsageError("--focus goes with --compact (or use `gitsess compact --focus`)")
 
 
 def resume_in_worktree(app: App, session_id: str, as_json: bool) -> None:

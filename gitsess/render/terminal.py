@@ -278,6 +278,8 @@ def print_entries(
         if not (folded and previous_folded):
             out.print()
         body = "" if folded else content_text(entry.get("content")).rstrip()
+        if entry.get("type") == "summary":
+            out.print(summary_mark(entry, out.width))
         if noise is not None:
             out.print(noise_text(noise.text, entry, out.width, number))
         elif len(body) > BIG and (full or not out.is_terminal):
@@ -285,7 +287,24 @@ def print_entries(
             write_plain(out, body)
         else:
             out.print(entry_text(entry, out.width, number))
+        if full and entry.get("type") == "summary":
+            out.print(Text(visible(content_text(entry.get("content")).rstrip()), style="blue"))
         previous_folded = folded
+
+
+def summary_mark(entry: Entry, width: int) -> Text:
+    """The rule before a summary: the entries above it, up to the one it names last, are
+    what it stands for (`resume --agent` hands over the summary and what follows)."""
+    covers = entry.get("covers")
+    if isinstance(covers, int) and not isinstance(covers, bool) and covers > 0:
+        what = f" entries #1–#{covers} are summarized below "
+    else:
+        what = f" summarized below: up to {short_entry_id(str(entry.get('last') or '?'))} "
+    focus = entry.get("focus")
+    if isinstance(focus, str) and focus:
+        what += f"(focus: {clip(' '.join(focus.split()), 60)}) "
+    line = "──" + visible(what)
+    return Text(line + "─" * max(width - len(line) - 2, 2), style="blue")
 
 
 def noise_text(noise: str, entry: Entry, width: int, number: int | None) -> Text:

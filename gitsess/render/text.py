@@ -73,8 +73,7 @@ def entry_summary(entry: Entry, width: int = 100) -> str:
         data = entry.get("data")
         text = str(entry.get("name", "")) + (f" {compact(data)}" if data not in (None, {}) else "")
     elif kind == "summary":
-        span = f"{entry.get('first', '?')}..{entry.get('last', '?')}"
-        text = f"[{span}] {compact(content_text(entry.get('content')))}"
+        text = f"[{summary_span(entry)}] {compact(content_text(entry.get('content')))}"
     elif kind in ("message", "reasoning"):
         text = compact(content_text(entry.get("content")))
     elif kind == "invalid":
@@ -83,6 +82,15 @@ def entry_summary(entry: Entry, width: int = 100) -> str:
         rest = {k: v for k, v in entry.items() if k not in ("id", "ts", "type", "head")}
         text = compact(rest)
     return clip(text, width)
+
+
+def summary_span(entry: Entry) -> str:
+    """What a summary covers: "#1-#95" for one `gitsess compact` wrote (it covers the log
+    from its start), else the ids of the first and last entries it names."""
+    covers = entry.get("covers")
+    if isinstance(covers, int) and not isinstance(covers, bool) and covers > 0:
+        return f"covers #1–#{covers}"
+    return f"{entry.get('first', '?')}..{entry.get('last', '?')}"
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
