@@ -175,6 +175,35 @@ def test_a_diff_over_the_page_budget_lists_the_rest(repo: Path, client: TestClie
     assert 'href="#file-59"' in text  # every file listed
 
 
+def test_renames_and_type_changes_keep_each_file_its_own_patch(
+    repo: Path, client: TestClient
+) -> None:
+    """git writes a file that became a symlink as two patches: the files after it still
+    show their own lines."""
+    new_session(repo, "Moves")
+    commit(
+        repo,
+        {"a_link": b"a plain file\n", "b_old.txt": b"kept\n", "c_after.py": b"x = 1\n"},
+        "Start",
+    )
+    (repo / "a_link").unlink()
+    (repo / "a_link").symlink_to("c_after.py")
+    git(repo, "mv", "b_old.txt", "b_new.txt")
+    git(repo, "add", "a_link")
+    sha = commit(repo, {"c_after.py": b"x = 2\n"}, "Move things")
+    text = client.get(f"/commit/{sha}").text
+    sections = {
+        re.sub(r"<[^>]+>", "", part.split("</h3>", 1)[0]): part
+        for part in text.split('<section class="file"')[1:]
+    }
+    link, moved, after = (sections[k] for k in sorted(sections))
+    assert "type changed" in link and "c_after.py" in re.sub(r"<[^>]+>", "", link)
+    assert "b_old.txt → b_new.txt" in re.sub(r"<[^>]+>", "", moved).replace("&gt;", ">")
+    assert "No changed lines (a rename or a mode change)." in moved
+    plain = re.sub(r"<[^>]+>", "", after)
+    assert "−x = 1" in plain and "+x = 2" in plain and "a plain file" not in plain
+
+
 @pytest.mark.parametrize(
     "bad",
     [

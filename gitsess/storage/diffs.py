@@ -236,11 +236,10 @@ def _read_patch(repo: Repository, revs: list[str], found: Change) -> None:
                 continue
             if current is None:
                 continue
-            line = raw.decode("utf-8", "replace").rstrip("\n")
             if in_header:
-                in_header = not line.startswith("@@")
+                in_header = not raw.startswith(b"@@")
                 if in_header:
-                    _header_line(current, line)
+                    _header_line(current, raw.decode("utf-8", "replace"))
                     continue
             if budget <= 0 or len(current.lines) >= MAX_FILE_LINES:
                 current.cut = True
@@ -248,6 +247,7 @@ def _read_patch(repo: Repository, revs: list[str], found: Change) -> None:
                 if budget <= 0:
                     break
                 continue
+            line = raw.decode("utf-8", "replace").rstrip("\n")
             # MAX_LINE characters of the line, after its "+", "-" or " "
             long = unfinished or len(line) > MAX_LINE + 1
             current.lines.append(line[: MAX_LINE + 1] + ("…" if long else ""))
