@@ -27,7 +27,7 @@ from ..storage import diffs
 from .highlight import rows, shown
 
 if TYPE_CHECKING:
-    from ..storage.diffs import Change
+    from ..storage.diffs import Change, CommitFacts
     from ..storage.log import LogState
     from .reader import Reader
 
@@ -53,7 +53,7 @@ def routes(reader: Reader, page: Page, lookup: Lookup) -> list[BaseRoute]:
 
         return page(
             "commit.html.j2",
-            commit=facts,
+            commit=commit_view(facts),
             sessions=named_sessions(facts.message),
             change=change_view(change),
         )
@@ -142,6 +142,21 @@ def code_context(reader: Reader, session_id: str) -> dict[str, Any]:
         "family_more": more,
         "task": task,
         "attempts": attempts[:MAX_ATTEMPTS],
+    }
+
+
+def commit_view(facts: CommitFacts) -> dict[str, Any]:
+    """A commit as its page shows it: what its author wrote, control characters visible."""
+    people = {
+        role: {"name": shown(who.name), "email": shown(who.email), "when": who.when}
+        for role, who in (("author", facts.author), ("committer", facts.committer))
+    }
+    return {
+        "sha": facts.sha,
+        "parents": facts.parents,
+        "subject": shown(facts.subject),
+        "body": shown(facts.body).replace("\u240a", "\n"),  # line feeds stay line feeds
+        **people,
     }
 
 
