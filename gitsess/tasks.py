@@ -118,12 +118,31 @@ def compare_row(sessions: Sessions, state: LogState) -> dict[str, Any]:
     return row
 
 
-def code_stats(sessions: Sessions, meta: dict[str, Any]) -> dict[str, Any]:
-    """Commits, files changed, insertions and deletions of the branch since its base."""
+def code_range(sessions: Sessions, meta: dict[str, Any]) -> tuple[str | None, str | None]:
+    """Where the session's code started and its branch's tip (None when unknown): its
+    `base`, else where its branch left the branch it was started from (`from_branch`), else
+    where it left main or master (a session imported or made before the first commit)."""
     branch = sessions.branch_of(meta, str(meta.get("id", "")))
     tip = sessions.repo.branch_tip(branch) if branch else None
+    if tip is None:
+        return None, None
     base = meta.get("base")
-    if tip is None or not isinstance(base, str) or sessions.repo.resolve(base) is None:
+    start = sessions.repo.resolve(base) if isinstance(base, str) else None
+    if start is not None:
+        return start, tip
+    from .review import BASE_CANDIDATES
+
+    for other in (meta.get("from_branch"), *BASE_CANDIDATES):
+        other_tip = sessions.repo.branch_tip(other) if isinstance(other, str) else None
+        if other != branch and other_tip is not None:
+            return sessions.repo.merge_base(tip, other_tip), tip
+    return None, tip
+
+
+def code_stats(sessions: Sessions, meta: dict[str, Any]) -> dict[str, Any]:
+    """Commits, files changed, insertions and deletions of the branch since it started."""
+    base, tip = code_range(sessions, meta)
+    if tip is None or base is None:
         return {"commits": None, "files_changed": None, "insertions": None, "deletions": None}
     git = sessions.repo.git
     commits = int(git.text("rev-list", "--count", f"{base}..{tip}") or 0)

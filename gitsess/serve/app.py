@@ -46,6 +46,7 @@ def templates() -> Environment:
 
 def create_app(reader: Reader) -> Starlette:
     """The viewer over ``reader`` (wrap it in ``security.Guard`` before serving it)."""
+    from .code import code_context
     from .code import routes as code_routes
 
     env = templates()
@@ -85,6 +86,7 @@ def create_app(reader: Reader) -> Starlette:
             number=number,
             pages=max(len(state.segments), 1),
             log=state.oid,
+            **code_context(reader, session_id),
         )
 
     def segment(request: Request) -> Response:
