@@ -68,9 +68,10 @@ def launch_args() -> list[str]:
     ]
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """One real Chromium for a module's tests (each test opens its own contexts)."""
+@contextmanager
+def launched_chromium() -> Iterator[Any]:
+    """A real Chromium (a module's fixture: each test opens its own contexts); skips the
+    test, saying why, where there is none."""
     why = browser_unavailable()
     if why:
         pytest.skip(f"browser tests skipped: {why}")
