@@ -390,6 +390,8 @@ def realistic_repository(repo: Path) -> tuple[str, str]:
     shown, title = ids[0]
     assert run_cli(repo, "tag", shown, "hooks", "review").code == 0
     assert run_cli(repo, "pin", shown).code == 0
+    fork = ["fork", shown, "--no-checkout", "--title", f"{title}, another way"]
+    assert run_cli(repo, *fork).code == 0
     other = new(repo, "Try a second approach to the cache", "--task", "cache")
     record(repo, other, *made_up_turns()[:4])
     return shown, title
