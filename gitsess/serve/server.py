@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
 import secrets
 import socket
@@ -16,10 +17,12 @@ if TYPE_CHECKING:
 
 LOOPBACK = "127.0.0.1"
 DEFAULT_PORTS = range(7420, 7430)  # without --port: the first free one, else any
+GRACE_SECONDS = 5
 
 
 def serve(sessions: Sessions, host: str, port: int | None, open_browser: bool) -> None:
-    """Serve until Ctrl-C. The address (with its token) is the first line printed."""
+    """Serve until Ctrl-C. The address (with its token) is the first line printed, once
+    the server is ready: a Ctrl-C from then on is the normal way out (exit 0)."""
     import uvicorn
 
     from .app import create_app
@@ -27,53 +30,75 @@ def serve(sessions: Sessions, host: str, port: int | None, open_browser: bool) -
     from .security import Guard
 
     listener = _listen(host, port)
-    bound = listener.getsockname()[1]
-    token = secrets.token_urlsafe(24)
-    url = f"http://{_url_host(host)}:{bound}/?token={token}"
-    print(url, flush=True)
-    if not _is_loopback(host):
-        print(
-            f"gitsess: warning: serving on {host}: anyone who can reach it and has the "
-            "address above can read every session of this repository",
-            file=sys.stderr,
-        )
     reader = Reader(sessions)
-    app = Guard(create_app(reader), token, _hosts(host, bound), bound)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-    if open_browser:
-        import webbrowser
-
-        webbrowser.open(url)
     try:
-        uvicorn.Server(config).run(sockets=[listener])
+        bound = listener.getsockname()[1]
+        token = secrets.token_urlsafe(24)
+        app = Guard(create_app(reader), token, _hosts(host, bound), bound)
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            # Ctrl-C waits this long at most for requests still running (a page being read).
+            timeout_graceful_shutdown=GRACE_SECONDS,
+        )
+        url = f"http://{_url_host(host)}:{bound}/?token={token}"
+        try:
+            _announce(url, host, open_browser)
+            uvicorn.Server(config).run(sockets=[listener])
+        except KeyboardInterrupt:
+            # uvicorn handles Ctrl-C itself (it stops serving, lets requests finish), then
+            # raises the signal again for its caller; before it runs, Ctrl-C lands here too.
+            pass
     finally:
         reader.close()
         listener.close()
     print("Stopped.", file=sys.stderr)
 
 
+def _announce(url: str, host: str, open_browser: bool) -> None:
+    """The address first (scripts read the first line), then the warning, then a browser."""
+    print(url, flush=True)
+    if not _is_loopback(host):
+        print(
+            f"gitsess: warning: serving on {host}: anyone who can reach it and has the "
+            "address above can read every session of this repository",
+            file=sys.stderr,
+            flush=True,
+        )
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(url)
+
+
 def _listen(host: str, port: int | None) -> socket.socket:
+    """A listening socket on ``host``: at ``port``, or the first free default port (any
+    port when all ten are taken). Only a busy port moves on to the next one."""
+    if not host.strip():
+        raise BadInput("--host: give an address (127.0.0.1 is the default)")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     tries = [port] if port is not None else [*DEFAULT_PORTS, 0]
-    last: OSError | None = None
     for candidate in tries:
         listener = socket.socket(family, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             listener.bind((host, candidate))
+            listener.listen(64)
         except socket.gaierror:
             listener.close()
             raise BadInput(f"--host {host}: not an address of this machine") from None
         except OSError as exc:
             listener.close()
-            last = exc
-            continue
-        listener.listen(64)
+            if exc.errno == errno.EADDRINUSE and candidate != tries[-1]:
+                continue
+            why = (exc.strerror or str(exc)).lower()
+            hint = " (--port 0 picks a free one)" if exc.errno == errno.EADDRINUSE else ""
+            raise GitsessError(f"cannot listen on {host}:{candidate}: {why}{hint}") from None
         listener.setblocking(False)
         return listener
-    why = last.strerror if last is not None and last.strerror else str(last)
-    hint = " (--port 0 picks a free one)" if port else ""
-    raise GitsessError(f"cannot listen on {host}:{port}: {why.lower()}{hint}")
+    raise AssertionError("unreachable: the last try returns or raises")
 
 
 def _is_loopback(host: str) -> bool:
