@@ -253,7 +253,8 @@ class Sessions:
         """A new session; with ``entries`` (already in the entry format) its log starts with
         them."""
         check_title(title)
-        normal, _ = self.normalized(entries or [], head=None, trusted=trusted)
+        # No entries, nothing to validate: an empty session does not load pydantic.
+        normal, _ = self.normalized(entries or [], head=None, trusted=trusted or not entries)
         lines = _input_lines(normal)
         if from_rev is None:
             start = self.repo.head_commit()
