@@ -557,6 +557,25 @@ class LogStore:
         self.repo.delete_ref(session_ref(session_id), state.oid, f"gitsess: delete {session_id}")
         return state.oid
 
+    def delete_many(self, states: list[tuple[str, str, Meta]]) -> list[str]:
+        """delete() for many (session id, log commit, session.json) at once: their logs
+        go into the trash together, then their refs go in one compare-and-swap transaction.
+        The ids deleted: a session whose ref moved meanwhile (a writer appended) stays."""
+        from .trash import Trash
+
+        if not states:
+            return []
+        logs = [(oid, f"delete {sid} {meta.get('title', '')}") for sid, oid, meta in states]
+        Trash(self.repo).keep_many(logs)
+        commands = [f"delete {session_ref(sid)} {oid}" for sid, oid, _ in states]
+        if self.repo.update_refs(commands, "gitsess: prune"):
+            return [sid for sid, _, _ in states]
+        deleted = []  # one moved: the others one by one, each still a compare-and-swap
+        for sid, oid, _ in states:
+            if self.repo.update_refs([f"delete {session_ref(sid)} {oid}"], "gitsess: prune"):
+                deleted.append(sid)
+        return deleted
+
     def keep(self, oid: str, message: str) -> None:
         """Keep the log commit ``oid`` and its history in the trash, out of every push's
         reach; ``message`` says why ("delete <id> <title>", "redact <id> <title>")."""
