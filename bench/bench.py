@@ -942,6 +942,59 @@ def make_searchable_sessions(bench: Bench, repo: Path, count: int) -> None:
     bench.git("fast-import", "--quiet", cwd=repo, input=bytes(stream))
 
 
+DOCTOR_ENTRIES = 20  # entries in each session of the doctor figures, as issue 16 measured
+
+
+def make_doctor_sessions(bench: Bench, repo: Path, count: int) -> None:
+    """``count`` healthy sessions of DOCTOR_ENTRIES entries, each with its branch at the
+    repository's first commit, written by fast-import (`doctor` finds nothing wrong)."""
+    base = bench.git("rev-parse", "HEAD", cwd=repo)
+    rng = random.Random(count)
+    base_time = 1_735_689_600
+    stream = bytearray()
+    taken: set[str] = set()
+    for index in range(count):
+        session = "".join(rng.choice(ID_ALPHABET) for _ in range(10))
+        while session in taken:
+            session = "".join(rng.choice(ID_ALPHABET) for _ in range(10))
+        taken.add(session)
+        moment = base_time + index * 37
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + ".000Z"
+        meta = {
+            "format": 1,
+            "id": session,
+            "title": words(rng, 30),
+            "branch": f"session/bench-{session}",
+            "base": base,
+            "created": stamp,
+            "updated": stamp,
+            "author": {"name": "Bench Author", "email": "author@bench.invalid"},
+            "agent": None,
+            "parent": None,
+            "status": "active",
+            "visibility": "private",
+            "tags": [],
+        }
+        lines = []
+        for n in range(DOCTOR_ENTRIES):
+            entry: dict[str, Any] = {"id": f"e{index}x{n}", "ts": stamp}
+            if n % 2 == 0:
+                entry.update(type="message", role="user", content=words(rng, 120))
+            else:
+                entry.update(type="message", role="assistant", content=words(rng, 200))
+            lines.append(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+        log = ("\n".join(lines) + "\n").encode()
+        blob = (json.dumps(meta, ensure_ascii=False, indent=2) + "\n").encode()
+        message = f"append\n\nSession: {session}\nEntries: {DOCTOR_ENTRIES}\n".encode()
+        stream += f"commit refs/sessions/{session}\n".encode()
+        stream += f"committer Bench Committer <committer@bench.invalid> {moment} +0000\n".encode()
+        stream += f"data {len(message)}\n".encode() + message
+        stream += b"M 100644 inline session.json\n" + f"data {len(blob)}\n".encode() + blob
+        stream += b"M 100644 inline log/00000000.jsonl\n" + f"data {len(log)}\n".encode() + log
+        stream += f"\nreset refs/heads/session/bench-{session}\nfrom {base}\n\n".encode()
+    bench.git("fast-import", "--quiet", cwd=repo, input=bytes(stream))
+
+
 def forget_pushes(bench: Bench, repo: Path, *, scan_cache: bool) -> None:
     """Make ``repo`` as if it had never pushed: no tracking refs, and maybe no scan cache.
 
