@@ -284,7 +284,7 @@ class Sessions:
         if trusted:
             from .entry import shape_entry as normalize_entry
         else:
-            from .model import normalize_entry
+            from .validate import normalize_entry
 
         entries: list[Entry] = []
         seen: dict[str, int] = {}
