@@ -698,10 +698,16 @@ def flagged_branch(session_id: str, problem: str) -> str:
     )
 
 
+def _strict_json(entry: Entry) -> bytes:
+    return encode_json(entry, allow_nan=False)
+
+
 def _input_lines(entries: list[Entry]) -> list[bytes]:
     """New entries as log lines; BadInput for a value JSON cannot carry."""
+    from .jsonl import encode_lines
+
     try:
-        return [encode_json(entry, allow_nan=False) for entry in entries]
+        return encode_lines(entries, _strict_json)
     except (ValueError, RecursionError):
         pass
     for entry in entries:  # the slow way, only to name the entry

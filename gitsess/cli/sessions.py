@@ -306,7 +306,13 @@ def read_jsonl(source: str) -> Iterator[tuple[int, Any]]:
 
 
 def parse_jsonl(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
+    from ..jsonl import NOT_READ, quick
+
     for number, raw in enumerate(handle, start=1):
+        value = quick(raw)  # most lines: read at once (msgspec), else json's verdict below
+        if value is not NOT_READ:
+            yield number, value
+            continue
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError:
