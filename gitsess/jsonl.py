@@ -11,7 +11,6 @@ results and messages stay the ones users see. Without msgspec installed, json do
 
 from __future__ import annotations
 
-
 try:
     from msgspec import MsgspecError
     from msgspec.json import Decoder, Encoder
