@@ -11,19 +11,37 @@ results and messages stay the ones users see. Without msgspec installed, json do
 
 from __future__ import annotations
 
-try:
-    from msgspec import MsgspecError
-    from msgspec.json import Decoder, Encoder
-except ImportError:  # pragma: no cover - a dependency; json alone is correct, only slower
-    _decode = None
-    _encode = None
-else:
-    _decode = Decoder().decode
-    _encode = Encoder().encode
+# Loading msgspec costs a few tens of milliseconds (it imports typing_extensions, inspect,
+# uuid, ...), which pays for itself over about a thousand lines: a command that reads or
+# writes fewer never loads it.
+QUICK_AFTER = 1000
+
+
+class _Codec:
+    """msgspec's decode and encode, loaded on first use (None, None: not installed)."""
+
+    decode: Callable[[bytes], Any] | None = None
+    encode: Callable[[Any], bytes] | None = None
+    errors: tuple[type[BaseException], ...] = (ValueError,)
+    loaded = False
+
+    @classmethod
+    def load(cls) -> type[_Codec]:
+        if not cls.loaded:
+            cls.loaded = True
+            try:
+                from msgspec import MsgspecError
+                from msgspec.json import Decoder, Encoder
+            except ImportError:  # a dependency; json alone is correct, only slower
+                return cls
+            cls.decode, cls.encode = Decoder().decode, Encoder().encode
+            cls.errors = (MsgspecError, ValueError)
+        return cls
+
 
 TYPE_CHECKING = False  # typing's flag, without importing typing
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable
     from typing import Any
 
 # Lines with this many brackets are left to json: msgspec reads a few levels deeper than
@@ -39,26 +57,36 @@ def quick(line: bytes) -> Any:
     UTF-8, no NaN, no byte order mark, not deep), else NOT_READ: the caller then reads it
     the careful way, with json, for the verdict and message json gives. A blank line is
     NOT_READ too."""
-    if _decode is None or line.count(b"[") + line.count(b"{") >= DEEP:
+    codec = _Codec.load()
+    if codec.decode is None or line.count(b"[") + line.count(b"{") >= DEEP:
         return NOT_READ
     try:
-        return _decode(line)
-    except (MsgspecError, ValueError):
+        return codec.decode(line)
+    except codec.errors:
         return NOT_READ
 
 
-def encode_lines(entries: Iterable[Any], fallback: Callable[[Any], bytes]) -> list[bytes]:
+def encode_lines(entries: list[Any], fallback: Callable[[Any], bytes]) -> list[bytes]:
     """Each entry as a compact JSON line, as ``fallback`` (storage's encode_json) writes
     it where the two could differ: an entry whose msgspec output holds `null` anywhere
     (msgspec writes NaN and infinities as null; json refuses them) or that msgspec
-    cannot encode (lone surrogates, keys that are not strings, deep nesting)."""
-    if _encode is None:
+    cannot encode (lone surrogates, keys that are not strings, deep nesting). Fewer than
+    QUICK_AFTER entries: ``fallback`` alone."""
+    codec = _Codec.load() if len(entries) >= QUICK_AFTER else _Codec
+    encode = codec.encode
+    if encode is None:
         return [fallback(entry) for entry in entries]
+    failures: tuple[type[BaseException], ...] = (
+        *codec.errors,
+        TypeError,
+        UnicodeError,
+        RecursionError,
+    )
     lines = []
     for entry in entries:
         try:
-            line = _encode(entry)
-        except (MsgspecError, TypeError, ValueError, UnicodeError, RecursionError):
+            line = encode(entry)
+        except failures:
             line = b"null"  # json's turn
         lines.append(fallback(entry) if b"null" in line else line)
     return lines

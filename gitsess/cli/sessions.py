@@ -306,10 +306,11 @@ def read_jsonl(source: str) -> Iterator[tuple[int, Any]]:
 
 
 def parse_jsonl(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
-    from ..jsonl import NOT_READ, quick
+    from ..jsonl import NOT_READ, QUICK_AFTER, quick
 
     for number, raw in enumerate(handle, start=1):
-        value = quick(raw)  # most lines: read at once (msgspec), else json's verdict below
+        # Past the first lines, most are read at once (msgspec); json gives every verdict.
+        value = quick(raw) if number > QUICK_AFTER else NOT_READ
         if value is not NOT_READ:
             yield number, value
             continue
