@@ -537,7 +537,10 @@ class Sessions:
         prefix = DEFAULT_BRANCH_PREFIX if prefix is None else prefix
         slug = slugify(title)
         name = f"{prefix}{slug}-{session_id}" if slug else f"{prefix}{session_id}"
-        if not self.repo.valid_branch_name(name):
+        # The default prefix, a slug of [a-z0-9] and single hyphens, and the id make a valid
+        # name by construction: git is asked only about a configured prefix (a process less
+        # for every `new` and `fork`).
+        if prefix != DEFAULT_BRANCH_PREFIX and not self.repo.valid_branch_name(name):
             raise BadInput(f"{name!r} is not a valid branch name: check gitsess.branchPrefix")
         return name
 
