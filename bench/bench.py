@@ -944,6 +944,151 @@ def make_searchable_sessions(bench: Bench, repo: Path, count: int) -> None:
     bench.git("fast-import", "--quiet", cwd=repo, input=bytes(stream))
 
 
+DOCTOR_ENTRIES = 20  # entries in each session of the doctor figures, as issue 16 measured
+
+
+def make_doctor_sessions(bench: Bench, repo: Path, count: int) -> None:
+    """``count`` healthy sessions of DOCTOR_ENTRIES entries, each with its branch at the
+    repository's first commit, written by fast-import (`doctor` finds nothing wrong)."""
+    base = bench.git("rev-parse", "HEAD", cwd=repo)
+    rng = random.Random(count)
+    base_time = 1_735_689_600
+    stream = bytearray()
+    taken: set[str] = set()
+    for index in range(count):
+        session = "".join(rng.choice(ID_ALPHABET) for _ in range(10))
+        while session in taken:
+            session = "".join(rng.choice(ID_ALPHABET) for _ in range(10))
+        taken.add(session)
+        moment = base_time + index * 37
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + ".000Z"
+        meta = {
+            "format": 1,
+            "id": session,
+            "title": words(rng, 30),
+            "branch": f"session/bench-{session}",
+            "base": base,
+            "created": stamp,
+            "updated": stamp,
+            "author": {"name": "Bench Author", "email": "author@bench.invalid"},
+            "agent": None,
+            "parent": None,
+            "status": "active",
+            "visibility": "private",
+            "tags": [],
+        }
+        lines = []
+        for n in range(DOCTOR_ENTRIES):
+            entry: dict[str, Any] = {"id": f"e{index}x{n}", "ts": stamp}
+            if n % 2 == 0:
+                entry.update(type="message", role="user", content=words(rng, 120))
+            else:
+                entry.update(type="message", role="assistant", content=words(rng, 200))
+            lines.append(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+        log = ("\n".join(lines) + "\n").encode()
+        blob = (json.dumps(meta, ensure_ascii=False, indent=2) + "\n").encode()
+        message = f"append\n\nSession: {session}\nEntries: {DOCTOR_ENTRIES}\n".encode()
+        stream += f"commit refs/sessions/{session}\n".encode()
+        stream += f"committer Bench Committer <committer@bench.invalid> {moment} +0000\n".encode()
+        stream += f"data {len(message)}\n".encode() + message
+        stream += b"M 100644 inline session.json\n" + f"data {len(blob)}\n".encode() + blob
+        stream += b"M 100644 inline log/00000000.jsonl\n" + f"data {len(log)}\n".encode() + log
+        stream += f"\nreset refs/heads/session/bench-{session}\nfrom {base}\n\n".encode()
+    bench.git("fast-import", "--quiet", cwd=repo, input=bytes(stream))
+
+
+@figure("new", "gitsess new TITLE --no-checkout", "python -c pass", 6.0)
+def fig_new(bench: Bench, fig: Figure) -> None:
+    repo = bench.new_repo("new")
+    mine = bench.command([bench.gitsess_exe, "new", "Bench", "--no-checkout"], repo)
+    bench.compare(fig, mine, bench.python_floor(repo))
+
+
+@figure("fork", "gitsess fork SESSION --no-checkout ({small} entries)", "python -c pass", 6.0)
+def fig_fork(bench: Bench, fig: Figure) -> None:
+    repo = bench.new_repo("fork")
+    source = bench.new_session(repo, checkout=False)
+    entries = str(bench.entries_file(SMALL_LOG))
+    bench.run([bench.gitsess_exe, "record", source, "--jsonl", entries], repo)
+    mine = bench.command([bench.gitsess_exe, "fork", source, "--no-checkout"], repo)
+    bench.compare(fig, mine, bench.python_floor(repo))
+
+
+DOCTOR_FLOOR = (
+    "git for-each-ref --format='%(objectname)' refs/sessions/"
+    " | git rev-list --objects --no-walk --stdin | cut -d' ' -f1"
+    " | git cat-file --batch >/dev/null"
+)
+
+
+def doctor_repo(bench: Bench, count: int) -> Path:
+    """A repository of ``count`` healthy sessions for the doctor figures, made once."""
+    repo = bench.root / f"doctor-{count}"
+    if not repo.exists():
+        repo = bench.new_repo(f"doctor-{count}")
+        bench.progress(f"creating {count:,} sessions of {DOCTOR_ENTRIES} entries")
+        make_doctor_sessions(bench, repo, count)
+    return repo
+
+
+def doctor_figure(bench: Bench, fig: Figure, count: int, *, first: bool) -> None:
+    """`doctor` on ``count`` sessions against git reading every object of every log: as
+    a first run (nothing remembered), or a second (every log verified before)."""
+    repo = doctor_repo(bench, count)
+    memory = repo / ".git" / "gitsess" / "doctor-verified"
+
+    def forget() -> None:
+        memory.unlink(missing_ok=True)
+
+    argv = [bench.gitsess_exe, "doctor"]
+    mine = bench.prepared(forget, argv, repo) if first else bench.command(argv, repo)
+    if not first:
+        bench.run(argv, repo)  # the first run, not timed
+    repeat = bench.sizes.heavy_repeat if count > 1000 else None
+    floor = bench.command(["sh", "-c", DOCTOR_FLOOR], repo)
+    bench.compare(fig, mine, floor, repeat=repeat, warmup=0 if count > 1000 else 1)
+
+
+@figure(
+    "doctor-first",
+    "gitsess doctor, first run ({sessions} sessions)",
+    "cat-file of every log object",
+    5.0,
+)
+def fig_doctor_first(bench: Bench, fig: Figure) -> None:
+    doctor_figure(bench, fig, bench.sizes.sessions, first=True)
+
+
+@figure(
+    "doctor-again",
+    "gitsess doctor, second run ({sessions} sessions)",
+    "cat-file of every log object",
+    1.0,
+)
+def fig_doctor_again(bench: Bench, fig: Figure) -> None:
+    doctor_figure(bench, fig, bench.sizes.sessions, first=False)
+
+
+@figure(
+    "doctor-first-many",
+    "gitsess doctor, first run ({many_sessions} sessions)",
+    "cat-file of every log object",
+    5.0,
+)
+def fig_doctor_first_many(bench: Bench, fig: Figure) -> None:
+    doctor_figure(bench, fig, bench.sizes.sessions * 10, first=True)
+
+
+@figure(
+    "doctor-again-many",
+    "gitsess doctor, second run ({many_sessions} sessions)",
+    "cat-file of every log object",
+    1.0,
+)
+def fig_doctor_again_many(bench: Bench, fig: Figure) -> None:
+    doctor_figure(bench, fig, bench.sizes.sessions * 10, first=False)
+
+
 def forget_pushes(bench: Bench, repo: Path, *, scan_cache: bool) -> None:
     """Make ``repo`` as if it had never pushed: no tracking refs, and maybe no scan cache.
 

@@ -30,6 +30,7 @@ from .ids import (
     now,
     session_id_from_branch,
 )
+from .jsonl import NOT_READ, quick
 from .merge import fold_duplicates
 from .sessions import Sessions
 from .storage.layout import LOG_DIR, META_FILE, SESSIONS
@@ -43,16 +44,23 @@ from .storage.log import (
     RawLog,
     encode_json,
     load_json,
+    load_meta,
+    recorded_count,
     session_ref,
 )
 from .storage.repo import RefMoved
 from .storage.trash import Trash
+from .storage.verified import VerifiedLogs
 
 ERROR = "error"
 WARNING = "warning"
 ADVICE = "advice"
 RAN_AGAIN = "the session changed while doctor ran; run it again"
 SHOWN = 3  # locations or ids named in one finding
+CHUNK = 1000  # logs read in bulk at a time: memory stays bounded however many there are
+# The version of the checks a log commit passes: raise it when they change, and logs an
+# earlier version verified are checked again (storage/verified.py).
+CHECKS = "1"
 
 
 @dataclass
@@ -125,7 +133,7 @@ Tracked = list[tuple[str, str, str]]  # (tracking ref, log commit, remote name)
 
 
 class Doctor:
-    def __init__(self, sessions: Sessions, fix: bool = False) -> None:
+    def __init__(self, sessions: Sessions, fix: bool = False, full: bool = False) -> None:
         from .sharing import Sharing
 
         self.sessions = sessions
@@ -133,7 +141,10 @@ class Doctor:
         self.store = sessions.store
         self.sharing = Sharing(sessions)
         self.fix = fix
+        self.full = full  # check every log, not only those no earlier run verified
         self.findings: list[Finding] = []
+        self._heads: dict[str, str] = {}  # branch -> tip, listed once
+        self._verified = VerifiedLogs(sessions.repo, CHECKS, ignore=True)
         self._agents: set[str] = set()
         self._branches: dict[str, list[str]] = {}  # branch -> sessions naming it
 
@@ -149,11 +160,27 @@ class Doctor:
         for ref, session_id, oid, remote_name in self.sharing.tracking():
             tracked.setdefault(session_id, []).append((ref, oid, remote_name))
         seen = self.sharing.seen()
-        for session_id in sorted(logs):
-            where = tracked.get(session_id, [])
-            self._guard(
-                session_id, partial(self._session, session_id, logs[session_id], where, seen)
-            )
+        self._heads = self.repo.ref_targets("refs/heads/")
+        # --full: every log checked again (a fresh cache, saved as this run's verdicts).
+        self._verified = VerifiedLogs(self.repo, CHECKS, ignore=self.full)
+        names = sorted(logs)
+        for at in range(0, len(names), CHUNK):  # read in bulk, a chunk at a time in memory
+            chunk = [(sid, logs[sid]) for sid in names[at : at + CHUNK]]
+            known = self._known_meta([p for p in chunk if p in self._verified])
+            fresh = [oid for sid, oid in chunk if (sid, oid) not in known and is_session_id(sid)]
+            raws = self.store.inspect_many(fresh)
+            for session_id, oid in chunk:
+                where = tracked.get(session_id, [])
+                check = partial(
+                    self._session,
+                    session_id,
+                    oid,
+                    where,
+                    seen,
+                    raws.get(oid),
+                    known.get((session_id, oid)),
+                )
+                self._guard(session_id, check)
         for session_id in sorted(set(tracked) - set(logs)):  # fetched, not here (yet)
             self._guard(
                 session_id, partial(self._tracking, session_id, None, tracked[session_id], seen)
@@ -173,7 +200,20 @@ class Doctor:
                 )
         self._guard(None, self._trash)
         self._guard(None, self._hooks)
+        now_there = self.repo.ref_targets(SESSIONS) if self.fix else logs  # --fix moves some
+        self._verified.save(keep=set(now_there.items()))
         return Report(sorted(logs), self.findings, self.fix)
+
+    def _known_meta(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Meta]:
+        """session.json of each log an earlier run verified, in one `cat-file`: all the
+        checks that depend on more than the log commit itself need of it."""
+        specs = [f"{oid}:{META_FILE}" for _, oid in pairs]
+        blobs = self.repo.reader.read_many(specs, failed={}, max_size=META_MAX_BYTES)
+        known = {}
+        for (session_id, oid), blob in zip(pairs, blobs, strict=True):
+            with suppress(GitsessError, ValueError):
+                known[(session_id, oid)] = load_meta(session_id, blob)
+        return known
 
     def _guard(self, session_id: str | None, check: Callable[[], None]) -> None:
         """Run one check; whatever breaks in it is reported, and the others still run."""
@@ -187,7 +227,15 @@ class Doctor:
 
     # -- one session ------------------------------------------------------------------
 
-    def _session(self, session_id: str, oid: str, tracked: Tracked, seen: dict[str, str]) -> None:
+    def _session(
+        self,
+        session_id: str,
+        oid: str,
+        tracked: Tracked,
+        seen: dict[str, str],
+        raw: RawLog | None = None,
+        known: Meta | None = None,
+    ) -> None:
         if not is_session_id(session_id):
             self.add(
                 "ref",
@@ -196,35 +244,72 @@ class Doctor:
                 session_id,
             )
             return
-        raw = self.store.inspect(oid)
+        if known is not None:  # verified by an earlier run: only what lies outside the log
+            self._outside(session_id, oid, known, tracked, seen)
+            return
+        before = len(self.findings)
+        state = self._inside(session_id, oid, tracked, raw)
+        if state is None:
+            return
+        if len(self.findings) == before and state.oid == oid:
+            self._verified.add(session_id, oid)
+        self._outside(session_id, state.oid, state.meta, tracked, seen, state)
+
+    def _inside(
+        self, session_id: str, oid: str, tracked: Tracked, raw: RawLog | None
+    ) -> LogState | None:
+        """Check the log commit itself (its ref, objects, session.json and entries), with
+        --fix repairing it; the state to check the rest with, or None to stop here."""
+        raw = raw if raw is not None else self.store.inspect(oid)
+        repaired = False
         if raw.problem:
             finding = self.add(
                 "ref", ERROR, f"{session_ref(session_id)}: {raw.problem}", session_id
             )
             if not self.fix:
-                return
+                return None
             if raw.unreachable:  # nothing is broken here: the objects are elsewhere
                 finding.not_fixed = (
                     "its objects are on a remote git cannot reach now; nothing to repair here: "
                     "run doctor again once it can"
                 )
-                return
+                return None
             restored = self._restore(session_id, raw, tracked, finding)
             if restored is None:
-                return
-            raw = restored
+                return None
+            raw, repaired = restored, True
         if self._untrusted(session_id, raw):
-            return
+            return None
+        before = len(self.findings)
         if not self._content(session_id, raw):
-            return
-        state = self.store.state(session_id)
-        if state is None:
-            return
-        agent = state.meta.get("agent")
+            return None
+        if repaired or len(self.findings) != before or raw.commit is None or raw.meta is None:
+            return self.store.state(session_id)  # changed, or odd: read it as commands do
+        count = recorded_count(raw.commit)
+        meta = load_json(raw.meta)
+        if count is None or not isinstance(meta, dict):
+            return self.store.state(session_id)
+        return LogState(session_id, raw.oid, raw.commit, raw.root, raw.segments, meta, count)
+
+    def _outside(
+        self,
+        session_id: str,
+        oid: str,
+        meta: Meta,
+        tracked: Tracked,
+        seen: dict[str, str],
+        state: LogState | None = None,
+    ) -> None:
+        """What can change while the log does not: its branch, and fetched copies."""
+        agent = meta.get("agent")
         if isinstance(agent, str):
             self._agents.add(agent)
-        self._branch(session_id, state, tracked)
-        self._tracking(session_id, state.oid, tracked, seen)
+
+        def full() -> LogState:
+            return state or self.store.require(session_id)
+
+        self._branch(session_id, meta, full, tracked)
+        self._tracking(session_id, oid, tracked, seen)
 
     def _untrusted(self, session_id: str, raw: RawLog) -> bool:
         """A log no command reads (session.json over the size limit, nested too deeply, or
@@ -410,7 +495,7 @@ class Doctor:
         """Every stored line as an entry: unreadable ones wrapped, missing ids and times given."""
         assert raw.commit is not None
         found = _Lines()
-        last_ts = _commit_time(raw)
+        last_ts: str | None = None  # the commit's time, read only if an entry needs it
         for segment in raw.segments:
             data = raw.data.get(segment.oid, b"")
             found.stored += data.count(b"\n")
@@ -419,16 +504,19 @@ class Doctor:
             for number, line in enumerate(data.split(b"\n"), start=1):
                 if not line.strip():
                     continue
-                where = f"{LOG_DIR}/{segment.name}:{number}"
-                value = _loads(line)
+                value = quick(line)  # msgspec reads most lines; json judges the others
+                if value is NOT_READ:
+                    value = _loads(line)
                 if not isinstance(value, dict) or not isinstance(value.get("type"), str):
+                    where = f"{LOG_DIR}/{segment.name}:{number}"
                     found.unreadable.append(where)
+                    last_ts = last_ts or _commit_time(raw)
                     found.entries.append(_unreadable(line, where, last_ts))
                     continue
                 entry: Entry = value
                 if not isinstance(value.get("id"), str) or not isinstance(value.get("ts"), str):
                     found.filled += 1
-                    entry = _filled(value, last_ts)
+                    entry = _filled(value, last_ts or _commit_time(raw))
                 else:
                     found.raw[id(entry)] = line
                 last_ts = str(entry["ts"])
@@ -516,9 +604,11 @@ class Doctor:
         prefix = self.repo.config("gitsess.branchPrefix")
         return f"{DEFAULT_BRANCH_PREFIX if prefix is None else prefix}{session_id}"
 
-    def _branch(self, session_id: str, state: LogState, tracked: Tracked) -> None:
-        branch = state.meta.get("branch")
-        problem = self.sessions.branch_problem(state.meta, session_id)
+    def _branch(
+        self, session_id: str, meta: Meta, full: Callable[[], LogState], tracked: Tracked
+    ) -> None:
+        branch = meta.get("branch")
+        problem = self.sessions.branch_problem(meta, session_id)
         if problem is not None:  # a teammate's data, never acted on: nothing to create
             finding = self.add("branch", WARNING, f"its branch is ignored: {problem}", session_id)
             if self.fix:
@@ -529,7 +619,7 @@ class Doctor:
             return
         assert isinstance(branch, str)
         self._branches.setdefault(branch, []).append(session_id)
-        if self.repo.branch_tip(branch):
+        if branch in self._heads or self.repo.branch_tip(branch):  # listed once, or made since
             return
         if self.sessions.remote_branch(branch):
             return  # `resume` makes the branch from the fetched copy
@@ -546,7 +636,7 @@ class Doctor:
                     "brings it if the remote has it"
                 )
             return
-        if state.meta.get("status") == "archived":
+        if meta.get("status") == "archived":
             self.add(
                 "branch",
                 ADVICE,
@@ -554,10 +644,11 @@ class Doctor:
                 session_id,
             )
             return
+        state = full()
         try:
             start, note = self.sessions.branch_start(state, branch)
         except GitsessError as exc:
-            if state.meta.get("base") is None and not _heads(self.store.last_entries(state, 50)):
+            if meta.get("base") is None and not _heads(self.store.last_entries(state, 50)):
                 # Started in a repository without commits, and none made since: nothing lost.
                 self.add(
                     "branch",

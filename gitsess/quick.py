@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .sessions import Sessions
+    from .storage.log import LogState
 
 
 def dispatch(args: list[str]) -> int | None:
@@ -63,7 +64,108 @@ def _hot_command(rest: list[str]) -> Callable[[Sessions], int | None] | None:
         return lambda sessions: record_message(sessions, names, role, text, as_json)
     if rest[:1] == ["list"] and "--json" in rest and set(rest[1:]) <= {"--json", "--all"}:
         return lambda sessions: list_json(sessions, include_all="--all" in rest)
+    return _creating_command(rest)
+
+
+# The plain forms of `new` and `fork`: flags, and options whose value is the next word.
+# Anything else (--worktree, --task, `--opt=value`, help, a mistake) goes to click.
+NEW_FORM = ({"--no-checkout", "--json"}, {"--from", "--agent"}, (1, 1))
+FORK_FORM = ({"--no-checkout", "--json"}, {"--at", "--title"}, (0, 1))
+
+
+def _creating_command(rest: list[str]) -> Callable[[Sessions], int | None] | None:
+    """`new` and `fork` in their plain forms (a session is started at every agent run:
+    click and rich would cost more than the work), else None."""
+    if rest[:1] == ["new"]:
+        parsed = _plain_form(rest[1:], *NEW_FORM)
+        if parsed is not None:
+            words, options, flags = parsed
+            return lambda sessions: new(sessions, words[0], options, flags)
+    if rest[:1] == ["fork"]:
+        parsed = _plain_form(rest[1:], *FORK_FORM)
+        if parsed is not None:
+            words, options, flags = parsed
+            return lambda sessions: fork(sessions, words[0] if words else None, options, flags)
     return None
+
+
+def _plain_form(
+    args: list[str], flags: set[str], valued: set[str], counts: tuple[int, int]
+) -> tuple[list[str], dict[str, str], set[str]] | None:
+    """(positional words, {option: value}, flags given) when ``args`` use only these
+    options, each once, with values that cannot be mistaken for options; else None."""
+    words: list[str] = []
+    options: dict[str, str] = {}
+    given: set[str] = set()
+    at = 0
+    while at < len(args):
+        arg = args[at]
+        if arg in flags and arg not in given:
+            given.add(arg)
+        elif arg in valued and arg not in options:
+            if at + 1 >= len(args) or args[at + 1].startswith("-"):
+                return None
+            options[arg] = args[at + 1]
+            at += 1
+        elif arg.startswith("-") and arg != "-":
+            return None
+        else:
+            words.append(arg)
+        at += 1
+    low, high = counts
+    return (words, options, given) if low <= len(words) <= high else None
+
+
+def new(sessions: Sessions, title: str, options: dict[str, str], flags: set[str]) -> None:
+    """`gitsess new TITLE`, as cli/sessions.py's `new` without --worktree and --task."""
+    sessions.remote_hints = True  # as click's route: only unattended commands go without
+    checkout = "--no-checkout" not in flags
+    state = sessions.new(
+        utf8(title, "the title"), options.get("--from"), checkout, options.get("--agent")
+    )
+    report_created(sessions, state, "Started", "--json" in flags, checkout)
+
+
+def fork(sessions: Sessions, name: str | None, options: dict[str, str], flags: set[str]) -> None:
+    """`gitsess fork [SESSION]`, as cli/sessions.py's `fork` without --worktree and --task."""
+    sessions.remote_hints = True
+    source = sessions.resolve_or_current(name)
+    checkout = "--no-checkout" not in flags
+    title = options.get("--title")
+    new_title = utf8(title, "the title") if title is not None else None
+    state = sessions.fork(source, options.get("--at"), new_title, checkout)
+    report_created(sessions, state, "Forked", "--json" in flags, checkout)
+
+
+def report_created(
+    sessions: Sessions,
+    state: LogState,
+    verb: str,
+    as_json: bool,
+    checked_out: bool,
+    worktree: str | None = None,
+) -> None:
+    """What `new` and `fork` print: the session, its branch and where it is checked out."""
+    summary = sessions.summary_of(state)
+    if as_json:
+        emit_json({**summary, "worktree": worktree} if worktree else summary)
+        return
+    from .render.spans import print_spans
+    from .render.text import plural
+
+    meta = state.meta
+    where = "checked out" if checked_out else "not checked out"
+    where = f"checked out in {worktree}" if worktree else where
+    print_spans(
+        [
+            (f"{verb} session ", ""),
+            (str(meta["id"]), "yellow"),
+            (" ", ""),
+            (str(meta["title"]), "bold"),
+            (f" with {plural(state.count, 'entry')}" if state.count else "", ""),
+        ],
+        [("Branch ", ""), (str(meta["branch"]), "cyan"), (f" ({where})", "")],
+    )
 
 
 SEARCH_FLAGS = {"-E", "--regex", "-s", "--case-sensitive", "--all", "--json"}

@@ -253,7 +253,8 @@ class Sessions:
         """A new session; with ``entries`` (already in the entry format) its log starts with
         them."""
         check_title(title)
-        normal, _ = self.normalized(entries or [], head=None, trusted=trusted)
+        # No entries, nothing to validate: an empty session does not load pydantic.
+        normal, _ = self.normalized(entries or [], head=None, trusted=trusted or not entries)
         lines = _input_lines(normal)
         if from_rev is None:
             start = self.repo.head_commit()
@@ -283,7 +284,7 @@ class Sessions:
         if trusted:
             from .entry import shape_entry as normalize_entry
         else:
-            from .model import normalize_entry
+            from .validate import normalize_entry
 
         entries: list[Entry] = []
         seen: dict[str, int] = {}
@@ -536,7 +537,10 @@ class Sessions:
         prefix = DEFAULT_BRANCH_PREFIX if prefix is None else prefix
         slug = slugify(title)
         name = f"{prefix}{slug}-{session_id}" if slug else f"{prefix}{session_id}"
-        if not self.repo.valid_branch_name(name):
+        # The default prefix, a slug of [a-z0-9] and single hyphens, and the id make a valid
+        # name by construction: git is asked only about a configured prefix (a process less
+        # for every `new` and `fork`).
+        if prefix != DEFAULT_BRANCH_PREFIX and not self.repo.valid_branch_name(name):
             raise BadInput(f"{name!r} is not a valid branch name: check gitsess.branchPrefix")
         return name
 
@@ -697,10 +701,16 @@ def flagged_branch(session_id: str, problem: str) -> str:
     )
 
 
+def _strict_json(entry: Entry) -> bytes:
+    return encode_json(entry, allow_nan=False)
+
+
 def _input_lines(entries: list[Entry]) -> list[bytes]:
     """New entries as log lines; BadInput for a value JSON cannot carry."""
+    from .jsonl import encode_lines
+
     try:
-        return [encode_json(entry, allow_nan=False) for entry in entries]
+        return encode_lines(entries, _strict_json)
     except (ValueError, RecursionError):
         pass
     for entry in entries:  # the slow way, only to name the entry

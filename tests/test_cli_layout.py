@@ -69,6 +69,26 @@ def test_hot_paths_load_neither_click_nor_the_command_line(repo: Path) -> None:
             [sys.executable, "-c", probe, *args], cwd=repo, capture_output=True, text=True
         )
         assert "LOADED 0 []" in proc.stderr, (args, proc.stderr)
+    # `new` and `fork` in their plain forms too, and an empty session never loads pydantic
+    # (it validates input from outside; gitsess builds an empty session itself).
+    heavy = (
+        "import sys\n"
+        "from gitsess.__main__ import main\n"
+        "code = main(sys.argv[1:])\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in {'click', 'rich', 'pydantic'}"
+        " or m.startswith('gitsess.cli'))\n"
+        "print('LOADED', code, loaded, file=sys.stderr)\n"
+    )
+    for args in (
+        ["new", "Quick", "--no-checkout"],
+        ["new", "Quick", "--from", "HEAD", "--agent", "codex", "--json", "--no-checkout"],
+        ["fork", session_id, "--no-checkout", "--json"],
+        ["fork", session_id, "--at", "1", "--title", "Other", "--no-checkout"],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-c", heavy, *args], cwd=repo, capture_output=True, text=True
+        )
+        assert "LOADED 0 []" in proc.stderr, (args, proc.stderr)
     # ...and anything else goes through click, which registers every area.
     proc = subprocess.run(
         [sys.executable, "-c", probe, "list"], cwd=repo, capture_output=True, text=True

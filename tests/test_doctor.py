@@ -544,3 +544,64 @@ def test_folding_duplicates_does_not_depend_on_their_order() -> None:
     winner = json.loads(only)[0]
     assert winner["content"] == "latest"
     assert [c["content"] for c in winner["meta"]["conflicts"]] == ["first", "middle"]
+
+
+# -- incremental runs -------------------------------------------------------------------
+
+
+VERIFIED = Path(".git") / "gitsess" / "doctor-verified"
+
+
+def test_a_second_run_rechecks_what_changed_and_what_lies_outside_the_logs(
+    gs: Any, repo: Path
+) -> None:
+    first = new_session(gs, repo, "First", "one")
+    second = new_session(gs, repo, "Second", "two")
+    assert run_cli(repo, "doctor").code == 0
+    remembered = (repo / VERIFIED).read_text().splitlines()
+    assert len(remembered) == 3  # the checks' version, then one line per log
+    # A log changed since (another tool wrote a bad line): its new commit is checked.
+    write_log(repo, second, lines=[*segment(repo, second), b"{not json\n"])
+    # What no log commit holds is checked every time: the branch of a verified log.
+    git(repo, "branch", "-D", meta(repo, first)["branch"])
+    result = run_cli(repo, "doctor", "--json")
+    assert result.code == 1
+    found = {(f["session"], f["check"]) for f in json.loads(result.out)["findings"]}
+    assert (second, "segments") in found and (first, "branch") in found
+    fixed = run_cli(repo, "doctor", "--fix")
+    assert fixed.code == 0, fixed.out
+    assert run_cli(repo, "doctor").code == 0
+
+
+def test_a_damaged_memory_is_ignored_and_rebuilt(gs: Any, repo: Path) -> None:
+    sid = new_session(gs, repo, "Kept", "hello")
+    path = repo / VERIFIED
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Garbage, and a forged verdict in an older checks' file: neither is trusted.
+    for text in ("\x00\xff garbage\n", f"gitsess doctor verified 0\n{sid} {'0' * 40}\n"):
+        path.write_bytes(text.encode("latin-1"))
+        assert run_cli(repo, "doctor").code == 0
+        assert path.read_text().splitlines()[1:] == [
+            f"{sid} {git(repo, 'rev-parse', f'refs/sessions/{sid}')}"
+        ]
+    # A verdict remembered for a log that was verified, then broke on disk: --full sees it.
+    segment_blob = git(repo, "rev-parse", f"refs/sessions/{sid}:log/00000000.jsonl")
+    loose = repo / ".git" / "objects" / segment_blob[:2] / segment_blob[2:]
+    saved = loose.read_bytes()
+    loose.chmod(0o644)
+    loose.unlink()
+    try:
+        result = run_cli(repo, "doctor", "--full", "--json")
+        assert result.code == 1
+        assert any("is missing" in f["message"] for f in json.loads(result.out)["findings"])
+    finally:
+        loose.write_bytes(saved)
+
+
+def test_memory_that_cannot_be_written_is_done_without(gs: Any, repo: Path) -> None:
+    new_session(gs, repo, "Unwritable", "hello")
+    (repo / VERIFIED).mkdir(parents=True)  # in the way: neither read nor replaced
+    for _ in range(2):
+        result = run_cli(repo, "doctor")
+        assert result.code == 0 and result.err == "", result.err
+    assert (repo / VERIFIED).is_dir() and list((repo / VERIFIED.parent).glob("*.tmp")) == []

@@ -134,3 +134,44 @@ def test_a_fork_of_a_fork_with_nothing_new_yet(repo: Path) -> None:
     assert again.code == 0, again.err
     assert again.json()["entries"] == 1
     assert again.json()["parent"]["session"] == fork.json()["id"]
+
+
+def _without_ids(text: str) -> str:
+    """Output with session ids and the branch slugs' ids blanked, to compare two routes."""
+    import re
+
+    return re.sub(r"\b[0-9a-hjkmnp-tv-z]{10}\b", "ID", text)
+
+
+def test_the_quick_route_and_click_start_sessions_alike(repo: Path) -> None:
+    """`new` and `fork` in their plain forms are answered without click (quick.py); the
+    `--opt=value` spelling goes through click: the same output, errors and exit codes."""
+    from .conftest import run_cli
+
+    source = json.loads(run_cli(repo, "new", "Source", "--no-checkout", "--json").out)["id"]
+    run_cli(repo, "record", source, "--role", "user", "hello")
+    pairs = [
+        (["new", "Plain", "--no-checkout"], ["new", "Plain", "--from=HEAD", "--no-checkout"]),
+        (["new", "Agent", "--agent", "codex"], ["new", "Agent", "--agent=codex"]),
+        (["new", "", "--no-checkout"], ["new", "", "--from=HEAD", "--no-checkout"]),
+        (["new", "T", "--from", "nosuch"], ["new", "T", "--from=nosuch"]),
+        (["fork", source, "--no-checkout"], ["fork", source, "--at=1", "--no-checkout"]),
+        (["fork", source, "--title", "Mine"], ["fork", source, "--title=Mine"]),
+        (["fork", "nosuch", "--no-checkout"], ["fork", "nosuch", "--at=1", "--no-checkout"]),
+        (["fork", source, "--at", "9"], ["fork", source, "--at=9"]),
+        (["fork", "--no-checkout"], ["fork", "--at=1", "--no-checkout"]),  # no current one
+    ]
+    for quick, full in pairs:
+        git(repo, "checkout", "-q", "main")
+        one = run_cli(repo, *quick)
+        git(repo, "checkout", "-q", "main")
+        other = run_cli(repo, *full)
+        seen = [(r.code, _without_ids(r.out), _without_ids(r.err)) for r in (one, other)]
+        assert seen[0] == seen[1], (quick, seen)
+    titles = sorted(m["title"] for m in json.loads(run_cli(repo, "list", "--json").out))
+    assert titles == sorted(
+        ["Source", "Plain", "Plain", "Agent", "Agent"] + ["Source (fork)"] * 2 + ["Mine"] * 2
+    )
+    for made in json.loads(run_cli(repo, "list", "--json").out):
+        if made["title"] == "Agent":
+            assert meta(repo, made["id"])["agent"] == "codex"

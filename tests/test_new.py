@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -201,3 +202,16 @@ def test_every_way_of_making_a_session_writes_a_valid_session_json(
     imported = gs("import", str(exported), "--no-checkout", "--json").json()["id"]
     for sid in (made, forked, imported):
         check_meta(meta(repo, sid))
+
+
+def test_every_default_branch_name_is_one_git_accepts(repo: Path) -> None:
+    """With the default prefix gitsess does not ask git whether the name is valid: the
+    slug and the id make it so. git agrees, whatever the title."""
+    from .conftest import run_cli
+
+    for title in ("Plain", "..lock", "a/b\\c", "trail-", "x.lock", "日本語", "@{u}", "~^:?*["):
+        made = run_cli(repo, "new", title, "--no-checkout", "--json")
+        assert made.code == 0, made.err
+        branch = json.loads(made.out)["branch"]
+        assert git(repo, "check-ref-format", "--branch", branch) == branch
+        assert git(repo, "rev-parse", "--verify", f"refs/heads/{branch}")

@@ -120,6 +120,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..jsonl import NOT_READ, QUICK_AFTER, quick
 from .base import (
     AgentFormat,
     Conversation,
@@ -270,7 +271,10 @@ def _read(
             continue
         number = index + 1
         try:
-            value = json.loads(line)
+            # Past the first lines of a long transcript, msgspec reads what json would.
+            value = quick(line) if number > QUICK_AFTER else NOT_READ
+            if value is NOT_READ:
+                value = json.loads(line)
         except (ValueError, RecursionError):
             partial = index == last and unterminated
             values, complete = _split(line)

@@ -18,7 +18,6 @@ import click
 from .. import __version__
 from ..quick import open_sessions, utf8
 from ..render.emit import emit_json
-from ..render.text import plural
 from ..sessions import Sessions
 from ..storage.log import LogState
 
@@ -226,25 +225,9 @@ def report_created(
     checked_out: bool,
     worktree: str | None = None,
 ) -> None:
-    summary = app.sessions.summary_of(state)
-    if as_json:
-        emit_json({**summary, "worktree": worktree} if worktree else summary)
-        return
-    from ..render.spans import print_spans
+    from ..quick import report_created as report
 
-    meta = state.meta
-    where = "checked out" if checked_out else "not checked out"
-    where = f"checked out in {worktree}" if worktree else where
-    print_spans(
-        [
-            (f"{verb} session ", ""),
-            (str(meta["id"]), "yellow"),
-            (" ", ""),
-            (str(meta["title"]), "bold"),
-            (f" with {plural(state.count, 'entry')}" if state.count else "", ""),
-        ],
-        [("Branch ", ""), (str(meta["branch"]), "cyan"), (f" ({where})", "")],
-    )
+    report(app.sessions, state, verb, as_json, checked_out, worktree)
 
 
 # -- the pager -------------------------------------------------------------------------

@@ -9,9 +9,14 @@ from .base import App, cli, emit_json, json_option, out, pass_app
 
 @cli.command()
 @click.option("--fix", is_flag=True, help="Repair what can be repaired without losing anything.")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Check every log again, not only those changed since a run found them sound.",
+)
 @json_option
 @pass_app
-def doctor(app: App, fix: bool, as_json: bool) -> int:
+def doctor(app: App, fix: bool, full: bool, as_json: bool) -> int:
     """Check every session: refs, logs, ids, branches, fetched copies, hooks.
 
     Exits 1 while errors remain (warnings and advice do not count). --fix repairs by adding
@@ -19,7 +24,7 @@ def doctor(app: App, fix: bool, as_json: bool) -> int:
     """
     from ..doctor import Doctor
 
-    report = Doctor(app.sessions_as_found(), fix).run()
+    report = Doctor(app.sessions_as_found(), fix, full).run()
     if as_json:
         emit_json(report.as_json())
     else:

@@ -306,7 +306,14 @@ def read_jsonl(source: str) -> Iterator[tuple[int, Any]]:
 
 
 def parse_jsonl(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
+    from ..jsonl import NOT_READ, QUICK_AFTER, quick
+
     for number, raw in enumerate(handle, start=1):
+        # Past the first lines, most are read at once (msgspec); json gives every verdict.
+        value = quick(raw) if number > QUICK_AFTER else NOT_READ
+        if value is not NOT_READ:
+            yield number, value
+            continue
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -597,3 +604,69 @@ def undelete(app: App, session: str | None, as_json: bool) -> None:
         return
     session_id = sessions.undelete(session)
     report_changed(app, session_id, f"Restored session {session_id}.", as_json)
+
+
+@cli.command()
+@click.option("--empty", is_flag=True, help="Sessions with no entries.")
+@click.option(
+    "--older-than",
+    metavar="DURATION",
+    help="Sessions last changed more than DURATION ago: 36h, 90d, 12w, 6m (30 days), 1y.",
+)
+@click.option("--archived", is_flag=True, help="Archived sessions.")
+@click.option("--dry-run", is_flag=True, help="List what would be pruned; change nothing.")
+@json_option
+@pass_app
+def prune(
+    app: App, empty: bool, older_than: str | None, archived: bool, dry_run: bool, as_json: bool
+) -> None:
+    """Delete the sessions matching every criterion given, as `delete` does (`gitsess
+    undelete` brings each back; branches are kept). Never the current session, one checked
+    out in a worktree, a pinned one, or a shared one with changes no remote has."""
+    from ..prune import prune as run
+    from ..prune import select
+
+    chosen = select(app.sessions, empty, older_than, archived)
+    kept = [c for c in chosen if c.kept is not None]
+    moved: list[Any] = []
+    if dry_run:
+        pruned = [c for c in chosen if c.kept is None]
+    else:
+        pruned, moved = run(app.sessions, chosen)
+    if as_json:
+        emit_json(
+            {
+                "dry_run": dry_run,
+                "pruned": [c.as_dict() for c in pruned],
+                "kept": [c.as_dict() for c in kept]
+                + [{**c.as_dict(), "kept": "changed while pruning"} for c in moved],
+            }
+        )
+        return
+    report_pruned(pruned, kept + moved, dry_run)
+
+
+def report_pruned(pruned: list[Any], kept: list[Any], dry_run: bool) -> None:
+    if not pruned and not kept:
+        click.echo("No sessions match: nothing to prune.")
+        return
+    verb = "Would prune" if dry_run else "Pruned"
+    click.echo(f"{verb} {plural(len(pruned), 'session')}{':' if pruned else '.'}")
+    for c in pruned:
+        click.echo(f"  {c.session_id}  {c.meta.get('title', '')}  ({plural(c.count, 'entry')})")
+    if kept:
+        click.echo(f"Kept {plural(len(kept), 'matching session')}:")
+        for c in kept:
+            click.echo(
+                f"  {c.session_id}  {c.meta.get('title', '')}: {c.kept or 'changed meanwhile'}"
+            )
+    shared = sorted({r for c in pruned for r in c.remotes})
+    if pruned and not dry_run:
+        click.echo("Undo with: gitsess undelete SESSION (without one it lists them).")
+    if shared:
+        how = "stay" if not dry_run else "would stay"
+        click.echo(
+            f"gitsess: note: their copies on {', '.join(shared)} {how}: prune removes"
+            " sessions here only (`git push REMOTE --delete refs/sessions/ID` removes one there)",
+            err=True,
+        )

@@ -32,6 +32,8 @@ from .repo import RefMoved, Repository
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from .objects import GitObject, ObjectReader
 else:
     Any = object
 
@@ -346,8 +348,52 @@ class LogStore:
             raw.unreachable = True
         return raw
 
-    def _inspect(self, raw: RawLog) -> None:
-        reader = self.repo.reader
+    def inspect_many(self, oids: list[str]) -> dict[str, RawLog]:
+        """inspect() for many log commits: their objects read level by level (commits,
+        trees, session.json and log folders, segments) in a few `cat-file` processes,
+        rather than one round trip per object. `doctor` over 100,000 logs."""
+        reader = Prefetched(self.repo.reader)
+        found: dict[str, RawLog] = {}
+        try:
+            self._prefetch(reader, oids)
+        except GitsessError:  # git gave up on the batch: inspect each on its own
+            return {oid: self.inspect(oid) for oid in oids}
+        for oid in oids:
+            raw = RawLog(oid)
+            try:
+                self._inspect(raw, reader)
+            except GitsessError as exc:
+                raw.problem = exc.message
+                raw.unreachable = True
+            found[oid] = raw
+        return found
+
+    def _prefetch(self, reader: Prefetched, oids: list[str]) -> None:
+        length = self.repo.oid_length
+
+        def trees(objs: list[GitObject | None]) -> list[list[TreeEntry]]:
+            decoded = []
+            for obj in objs:
+                try:
+                    if obj is not None and obj.kind == "tree":
+                        decoded.append(decode_tree(obj.data, length))
+                except ValueError:  # _inspect names it
+                    pass
+            return decoded
+
+        commits = reader.fetch(oids)
+        roots = trees(
+            reader.fetch([decode_commit(c.data).tree for c in commits if c and c.kind == "commit"])
+        )
+        named = [{e.name: e for e in root} for root in roots]
+        metas = [n[META_FILE].oid for n in named if META_FILE in n and not n[META_FILE].is_tree]
+        reader.fetch(metas, max_size=META_MAX_BYTES)
+        folders = [n[LOG_DIR].oid for n in named if LOG_DIR in n and n[LOG_DIR].is_tree]
+        segments = [e.oid for listing in trees(reader.fetch(folders)) for e in listing]
+        reader.fetch(segments)
+
+    def _inspect(self, raw: RawLog, reader: ObjectReader | Prefetched | None = None) -> None:
+        reader = reader or self.repo.reader
         oid = raw.oid
         obj = reader.read(oid)
         if obj is None:
@@ -392,7 +438,10 @@ class LogStore:
             raw.problem = f"the {LOG_DIR}/ folder of log commit {oid[:12]} is corrupt"
             return
         raw.segments = sorted((e for e in entries if not e.is_tree), key=lambda e: e.name)
-        raw.data = self.segment_data([s.oid for s in raw.segments])
+        if isinstance(reader, Prefetched):
+            raw.data = reader.data([s.oid for s in raw.segments])
+        else:
+            raw.data = self.segment_data([s.oid for s in raw.segments])
         for segment in raw.segments:
             if segment.oid not in raw.data:
                 raw.problem = f"{LOG_DIR}/{segment.name} of log commit {oid[:12]} is missing"
@@ -557,6 +606,25 @@ class LogStore:
         self.repo.delete_ref(session_ref(session_id), state.oid, f"gitsess: delete {session_id}")
         return state.oid
 
+    def delete_many(self, states: list[tuple[str, str, Meta]]) -> list[str]:
+        """delete() for many (session id, log commit, session.json) at once: their logs
+        go into the trash together, then their refs go in one compare-and-swap transaction.
+        The ids deleted: a session whose ref moved meanwhile (a writer appended) stays."""
+        from .trash import Trash
+
+        if not states:
+            return []
+        logs = [(oid, f"delete {sid} {meta.get('title', '')}") for sid, oid, meta in states]
+        Trash(self.repo).keep_many(logs)
+        commands = [f"delete {session_ref(sid)} {oid}" for sid, oid, _ in states]
+        if self.repo.update_refs(commands, "gitsess: prune"):
+            return [sid for sid, _, _ in states]
+        deleted = []  # one moved: the others one by one, each still a compare-and-swap
+        for sid, oid, _ in states:
+            if self.repo.update_refs([f"delete {session_ref(sid)} {oid}"], "gitsess: prune"):
+                deleted.append(sid)
+        return deleted
+
     def keep(self, oid: str, message: str) -> None:
         """Keep the log commit ``oid`` and its history in the trash, out of every push's
         reach; ``message`` says why ("delete <id> <title>", "redact <id> <title>")."""
@@ -714,6 +782,42 @@ def parse_line(line: bytes) -> Entry:
     except ValueError:
         return {"type": "invalid", "raw": line.decode("utf-8", "replace")}
     return value if isinstance(value, dict) else {"type": "invalid", "raw": value}
+
+
+class Prefetched:
+    """An ObjectReader's reads served from objects fetched in bulk beforehand (fetch), the
+    others asked of git as usual."""
+
+    def __init__(self, reader: ObjectReader) -> None:
+        self.reader = reader
+        self.objects: dict[str, GitObject | None] = {}
+
+    def fetch(self, oids: list[str], max_size: int | None = None) -> list[GitObject | None]:
+        """Read ``oids`` in one `cat-file` and keep them; what git could not read is left
+        out, so that a later read() asks again and says why."""
+        failed: dict[str, str] = {}
+        found = self.reader.read_many(oids, failed, max_size=max_size) if oids else []
+        for oid, obj in zip(oids, found, strict=True):
+            if oid not in failed:
+                self.objects[oid] = obj
+        return found
+
+    def read(self, spec: str, max_size: int | None = None) -> GitObject | None:
+        if spec in self.objects:
+            obj = self.objects[spec]
+            # Fetched capped, asked in full (a segment that is also a session.json): ask git.
+            if not (isinstance(obj, Oversize) and (max_size is None or obj.size <= max_size)):
+                return obj
+        return self.reader.read(spec, max_size)
+
+    def data(self, oids: list[str]) -> dict[str, bytes]:
+        """segment_data() from what was fetched."""
+        found = {}
+        for oid in oids:
+            obj = self.read(oid)
+            if obj is not None:
+                found[oid] = obj.data
+        return found
 
 
 class EntryCounts:

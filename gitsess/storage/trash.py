@@ -154,6 +154,27 @@ class Trash:
             return ref
         raise Conflict("the trash kept changing; nothing was changed")
 
+    def keep_many(self, logs: list[tuple[str, str]]) -> None:
+        """keep() for many (log commit, reason) pairs at once: one copy, one ref transaction
+        (`prune` of thousands of sessions is then a few git processes, not thousands)."""
+        if not logs:
+            return
+        with suppress(GitsessError):
+            self.migrate()
+        self._create()
+        self._copy([oid for oid, _ in logs])
+        for attempt in range(100):
+            when = stamp(time.time())
+            commands = [f"create {ref_for(why, when)[2]} {oid}" for oid, why in logs]
+            try:
+                self._update_refs(commands, f"{logs[0][1].split(' ', 1)[0]}: {len(logs)} logs")
+            except RefMoved:
+                time.sleep(0.001 * (attempt + 1))
+                continue
+            self._maintain()
+            return
+        raise Conflict("the trash kept changing; nothing was changed")
+
     def bring_back(self, oid: str) -> None:
         """Copy the kept log commit ``oid`` and its history back into the repository (no
         ref is set: the caller's compare-and-swap create does that)."""
