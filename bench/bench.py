@@ -1112,6 +1112,311 @@ def make_shared_sessions(bench: Bench, repo: Path, count: int) -> None:
     bench.git("fast-import", "--quiet", cwd=repo, input=bytes(stream))
 
 
+# -- sharing at scale ----------------------------------------------------------
+#
+# A bare remote holding N shared sessions (built by fast-import, refs packed, as a
+# repository that has been gc'd), and a clone that fetched them all with gitsess.
+# Each figure moves one session (or all of them) both ways: with gitsess, and with
+# plain git moving the same refs in the same repositories.
+
+SHARE_SCALES = (1_000, 10_000, 100_000)
+SCALE_ENTRIES = 2  # entries in each session of the scale repositories
+SYNC_CHANGED = 10  # sessions a plain `git fetch` changed, in the sync figure
+
+
+@dataclass
+class ScaleRepos:
+    """The remote of ``count`` sessions, its clone, and the sessions the figures move."""
+
+    count: int
+    remote: Path
+    local: Path
+    ids: list[str]
+    ahead: str  # a session whose local log is one commit ahead of the remote's
+    behind: str  # that commit's parent: the remote's log of ``ahead``
+
+
+def scale_label(count: int) -> str:
+    return f"{count // 1000}k" if count % 1000 == 0 else str(count)
+
+
+def scale_repos(bench: Bench, count: int) -> ScaleRepos:
+    """The scale repositories for ``count`` sessions, made once per run."""
+    cache: dict[int, ScaleRepos] = bench.__dict__.setdefault("_scale", {})
+    if count not in cache:
+        cache[count] = make_scale_repos(bench, count)
+    return cache[count]
+
+
+def make_scale_repos(bench: Bench, count: int) -> ScaleRepos:
+    label = scale_label(count)
+    remote = bench.empty_repo(bench.root / f"scale-{label}.git", bare=True)
+    bench.progress(f"building a remote of {count:,} sessions with fast-import")
+    started = time.perf_counter()
+    head = b"data 5\ninit\n"
+    readme = b"# bench\n"
+    stream = b"commit refs/heads/main\nmark :1\n"
+    stream += b"committer Bench Committer <committer@bench.invalid> 1735689600 +0000\n" + head
+    stream += f"M 100644 inline README.md\ndata {len(readme)}\n".encode() + readme + b"\n"
+    bench.git("fast-import", "--quiet", cwd=remote, input=stream)
+    base = bench.git("rev-parse", "refs/heads/main", cwd=remote)
+    ids = scale_ids(count)
+    bench.git("fast-import", "--quiet", cwd=remote, input=scale_stream(ids, base))
+    bench.git("pack-refs", "--all", cwd=remote)
+    bench.progress(f"remote built in {time.perf_counter() - started:.1f}s")
+    local = bench.empty_repo(bench.root / f"scale-{label}", origin=remote)
+    started = time.perf_counter()
+    bench.run([bench.gitsess_exe, "fetch", "origin"], local)
+    bench.git("pack-refs", "--all", cwd=local)
+    bench.progress(f"fetched into a clone in {time.perf_counter() - started:.1f}s")
+    ahead = ids[len(ids) // 2]
+    behind = bench.git("rev-parse", f"refs/sessions/{ahead}", cwd=local)
+    bench.run([bench.gitsess_exe, "record", ahead, "--role", "user", "one more"], local)
+    branch = f"session/scale-{ahead}"
+    bench.git("branch", branch, f"refs/remotes/origin/{branch}", cwd=local)
+    return ScaleRepos(count, remote, local, ids, ahead, behind)
+
+
+def scale_ids(count: int) -> list[str]:
+    rng = random.Random(count)
+    taken: set[str] = set()
+    while len(taken) < count:
+        taken.add("".join(rng.choice(ID_ALPHABET) for _ in range(10)))
+    return sorted(taken)
+
+
+def scale_stream(ids: list[str], base: str) -> bytes:
+    """A fast-import stream of one log commit per session (SCALE_ENTRIES entries, shared)
+    and its branch at ``base``."""
+    rng = random.Random(len(ids))
+    chunks: list[bytes] = []
+    moment = 1_735_689_600
+    for index, session in enumerate(ids):
+        moment += 7
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + ".000Z"
+        meta = {
+            "format": 1,
+            "id": session,
+            "title": f"scale {index}",
+            "branch": f"session/scale-{session}",
+            "base": base,
+            "created": stamp,
+            "updated": stamp,
+            "author": {"name": "Bench Author", "email": "author@bench.invalid"},
+            "agent": None,
+            "parent": None,
+            "from_branch": "main",
+            "status": "active",
+            "visibility": "shared",
+            "tags": [],
+        }
+        blob = (json.dumps(meta, indent=2) + "\n").encode()
+        log = b""
+        for number in range(SCALE_ENTRIES):
+            entry = {
+                "id": "".join(rng.choice(ID_ALPHABET) for _ in range(16)),
+                "ts": stamp,
+                "type": "message",
+                "role": "user" if number % 2 == 0 else "assistant",
+                "content": f"message {number} of session {index}: {words(rng, 120)}",
+                "head": base,
+            }
+            log += json.dumps(entry, separators=(",", ":")).encode() + b"\n"
+        body = f"create\n\nSession: {session}\nEntries: {SCALE_ENTRIES}\n".encode()
+        chunks += [
+            f"commit refs/sessions/{session}\n".encode(),
+            f"committer Bench Committer <committer@bench.invalid> {moment} +0000\n".encode(),
+            f"data {len(body)}\n".encode(),
+            body,
+            f"M 100644 inline session.json\ndata {len(blob)}\n".encode(),
+            blob,
+            f"M 100644 inline log/00000000.jsonl\ndata {len(log)}\n".encode(),
+            log,
+            f"\nreset refs/heads/session/scale-{session}\nfrom {base}\n\n".encode(),
+        ]
+    return b"".join(chunks)
+
+
+def share_scale_figure(kind: str, count: int) -> None:
+    """Register one sharing-at-scale figure of ``kind`` for a remote of ``count`` sessions."""
+    label = scale_label(count)
+    title, floor, goal, run = SHARE_SCALE_KINDS[kind]
+
+    def figure_fn(bench: Bench, fig: Figure) -> None:
+        run(bench, fig, scale_repos(bench, count))
+
+    FIGURES.append(
+        Spec(f"share-{kind}-{label}", title.format(n=f"{count:,}"), floor, goal, figure_fn)
+    )
+
+
+def fig_fetch_one(bench: Bench, fig: Figure, scale: ScaleRepos) -> None:
+    local, session = scale.local, scale.ids[0]
+    branch = f"session/scale-{session}"
+    tracking = f"{TRACKING_ROOT}origin/sessions/{session}"
+    drop = "".join(f"delete {ref}\n" for ref in (tracking, f"refs/remotes/origin/{branch}"))
+
+    def forget() -> None:  # what this clone knew of the remote's copy: both refs move
+        bench.git("update-ref", "--stdin", cwd=local, input=drop.encode())
+
+    argv = [bench.gitsess_exe, "fetch", "--remote", "origin", session]
+    mine = bench.prepared(forget, argv, local)
+    specs = [
+        f"+refs/sessions/{session}:{tracking}",
+        f"+refs/heads/{branch}:refs/remotes/origin/{branch}",
+    ]
+    floor = bench.prepared(forget, ["git", "fetch", "-q", "origin", *specs], local)
+    bench.compare(fig, mine, floor)
+
+
+def fig_push_one(bench: Bench, fig: Figure, scale: ScaleRepos) -> None:
+    local, remote, session = scale.local, scale.remote, scale.ahead
+    log, tracking = f"refs/sessions/{session}", f"{TRACKING_ROOT}origin/sessions/{session}"
+    branch = f"refs/heads/session/scale-{session}"
+
+    def behind() -> None:  # the remote has the log one commit behind, as gitsess knows
+        bench.git("update-ref", log, scale.behind, cwd=remote)
+        bench.git("update-ref", tracking, scale.behind, cwd=local)
+
+    argv = [bench.gitsess_exe, "push", "--remote", "origin", session]
+    mine = bench.prepared(behind, argv, local)
+    floor = bench.prepared(
+        behind, ["git", "push", "-q", "origin", f"{log}:{log}", f"{branch}:{branch}"], local
+    )
+    bench.compare(fig, mine, floor)
+
+
+def fig_push_all(bench: Bench, fig: Figure, scale: ScaleRepos, *, again: bool) -> None:
+    """`push --all` into an empty remote (scan cache warm), or again with nothing new."""
+    local = scale.local
+    mine_remote = bench.root / f"push-all-{scale.count}-mine.git"
+    floor_remote = bench.root / f"push-all-{scale.count}-floor.git"
+    refspecs = ["refs/sessions/*:refs/sessions/*", "refs/heads/session/*:refs/heads/session/*"]
+    mine_argv = [bench.gitsess_exe, "push", "--all", "--remote", str(mine_remote)]
+    floor_argv = ["git", "push", "-q", str(floor_remote), *refspecs]
+    if again:
+        bench.empty_repo(mine_remote, bare=True)
+        bench.empty_repo(floor_remote, bare=True)
+        bench.run(mine_argv, local)
+        bench.run(floor_argv, local)
+        mine, floor = bench.command(mine_argv, local), bench.command(floor_argv, local)
+    else:
+
+        def mine_setup() -> None:
+            forget_pushes(bench, local, scan_cache=True)
+            bench.empty_repo(mine_remote, bare=True)
+
+        mine = bench.prepared(mine_setup, mine_argv, local)
+        floor = bench.prepared(lambda: bench.empty_repo(floor_remote, bare=True), floor_argv, local)
+    bench.compare(fig, mine, floor, repeat=bench.sizes.heavy_repeat)
+    held = len(bench.git("for-each-ref", "refs/sessions/", cwd=mine_remote).splitlines())
+    if held != scale.count:
+        detail = f"the remote holds {held} sessions, not {scale.count}"
+        raise CommandFailed(["gitsess", "push", "--all"], 0, detail.encode())
+
+
+def fig_sync(bench: Bench, fig: Figure, scale: ScaleRepos) -> None:
+    """The first command after a plain `git fetch` that moved SYNC_CHANGED tracking refs."""
+    local = scale.local
+    moved = scale.ids[1 : 1 + SYNC_CHANGED]
+    children: dict[str, list[str]] = {}
+    parents: dict[str, str] = {}
+    for session in moved:  # two different next log commits of each, to take in turn
+        log = parents[session] = bench.git("rev-parse", f"refs/sessions/{session}", cwd=local)
+        tree = bench.git("rev-parse", f"{log}^{{tree}}", cwd=local)
+        children[session] = [
+            bench.git(
+                "commit-tree", tree, "-p", log, "-m", f"share {n}\n\nSession: {session}", cwd=local
+            )
+            for n in (1, 2)
+        ]
+    turn = [0]
+    fetch_head = local / ".git" / "FETCH_HEAD"
+
+    def fetched() -> None:  # as a plain `git fetch` leaves it: new tracking refs, FETCH_HEAD
+        turn[0] += 1
+        lines = []
+        for session in moved:
+            new = children[session][turn[0] % 2]
+            lines.append(f"update refs/sessions/{session} {parents[session]}")  # behind
+            lines.append(f"update {TRACKING_ROOT}origin/sessions/{session} {new}")
+        bench.git("update-ref", "--stdin", cwd=local, input=("\n".join(lines) + "\n").encode())
+        fetch_head.write_text(f"{turn[0]}\t\tfetched\n")
+
+    mine = bench.prepared(fetched, [bench.gitsess_exe, "status", "--json"], local)
+    floor_argv = ["git", "for-each-ref", f"{TRACKING_ROOT}origin/sessions/"]
+    floor = bench.prepared(fetched, floor_argv, local)
+    bench.compare(fig, mine, floor)
+
+
+def fig_fetch_all(bench: Bench, fig: Figure, scale: ScaleRepos) -> None:
+    """`gitsess fetch origin` of every session into a fresh clone."""
+    mine_repo = bench.root / f"fetch-all-{scale.count}-mine"
+    floor_repo = bench.root / f"fetch-all-{scale.count}-floor"
+    mine = bench.prepared(
+        lambda: bench.empty_repo(mine_repo, origin=scale.remote),
+        [bench.gitsess_exe, "fetch", "origin"],
+        mine_repo,
+    )
+    refspecs = [
+        f"+refs/sessions/*:{TRACKING_ROOT}origin/sessions/*",
+        "+refs/heads/*:refs/remotes/origin/*",
+    ]
+    floor = bench.prepared(
+        lambda: bench.empty_repo(floor_repo, origin=scale.remote),
+        ["git", "fetch", "-q", "origin", *refspecs],
+        floor_repo,
+    )
+    bench.compare(fig, mine, floor, repeat=bench.sizes.heavy_repeat)
+
+
+SHARE_SCALE_KINDS: dict[
+    str, tuple[str, str, float, Callable[[Bench, Figure, ScaleRepos], None]]
+] = {
+    "fetch-one": (
+        "fetch --remote origin ONE-ID, remote of {n} sessions",
+        "git fetch of the log and branch refs",
+        1.2,
+        fig_fetch_one,
+    ),
+    "push-one": (
+        "push --remote origin ONE-ID (one new entry, scan cache warm), remote of {n}",
+        "git push of the log and branch refs",
+        1.2,
+        fig_push_one,
+    ),
+    "push-all": (
+        "push --all of {n} sessions into an empty remote (scan cache warm)",
+        "git push of the same refs",
+        1.5,
+        lambda bench, fig, scale: fig_push_all(bench, fig, scale, again=False),
+    ),
+    "push-again": (
+        "push --all of {n} sessions again, nothing new",
+        "git push of the same refs",
+        1.5,
+        lambda bench, fig, scale: fig_push_all(bench, fig, scale, again=True),
+    ),
+    "fetch-all": (
+        "fetch origin of all {n} sessions into a fresh clone",
+        "git fetch of the same refspecs",
+        1.2,
+        fig_fetch_all,
+    ),
+    "sync": (
+        f"first command after a git fetch moved {SYNC_CHANGED} of {{n}} sessions",
+        "git for-each-ref of the tracking refs",
+        3.0,
+        fig_sync,
+    ),
+}
+for _count in SHARE_SCALES:
+    for _kind in ("fetch-one", "push-one", "sync", "fetch-all"):
+        share_scale_figure(_kind, _count)
+for _kind in ("push-all", "push-again"):
+    share_scale_figure(_kind, 10_000)
+
+
 # -- reporting -----------------------------------------------------------------
 
 

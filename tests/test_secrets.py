@@ -601,3 +601,28 @@ def test_a_branch_checked_out_in_another_worktree_is_kept_and_said_so(
     assert "the old branch was kept" in redacted.err
     assert git(tmp_path / "elsewhere", "branch", "--show-current") == old_branch
     assert git(work, "rev-parse", new_branch) == git(work, "rev-parse", old_branch)
+
+
+def test_a_secret_first_pushed_in_a_big_push_all_is_caught(
+    gs: Any, work: Path, origin: Path
+) -> None:
+    """`push --all` finds what is new for all its sessions in one pass: a secret first
+    pushed there, in a session's newest entry or only in its history (a title renamed
+    since), still holds that session back, and only that one."""
+    ids = [
+        gs("new", f"bulk {n}", "--no-checkout", "--json", cwd=work).json()["id"] for n in range(40)
+    ]
+    assert gs("push", *ids, cwd=work).code == 0  # shared, and on the remote
+    in_entry, in_history, clean = ids[5], ids[23], ids[31]
+    assert gs("record", in_entry, "--role", "user", f"the token: {GITHUB}", cwd=work).code == 0
+    assert gs("rename", in_history, f"deploy with {GITHUB}", cwd=work).code == 0
+    assert gs("rename", in_history, "deploy", cwd=work).code == 0
+    assert GITHUB not in json.dumps(meta(work, in_history))  # only its history holds it
+    assert gs("record", clean, "--role", "user", "nothing to hide", cwd=work).code == 0
+    pushed = gs("push", "--all", "--json", cwd=work)
+    assert pushed.code == 1, pushed.out
+    report = pushed.json()
+    assert {b["session"] for b in report["blocked"]} == {in_entry, in_history}
+    assert report["pushed"] == [clean]
+    assert_never_sent(origin, GITHUB)
+    assert "nothing to hide" in git(origin, "log", "-p", f"refs/sessions/{clean}")
