@@ -25,6 +25,7 @@ import gzip
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -1117,11 +1118,30 @@ def make_shared_sessions(bench: Bench, repo: Path, count: int) -> None:
 # A bare remote holding N shared sessions (built by fast-import, refs packed, as a
 # repository that has been gc'd), and a clone that fetched them all with gitsess.
 # Each figure moves one session (or all of them) both ways: with gitsess, and with
-# plain git moving the same refs in the same repositories.
+# plain git moving the same refs in the same repositories. These figures are CPU time
+# (user + system, the command and its children), not wall-clock time.
 
 SHARE_SCALES = (1_000, 10_000, 100_000)
 SCALE_ENTRIES = 2  # entries in each session of the scale repositories
 SYNC_CHANGED = 10  # sessions a plain `git fetch` changed, in the sync figure
+
+
+def cpu_prepared(
+    bench: Bench, setup: Callable[[], object] | None, argv: Sequence[str], cwd: Path
+) -> Run:
+    """Like Bench.prepared, but what a run costs is the CPU time (user and system) of
+    the command and every process it waited for (git's children, scan workers): on a
+    machine shared with other work, wall-clock time measures the neighbours as much."""
+
+    def run() -> float:
+        if setup is not None:
+            setup()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        bench.timed(argv, cwd)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+    return run
 
 
 @dataclass
@@ -1149,6 +1169,10 @@ def scale_repos(bench: Bench, count: int) -> ScaleRepos:
 
 
 def make_scale_repos(bench: Bench, count: int) -> ScaleRepos:
+    """Build the remote with fast-import and write both repositories' refs straight into
+    packed-refs (as after `git gc`): 100,000 loose refs would take git minutes to write
+    and pack here. The clone borrows the remote's objects (alternates) and starts as a
+    `gitsess fetch` leaves it: logs, tracking refs, remote branches, all merged."""
     label = scale_label(count)
     remote = bench.empty_repo(bench.root / f"scale-{label}.git", bare=True)
     bench.progress(f"building a remote of {count:,} sessions with fast-import")
@@ -1161,20 +1185,60 @@ def make_scale_repos(bench: Bench, count: int) -> ScaleRepos:
     bench.git("fast-import", "--quiet", cwd=remote, input=stream)
     base = bench.git("rev-parse", "refs/heads/main", cwd=remote)
     ids = scale_ids(count)
-    bench.git("fast-import", "--quiet", cwd=remote, input=scale_stream(ids, base))
-    bench.git("pack-refs", "--all", cwd=remote)
+    marks = bench.root / f"scale-{label}.marks"
+    bench.git(
+        "fast-import",
+        "--quiet",
+        f"--export-marks={marks}",
+        cwd=remote,
+        input=scale_stream(ids, base),
+    )
+    bench.git("update-ref", "-d", SCALE_SCRATCH, cwd=remote)
+    logs = dict(line.split(" ") for line in marks.read_text().splitlines())
+    log_of = {session: logs[f":{n + 1}"] for n, session in enumerate(ids)}
+    refs = {"refs/heads/main": base}
+    for session, log in log_of.items():
+        refs[f"refs/sessions/{session}"] = log
+        refs[f"refs/heads/session/scale-{session}"] = base
+    write_packed_refs(remote, refs)
     bench.progress(f"remote built in {time.perf_counter() - started:.1f}s")
     local = bench.empty_repo(bench.root / f"scale-{label}", origin=remote)
-    started = time.perf_counter()
-    bench.run([bench.gitsess_exe, "fetch", "origin"], local)
-    bench.git("pack-refs", "--all", cwd=local)
-    bench.progress(f"fetched into a clone in {time.perf_counter() - started:.1f}s")
+    objects = bench.git("rev-parse", "--absolute-git-dir", cwd=remote) + "/objects"
+    (local / ".git" / "objects" / "info" / "alternates").write_text(objects + "\n")
+    tracking = {f"{TRACKING_ROOT}origin/sessions/{s}": log for s, log in log_of.items()}
+    refs = {"refs/heads/main": base, "refs/remotes/origin/main": base, **tracking}
+    for session, log in log_of.items():
+        refs[f"refs/sessions/{session}"] = log
+        refs[f"refs/remotes/origin/session/scale-{session}"] = base
+    write_packed_refs(local / ".git", refs)
+    bench.git("reset", "-q", "--hard", "main", cwd=local)
+    bench.git(
+        "config",
+        "--add",
+        "remote.origin.fetch",
+        f"+refs/sessions/*:{TRACKING_ROOT}origin/sessions/*",
+        cwd=local,
+    )
+    state = local / ".git" / "gitsess"
+    state.mkdir(exist_ok=True)
+    (state / "tracking-seen").write_text("".join(f"{log} {ref}\n" for ref, log in tracking.items()))
     ahead = ids[len(ids) // 2]
-    behind = bench.git("rev-parse", f"refs/sessions/{ahead}", cwd=local)
     bench.run([bench.gitsess_exe, "record", ahead, "--role", "user", "one more"], local)
     branch = f"session/scale-{ahead}"
     bench.git("branch", branch, f"refs/remotes/origin/{branch}", cwd=local)
-    return ScaleRepos(count, remote, local, ids, ahead, behind)
+    bench.progress(f"clone ready in {time.perf_counter() - started:.1f}s")
+    return ScaleRepos(count, remote, local, ids, ahead, log_of[ahead])
+
+
+SCALE_SCRATCH = "refs/scale/scratch"  # the one ref fast-import writes the session logs on
+
+
+def write_packed_refs(git_dir: Path, refs: dict[str, str]) -> None:
+    lines = "".join(f"{oid} {ref}\n" for ref, oid in sorted(refs.items()))
+    packed = git_dir / "packed-refs"
+    packed.write_text("# pack-refs with: peeled fully-peeled sorted \n" + lines)
+    for ref in refs:  # a loose ref (fast-import's main) would shadow the packed one
+        (git_dir / ref).unlink(missing_ok=True)
 
 
 def scale_ids(count: int) -> list[str]:
@@ -1186,8 +1250,8 @@ def scale_ids(count: int) -> list[str]:
 
 
 def scale_stream(ids: list[str], base: str) -> bytes:
-    """A fast-import stream of one log commit per session (SCALE_ENTRIES entries, shared)
-    and its branch at ``base``."""
+    """A fast-import stream of one log commit per session (SCALE_ENTRIES entries, shared),
+    mark N+1 for the Nth session: make_scale_repos writes their refs."""
     rng = random.Random(len(ids))
     chunks: list[bytes] = []
     moment = 1_735_689_600
@@ -1224,7 +1288,7 @@ def scale_stream(ids: list[str], base: str) -> bytes:
             log += json.dumps(entry, separators=(",", ":")).encode() + b"\n"
         body = f"create\n\nSession: {session}\nEntries: {SCALE_ENTRIES}\n".encode()
         chunks += [
-            f"commit refs/sessions/{session}\n".encode(),
+            f"reset {SCALE_SCRATCH}\ncommit {SCALE_SCRATCH}\nmark :{index + 1}\n".encode(),
             f"committer Bench Committer <committer@bench.invalid> {moment} +0000\n".encode(),
             f"data {len(body)}\n".encode(),
             body,
@@ -1232,7 +1296,7 @@ def scale_stream(ids: list[str], base: str) -> bytes:
             blob,
             f"M 100644 inline log/00000000.jsonl\ndata {len(log)}\n".encode(),
             log,
-            f"\nreset refs/heads/session/scale-{session}\nfrom {base}\n\n".encode(),
+            b"\n",
         ]
     return b"".join(chunks)
 
@@ -1246,7 +1310,9 @@ def share_scale_figure(kind: str, count: int) -> None:
         run(bench, fig, scale_repos(bench, count))
 
     FIGURES.append(
-        Spec(f"share-{kind}-{label}", title.format(n=f"{count:,}"), floor, goal, figure_fn)
+        Spec(
+            f"share-{kind}-{label}", title.format(n=f"{count:,}") + ", CPU", floor, goal, figure_fn
+        )
     )
 
 
@@ -1260,12 +1326,12 @@ def fig_fetch_one(bench: Bench, fig: Figure, scale: ScaleRepos) -> None:
         bench.git("update-ref", "--stdin", cwd=local, input=drop.encode())
 
     argv = [bench.gitsess_exe, "fetch", "--remote", "origin", session]
-    mine = bench.prepared(forget, argv, local)
+    mine = cpu_prepared(bench, forget, argv, local)
     specs = [
         f"+refs/sessions/{session}:{tracking}",
         f"+refs/heads/{branch}:refs/remotes/origin/{branch}",
     ]
-    floor = bench.prepared(forget, ["git", "fetch", "-q", "origin", *specs], local)
+    floor = cpu_prepared(bench, forget, ["git", "fetch", "-q", "origin", *specs], local)
     bench.compare(fig, mine, floor)
 
 
@@ -1279,9 +1345,9 @@ def fig_push_one(bench: Bench, fig: Figure, scale: ScaleRepos) -> None:
         bench.git("update-ref", tracking, scale.behind, cwd=local)
 
     argv = [bench.gitsess_exe, "push", "--remote", "origin", session]
-    mine = bench.prepared(behind, argv, local)
-    floor = bench.prepared(
-        behind, ["git", "push", "-q", "origin", f"{log}:{log}", f"{branch}:{branch}"], local
+    mine = cpu_prepared(bench, behind, argv, local)
+    floor = cpu_prepared(
+        bench, behind, ["git", "push", "-q", "origin", f"{log}:{log}", f"{branch}:{branch}"], local
     )
     bench.compare(fig, mine, floor)
 
@@ -1299,15 +1365,20 @@ def fig_push_all(bench: Bench, fig: Figure, scale: ScaleRepos, *, again: bool) -
         bench.empty_repo(floor_remote, bare=True)
         bench.run(mine_argv, local)
         bench.run(floor_argv, local)
-        mine, floor = bench.command(mine_argv, local), bench.command(floor_argv, local)
+        mine, floor = (
+            cpu_prepared(bench, None, mine_argv, local),
+            cpu_prepared(bench, None, floor_argv, local),
+        )
     else:
 
         def mine_setup() -> None:
             forget_pushes(bench, local, scan_cache=True)
             bench.empty_repo(mine_remote, bare=True)
 
-        mine = bench.prepared(mine_setup, mine_argv, local)
-        floor = bench.prepared(lambda: bench.empty_repo(floor_remote, bare=True), floor_argv, local)
+        mine = cpu_prepared(bench, mine_setup, mine_argv, local)
+        floor = cpu_prepared(
+            bench, lambda: bench.empty_repo(floor_remote, bare=True), floor_argv, local
+        )
     bench.compare(fig, mine, floor, repeat=bench.sizes.heavy_repeat)
     held = len(bench.git("for-each-ref", "refs/sessions/", cwd=mine_remote).splitlines())
     if held != scale.count:
@@ -1343,9 +1414,9 @@ def fig_sync(bench: Bench, fig: Figure, scale: ScaleRepos) -> None:
         bench.git("update-ref", "--stdin", cwd=local, input=("\n".join(lines) + "\n").encode())
         fetch_head.write_text(f"{turn[0]}\t\tfetched\n")
 
-    mine = bench.prepared(fetched, [bench.gitsess_exe, "status", "--json"], local)
+    mine = cpu_prepared(bench, fetched, [bench.gitsess_exe, "status", "--json"], local)
     floor_argv = ["git", "for-each-ref", f"{TRACKING_ROOT}origin/sessions/"]
-    floor = bench.prepared(fetched, floor_argv, local)
+    floor = cpu_prepared(bench, fetched, floor_argv, local)
     bench.compare(fig, mine, floor)
 
 
@@ -1353,7 +1424,8 @@ def fig_fetch_all(bench: Bench, fig: Figure, scale: ScaleRepos) -> None:
     """`gitsess fetch origin` of every session into a fresh clone."""
     mine_repo = bench.root / f"fetch-all-{scale.count}-mine"
     floor_repo = bench.root / f"fetch-all-{scale.count}-floor"
-    mine = bench.prepared(
+    mine = cpu_prepared(
+        bench,
         lambda: bench.empty_repo(mine_repo, origin=scale.remote),
         [bench.gitsess_exe, "fetch", "origin"],
         mine_repo,
@@ -1362,7 +1434,8 @@ def fig_fetch_all(bench: Bench, fig: Figure, scale: ScaleRepos) -> None:
         f"+refs/sessions/*:{TRACKING_ROOT}origin/sessions/*",
         "+refs/heads/*:refs/remotes/origin/*",
     ]
-    floor = bench.prepared(
+    floor = cpu_prepared(
+        bench,
         lambda: bench.empty_repo(floor_repo, origin=scale.remote),
         ["git", "fetch", "-q", "origin", *refspecs],
         floor_repo,

@@ -25,6 +25,7 @@ from .storage.log import (
     MAX_ATTEMPTS,
     NESTED_TOO_DEEPLY,
     Entry,
+    Listed,
     LogState,
     encode_json,
     load_json,
@@ -133,6 +134,7 @@ class Sharing:
         self.repo = sessions.repo
         self.store = sessions.store
         self.not_merged: dict[str, str] = {}  # session id -> why integrate_all could not
+        self._read: dict[str, Listed] = {}  # sessions shared_sessions read (push reuses them)
 
     # -- remotes ---------------------------------------------------------------
 
@@ -173,7 +175,9 @@ class Sharing:
         remote = self.remote(remote_name, session_ids)
         transfer.ensure_fetch_refspec(self.repo, remote)
         report = PushReport(remote)
-        sessions = self.store.read_many(session_ids)
+        unread = [sid for sid in session_ids if sid not in self._read]
+        sessions = {sid: self._read[sid] for sid in session_ids if sid in self._read}
+        sessions.update(self.store.read_many(unread))
         if not allow_secrets:
             report.blocked = self.scan_for_push(remote, {s: sessions[s].oid for s in sessions})
         blocked = {b.session_id for b in report.blocked}
@@ -286,11 +290,9 @@ class Sharing:
         return {ref[len(SESSIONS) :]: oid for ref, oid in found.items()}
 
     def shared_sessions(self) -> list[str]:
-        return [
-            str(row.meta["id"])
-            for row in self.sessions.listing(include_archived=True)
-            if row.meta.get("visibility") == "shared"
-        ]
+        rows = self.sessions.listing(include_archived=True)
+        self._read = {str(row.meta["id"]): row for row in rows}
+        return [sid for sid, row in self._read.items() if row.meta.get("visibility") == "shared"]
 
     # -- secrets ----------------------------------------------------------------
 
