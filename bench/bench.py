@@ -1331,7 +1331,10 @@ def fig_fetch_one(bench: Bench, fig: Figure, scale: ScaleRepos) -> None:
         f"+refs/sessions/{session}:{tracking}",
         f"+refs/heads/{branch}:refs/remotes/origin/{branch}",
     ]
-    floor = cpu_prepared(bench, forget, ["git", "fetch", "-q", "origin", *specs], local)
+    # As gitsess fetches: without FETCH_HEAD, which would make the next gitsess command
+    # look for what a plain fetch brought (the sync figure measures that).
+    floor_argv = ["git", "fetch", "-q", "--no-write-fetch-head", "origin", *specs]
+    floor = cpu_prepared(bench, forget, floor_argv, local)
     bench.compare(fig, mine, floor)
 
 
