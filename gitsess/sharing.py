@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 # Branches found missing one fetch at a time before the remote's branches are listed.
 BRANCH_RETRIES = 3
+# Sessions whose objects are read in one batch, then checked (memory stays bounded).
+PREFETCH_SESSIONS = 2000
 
 
 @dataclass
@@ -563,10 +565,20 @@ class Sharing:
 
     def _problems(self, outcomes: dict[str, str]) -> dict[str, str]:
         """Why sessions a fetch changed cannot be used as they came, by session id."""
+        changed = [sid for sid, what in outcomes.items() if what != "up to date"]
+        problems: dict[str, str] = {}
+        for start in range(0, len(changed), PREFETCH_SESSIONS):
+            chunk = changed[start : start + PREFETCH_SESSIONS]
+            self.store.prefetch_states(chunk)
+            try:
+                problems.update(self._problems_of(chunk))
+            finally:
+                self.repo.reader.forget()
+        return problems
+
+    def _problems_of(self, session_ids: list[str]) -> dict[str, str]:
         problems = {}
-        for session_id, what in outcomes.items():
-            if what == "up to date":
-                continue
+        for session_id in session_ids:
             if session_id in self.not_merged:
                 problems[session_id] = f"{self.not_merged[session_id]} (not merged)"
                 continue
