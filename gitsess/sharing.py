@@ -306,9 +306,13 @@ class Sharing:
         not scanned again. Only when something is found does one `git log` tell which
         sessions reach it.
         """
+        # A log already at its tracking ref has nothing the remote lacks (as last seen):
+        # a second `push --all` with nothing new walks nothing.
+        tracked = self._tracked(remote, list(logs))
+        logs = {sid: tip for sid, tip in logs.items() if tracked.get(sid) != tip}
         if not logs:
             return []
-        exclude = self._known_there(remote, list(logs))
+        exclude = self._known_there(remote, logs, tracked)
         blobs = self._new_blobs(list(logs.values()), exclude)
         clean = seen_state.clean_among(self.repo.state_dir(), {oid for oid, _ in blobs})
         to_scan = [(oid, path) for oid, path in blobs if oid not in clean]
@@ -356,15 +360,22 @@ class Sharing:
                 blocked.append(Blocked(session_id, per_entry))
         return blocked
 
-    def _known_there(self, remote: Remote, session_ids: list[str]) -> list[str]:
+    def _tracked(self, remote: Remote, session_ids: list[str]) -> dict[str, str]:
+        """{session: log commit} of the tracking refs of ``session_ids`` on ``remote``,
+        looked up by name (so one session costs the same however many the remote holds)."""
+        refs = {remote.tracking_ref(sid): sid for sid in session_ids}
+        found = self.repo.ref_values(list(refs), remote.tracking_prefix)
+        return {refs[ref]: oid for ref, oid in found.items()}
+
+    def _known_there(
+        self, remote: Remote, logs: dict[str, str], tracked: dict[str, str]
+    ) -> list[str]:
         """What rev-list leaves out as already on the remote, as its arguments: the
-        tracking refs of the sessions pushed (looked up by name, so pushing one session
-        costs the same however many the remote holds), or when many are pushed, the
-        whole tracking namespace (as git push itself then reads every ref there)."""
-        if len(session_ids) >= transfer.WILDCARD_FROM:
+        tracking refs of the sessions pushed, or when many are pushed, the whole
+        tracking namespace (as git push itself then reads every ref there)."""
+        if len(logs) >= transfer.WILDCARD_FROM:
             return [f"--glob={remote.tracking_prefix}*"]
-        refs = [remote.tracking_ref(sid) for sid in session_ids]
-        return sorted(set(self.repo.ref_values(refs, remote.tracking_prefix).values()))
+        return sorted({tracked[sid] for sid in logs if sid in tracked})
 
     def _new_blobs(self, tips: list[str], exclude: list[str]) -> list[tuple[str, str]]:
         """(oid, path) of the log objects reachable from ``tips`` and not from ``exclude``
