@@ -25,6 +25,7 @@ import gzip
 import json
 import os
 import random
+import resource
 import shutil
 import signal
 import statistics
@@ -1359,6 +1360,37 @@ def page_opening(context: Any, url: str, paints: list[float]) -> Run:
     return run
 
 
+# -- sharing at scale ----------------------------------------------------------
+#
+# A bare remote holding N shared sessions (built by fast-import, refs packed, as a
+# repository that has been gc'd), and a clone that fetched them all with gitsess.
+# Each figure moves one session (or all of them) both ways: with gitsess, and with
+# plain git moving the same refs in the same repositories. These figures are CPU time
+# (user + system, the command and its children), not wall-clock time.
+
+SHARE_SCALES = (1_000, 10_000, 100_000)
+SCALE_ENTRIES = 2  # entries in each session of the scale repositories
+SYNC_CHANGED = 10  # sessions a plain `git fetch` changed, in the sync figure
+
+
+def cpu_prepared(
+    bench: Bench, setup: Callable[[], object] | None, argv: Sequence[str], cwd: Path
+) -> Run:
+    """Like Bench.prepared, but what a run costs is the CPU time (user and system) of
+    the command and every process it waited for (git's children, scan workers): on a
+    machine shared with other work, wall-clock time measures the neighbours as much."""
+
+    def run() -> float:
+        if setup is not None:
+            setup()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        bench.timed(argv, cwd)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+    return run
+
+
 @figure(
     "serve-open",
     "open a {entries}-entry session in Chromium (gitsess serve, to load)",
@@ -1428,6 +1460,359 @@ def copy_page(bench: Bench, context: Any, base: str, page_url: str) -> Path:
             raise CommandFailed(["GET", path], answer.status, answer.text().encode())
         (folder / name).write_bytes(answer.body())
     return folder
+
+
+@dataclass
+class ScaleRepos:
+    """The remote of ``count`` sessions, its clone, and the sessions the figures move."""
+
+    count: int
+    remote: Path
+    local: Path
+    ids: list[str]
+    ahead: str  # a session whose local log is one commit ahead of the remote's
+    behind: str  # that commit's parent: the remote's log of ``ahead``
+
+
+def scale_label(count: int) -> str:
+    return f"{count // 1000}k" if count % 1000 == 0 else str(count)
+
+
+def scale_repos(bench: Bench, count: int) -> ScaleRepos:
+    """The scale repositories for ``count`` sessions, made once per run."""
+    cache: dict[int, ScaleRepos] = bench.__dict__.setdefault("_scale", {})
+    if count not in cache:
+        cache[count] = make_scale_repos(bench, count)
+    return cache[count]
+
+
+def make_scale_repos(bench: Bench, count: int) -> ScaleRepos:
+    """Build the remote with fast-import and write both repositories' refs straight into
+    packed-refs (as after `git gc`): 100,000 loose refs would take git minutes to write
+    and pack here. The clone borrows the remote's objects (alternates) and starts as a
+    `gitsess fetch` leaves it: logs, tracking refs, remote branches, all merged."""
+    label = scale_label(count)
+    remote = bench.empty_repo(bench.root / f"scale-{label}.git", bare=True)
+    bench.progress(f"building a remote of {count:,} sessions with fast-import")
+    started = time.perf_counter()
+    head = b"data 5\ninit\n"
+    readme = b"# bench\n"
+    stream = b"commit refs/heads/main\nmark :1\n"
+    stream += b"committer Bench Committer <committer@bench.invalid> 1735689600 +0000\n" + head
+    stream += f"M 100644 inline README.md\ndata {len(readme)}\n".encode() + readme + b"\n"
+    bench.git("fast-import", "--quiet", cwd=remote, input=stream)
+    base = bench.git("rev-parse", "refs/heads/main", cwd=remote)
+    ids = scale_ids(count)
+    marks = bench.root / f"scale-{label}.marks"
+    bench.git(
+        "fast-import",
+        "--quiet",
+        f"--export-marks={marks}",
+        cwd=remote,
+        input=scale_stream(ids, base),
+    )
+    bench.git("update-ref", "-d", SCALE_SCRATCH, cwd=remote)
+    logs = dict(line.split(" ") for line in marks.read_text().splitlines())
+    log_of = {session: logs[f":{n + 1}"] for n, session in enumerate(ids)}
+    refs = {"refs/heads/main": base}
+    for session, log in log_of.items():
+        refs[f"refs/sessions/{session}"] = log
+        refs[f"refs/heads/session/scale-{session}"] = base
+    write_packed_refs(remote, refs)
+    bench.progress(f"remote built in {time.perf_counter() - started:.1f}s")
+    local = bench.empty_repo(bench.root / f"scale-{label}", origin=remote)
+    objects = bench.git("rev-parse", "--absolute-git-dir", cwd=remote) + "/objects"
+    (local / ".git" / "objects" / "info" / "alternates").write_text(objects + "\n")
+    tracking = {f"{TRACKING_ROOT}origin/sessions/{s}": log for s, log in log_of.items()}
+    refs = {"refs/heads/main": base, "refs/remotes/origin/main": base, **tracking}
+    for session, log in log_of.items():
+        refs[f"refs/sessions/{session}"] = log
+        refs[f"refs/remotes/origin/session/scale-{session}"] = base
+    write_packed_refs(local / ".git", refs)
+    bench.git("reset", "-q", "--hard", "main", cwd=local)
+    bench.git(
+        "config",
+        "--add",
+        "remote.origin.fetch",
+        f"+refs/sessions/*:{TRACKING_ROOT}origin/sessions/*",
+        cwd=local,
+    )
+    state = local / ".git" / "gitsess"
+    state.mkdir(exist_ok=True)
+    (state / "tracking-seen").write_text("".join(f"{log} {ref}\n" for ref, log in tracking.items()))
+    ahead = ids[len(ids) // 2]
+    bench.run([bench.gitsess_exe, "record", ahead, "--role", "user", "one more"], local)
+    branch = f"session/scale-{ahead}"
+    bench.git("branch", branch, f"refs/remotes/origin/{branch}", cwd=local)
+    bench.progress(f"clone ready in {time.perf_counter() - started:.1f}s")
+    return ScaleRepos(count, remote, local, ids, ahead, log_of[ahead])
+
+
+SCALE_SCRATCH = "refs/scale/scratch"  # the one ref fast-import writes the session logs on
+
+
+def write_packed_refs(git_dir: Path, refs: dict[str, str]) -> None:
+    lines = "".join(f"{oid} {ref}\n" for ref, oid in sorted(refs.items()))
+    packed = git_dir / "packed-refs"
+    packed.write_text("# pack-refs with: peeled fully-peeled sorted \n" + lines)
+    for ref in refs:  # a loose ref (fast-import's main) would shadow the packed one
+        (git_dir / ref).unlink(missing_ok=True)
+
+
+def scale_ids(count: int) -> list[str]:
+    rng = random.Random(count)
+    taken: set[str] = set()
+    while len(taken) < count:
+        taken.add("".join(rng.choice(ID_ALPHABET) for _ in range(10)))
+    return sorted(taken)
+
+
+def scale_stream(ids: list[str], base: str) -> bytes:
+    """A fast-import stream of one log commit per session (SCALE_ENTRIES entries, shared),
+    mark N+1 for the Nth session: make_scale_repos writes their refs."""
+    rng = random.Random(len(ids))
+    chunks: list[bytes] = []
+    moment = 1_735_689_600
+    for index, session in enumerate(ids):
+        moment += 7
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + ".000Z"
+        meta = {
+            "format": 1,
+            "id": session,
+            "title": f"scale {index}",
+            "branch": f"session/scale-{session}",
+            "base": base,
+            "created": stamp,
+            "updated": stamp,
+            "author": {"name": "Bench Author", "email": "author@bench.invalid"},
+            "agent": None,
+            "parent": None,
+            "from_branch": "main",
+            "status": "active",
+            "visibility": "shared",
+            "tags": [],
+        }
+        blob = (json.dumps(meta, indent=2) + "\n").encode()
+        log = b""
+        for number in range(SCALE_ENTRIES):
+            entry = {
+                "id": "".join(rng.choice(ID_ALPHABET) for _ in range(16)),
+                "ts": stamp,
+                "type": "message",
+                "role": "user" if number % 2 == 0 else "assistant",
+                "content": f"message {number} of session {index}: {words(rng, 120)}",
+                "head": base,
+            }
+            log += json.dumps(entry, separators=(",", ":")).encode() + b"\n"
+        body = f"create\n\nSession: {session}\nEntries: {SCALE_ENTRIES}\n".encode()
+        chunks += [
+            f"reset {SCALE_SCRATCH}\ncommit {SCALE_SCRATCH}\nmark :{index + 1}\n".encode(),
+            f"committer Bench Committer <committer@bench.invalid> {moment} +0000\n".encode(),
+            f"data {len(body)}\n".encode(),
+            body,
+            f"M 100644 inline session.json\ndata {len(blob)}\n".encode(),
+            blob,
+            f"M 100644 inline log/00000000.jsonl\ndata {len(log)}\n".encode(),
+            log,
+            b"\n",
+        ]
+    return b"".join(chunks)
+
+
+def share_scale_figure(kind: str, count: int) -> None:
+    """Register one sharing-at-scale figure of ``kind`` for a remote of ``count`` sessions."""
+    label = scale_label(count)
+    title, floor, goal, run = SHARE_SCALE_KINDS[kind]
+
+    def figure_fn(bench: Bench, fig: Figure) -> None:
+        run(bench, fig, scale_repos(bench, count))
+
+    FIGURES.append(
+        Spec(
+            f"share-{kind}-{label}", title.format(n=f"{count:,}") + ", CPU", floor, goal, figure_fn
+        )
+    )
+
+
+def fig_fetch_one(bench: Bench, fig: Figure, scale: ScaleRepos) -> None:
+    local, session = scale.local, scale.ids[0]
+    branch = f"session/scale-{session}"
+    tracking = f"{TRACKING_ROOT}origin/sessions/{session}"
+    drop = "".join(f"delete {ref}\n" for ref in (tracking, f"refs/remotes/origin/{branch}"))
+
+    def forget() -> None:  # what this clone knew of the remote's copy: both refs move
+        bench.git("update-ref", "--stdin", cwd=local, input=drop.encode())
+
+    argv = [bench.gitsess_exe, "fetch", "--remote", "origin", session]
+    mine = cpu_prepared(bench, forget, argv, local)
+    specs = [
+        f"+refs/sessions/{session}:{tracking}",
+        f"+refs/heads/{branch}:refs/remotes/origin/{branch}",
+    ]
+    # As gitsess fetches: without FETCH_HEAD, which would make the next gitsess command
+    # look for what a plain fetch brought (the sync figure measures that).
+    floor_argv = ["git", "fetch", "-q", "--no-write-fetch-head", "origin", *specs]
+    floor = cpu_prepared(bench, forget, floor_argv, local)
+    bench.compare(fig, mine, floor)
+
+
+def fig_push_one(bench: Bench, fig: Figure, scale: ScaleRepos) -> None:
+    local, remote, session = scale.local, scale.remote, scale.ahead
+    log, tracking = f"refs/sessions/{session}", f"{TRACKING_ROOT}origin/sessions/{session}"
+    branch = f"refs/heads/session/scale-{session}"
+
+    def behind() -> None:  # the remote has the log one commit behind, as gitsess knows
+        bench.git("update-ref", log, scale.behind, cwd=remote)
+        bench.git("update-ref", tracking, scale.behind, cwd=local)
+
+    argv = [bench.gitsess_exe, "push", "--remote", "origin", session]
+    mine = cpu_prepared(bench, behind, argv, local)
+    floor = cpu_prepared(
+        bench, behind, ["git", "push", "-q", "origin", f"{log}:{log}", f"{branch}:{branch}"], local
+    )
+    bench.compare(fig, mine, floor)
+
+
+def fig_push_all(bench: Bench, fig: Figure, scale: ScaleRepos, *, again: bool) -> None:
+    """`push --all` into an empty remote (scan cache warm), or again with nothing new."""
+    local = scale.local
+    mine_remote = bench.root / f"push-all-{scale.count}-mine.git"
+    floor_remote = bench.root / f"push-all-{scale.count}-floor.git"
+    refspecs = ["refs/sessions/*:refs/sessions/*", "refs/heads/session/*:refs/heads/session/*"]
+    mine_argv = [bench.gitsess_exe, "push", "--all", "--remote", str(mine_remote)]
+    floor_argv = ["git", "push", "-q", str(floor_remote), *refspecs]
+    if again:
+        bench.empty_repo(mine_remote, bare=True)
+        bench.empty_repo(floor_remote, bare=True)
+        bench.run(mine_argv, local)
+        bench.run(floor_argv, local)
+        mine, floor = (
+            cpu_prepared(bench, None, mine_argv, local),
+            cpu_prepared(bench, None, floor_argv, local),
+        )
+    else:
+
+        def mine_setup() -> None:
+            forget_pushes(bench, local, scan_cache=True)
+            bench.empty_repo(mine_remote, bare=True)
+
+        mine = cpu_prepared(bench, mine_setup, mine_argv, local)
+        floor = cpu_prepared(
+            bench, lambda: bench.empty_repo(floor_remote, bare=True), floor_argv, local
+        )
+    bench.compare(fig, mine, floor, repeat=bench.sizes.heavy_repeat)
+    held = len(bench.git("for-each-ref", "refs/sessions/", cwd=mine_remote).splitlines())
+    if held != scale.count:
+        detail = f"the remote holds {held} sessions, not {scale.count}"
+        raise CommandFailed(["gitsess", "push", "--all"], 0, detail.encode())
+
+
+def fig_sync(bench: Bench, fig: Figure, scale: ScaleRepos) -> None:
+    """The first command after a plain `git fetch` that moved SYNC_CHANGED tracking refs."""
+    local = scale.local
+    moved = scale.ids[1 : 1 + SYNC_CHANGED]
+    children: dict[str, list[str]] = {}
+    parents: dict[str, str] = {}
+    for session in moved:  # two different next log commits of each, to take in turn
+        log = parents[session] = bench.git("rev-parse", f"refs/sessions/{session}", cwd=local)
+        tree = bench.git("rev-parse", f"{log}^{{tree}}", cwd=local)
+        children[session] = [
+            bench.git(
+                "commit-tree", tree, "-p", log, "-m", f"share {n}\n\nSession: {session}", cwd=local
+            )
+            for n in (1, 2)
+        ]
+    turn = [0]
+    fetch_head = local / ".git" / "FETCH_HEAD"
+
+    def fetched() -> None:  # as a plain `git fetch` leaves it: new tracking refs, FETCH_HEAD
+        turn[0] += 1
+        lines = []
+        for session in moved:
+            new = children[session][turn[0] % 2]
+            lines.append(f"update refs/sessions/{session} {parents[session]}")  # behind
+            lines.append(f"update {TRACKING_ROOT}origin/sessions/{session} {new}")
+        bench.git("update-ref", "--stdin", cwd=local, input=("\n".join(lines) + "\n").encode())
+        fetch_head.write_text(f"{turn[0]}\t\tfetched\n")
+
+    mine = cpu_prepared(bench, fetched, [bench.gitsess_exe, "status", "--json"], local)
+    floor_argv = ["git", "for-each-ref", f"{TRACKING_ROOT}origin/sessions/"]
+    floor = cpu_prepared(bench, fetched, floor_argv, local)
+    bench.compare(fig, mine, floor)
+
+
+def fig_fetch_all(bench: Bench, fig: Figure, scale: ScaleRepos) -> None:
+    """`gitsess fetch origin` of every session into a fresh clone."""
+    mine_repo = bench.root / f"fetch-all-{scale.count}-mine"
+    floor_repo = bench.root / f"fetch-all-{scale.count}-floor"
+    mine = cpu_prepared(
+        bench,
+        lambda: bench.empty_repo(mine_repo, origin=scale.remote),
+        [bench.gitsess_exe, "fetch", "origin"],
+        mine_repo,
+    )
+    refspecs = [
+        f"+refs/sessions/*:{TRACKING_ROOT}origin/sessions/*",
+        "+refs/heads/*:refs/remotes/origin/*",
+    ]
+    floor = cpu_prepared(
+        bench,
+        lambda: bench.empty_repo(floor_repo, origin=scale.remote),
+        ["git", "fetch", "-q", "origin", *refspecs],
+        floor_repo,
+    )
+    bench.compare(fig, mine, floor, repeat=bench.sizes.heavy_repeat)
+
+
+SHARE_SCALE_KINDS: dict[
+    str, tuple[str, str, float, Callable[[Bench, Figure, ScaleRepos], None]]
+] = {
+    "fetch-one": (
+        "fetch --remote origin ONE-ID, remote of {n} sessions",
+        "git fetch of the log and branch refs",
+        1.2,
+        fig_fetch_one,
+    ),
+    "push-one": (
+        "push --remote origin ONE-ID (one new entry, scan cache warm), remote of {n}",
+        "git push of the log and branch refs",
+        1.2,
+        fig_push_one,
+    ),
+    "push-all": (
+        "push --all of {n} sessions into an empty remote (scan cache warm)",
+        "git push of the same refs",
+        1.5,
+        lambda bench, fig, scale: fig_push_all(bench, fig, scale, again=False),
+    ),
+    "push-again": (
+        "push --all of {n} sessions again, nothing new",
+        "git push of the same refs",
+        1.5,
+        lambda bench, fig, scale: fig_push_all(bench, fig, scale, again=True),
+    ),
+    "fetch-all": (
+        "fetch origin of all {n} sessions into a fresh clone",
+        "git fetch of the same refspecs",
+        1.2,
+        fig_fetch_all,
+    ),
+    "sync": (
+        f"first command after a git fetch moved {SYNC_CHANGED} of {{n}} sessions",
+        "git for-each-ref of the tracking refs",
+        3.0,
+        fig_sync,
+    ),
+}
+for _count in SHARE_SCALES:
+    for _kind in ("fetch-one", "push-one", "sync"):
+        share_scale_figure(_kind, _count)
+# Moving every session: each run creates N refs on one side or the other, minutes at
+# 100,000 on this machine, so these stop at 10,000.
+for _count in SHARE_SCALES[:2]:
+    share_scale_figure("fetch-all", _count)
+for _kind in ("push-all", "push-again"):
+    share_scale_figure(_kind, 10_000)
 
 
 # -- reporting -----------------------------------------------------------------

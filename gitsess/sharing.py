@@ -10,23 +10,22 @@ remote's fetch refspec is set up); the next gitsess command merges it.
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import BadInput, GitsessError
-from .ids import is_id_prefix, slugify
+from .ids import is_id_prefix, is_session_id, slugify
 from .merge import canonical, merge_logs, merge_meta
-from .secrets import Finding
 from .sessions import Sessions, flagged_branch
 from .storage import remote as transfer
+from .storage import seen as seen_state
 from .storage.layout import SESSIONS
 from .storage.log import (
     MAX_ATTEMPTS,
     NESTED_TOO_DEEPLY,
     Entry,
+    Listed,
     LogState,
     encode_json,
     load_json,
@@ -35,8 +34,14 @@ from .storage.log import (
 from .storage.remote import TRACKING_ROOT, PushedRef, Remote
 from .storage.repo import RefMoved
 
-SEEN_FILE = "tracking-seen.json"
-CLEAN_BLOBS_FILE = "clean-blobs"
+TYPE_CHECKING = False  # typing's flag: the scanner's module loads only when a push scans
+if TYPE_CHECKING:
+    from .secrets import Finding
+
+# Branches found missing one fetch at a time before the remote's branches are listed.
+BRANCH_RETRIES = 3
+# Sessions whose objects are read in one batch, then checked (memory stays bounded).
+PREFETCH_SESSIONS = 2000
 
 
 @dataclass
@@ -131,6 +136,7 @@ class Sharing:
         self.repo = sessions.repo
         self.store = sessions.store
         self.not_merged: dict[str, str] = {}  # session id -> why integrate_all could not
+        self._read: dict[str, Listed] = {}  # sessions shared_sessions read (push reuses them)
 
     # -- remotes ---------------------------------------------------------------
 
@@ -171,7 +177,9 @@ class Sharing:
         remote = self.remote(remote_name, session_ids)
         transfer.ensure_fetch_refspec(self.repo, remote)
         report = PushReport(remote)
-        sessions = self.store.read_many(session_ids)
+        unread = [sid for sid in session_ids if sid not in self._read]
+        sessions = {sid: self._read[sid] for sid in session_ids if sid in self._read}
+        sessions.update(self.store.read_many(unread))
         if not allow_secrets:
             report.blocked = self.scan_for_push(remote, {s: sessions[s].oid for s in sessions})
         blocked = {b.session_id for b in report.blocked}
@@ -191,9 +199,11 @@ class Sharing:
                 branch_of[f"refs/heads/{branch}"] = session_id
         if not refs:
             return report
-        before = self._tracking(remote)
+        tracking_refs = {sid: remote.tracking_ref(sid) for sid in ids}
+        known = self.repo.ref_values(list(tracking_refs.values()), remote.tracking_prefix)
+        before = {sid: known[ref] for sid, ref in tracking_refs.items() if ref in known}
         results = transfer.push(self.repo, remote, refs)
-        local = self._local_logs()
+        local = self._local_logs(ids)
         updates, logs_there = [], []
         for result in results:
             if not result.ref.startswith(SESSIONS):
@@ -276,28 +286,35 @@ class Sharing:
             before = _entries_of(found[2 * index + 1]) if old else 0
             report.sessions[session_id].entries = max(_entries_of(found[2 * index]) - before, 0)
 
-    def _local_logs(self) -> dict[str, str]:
-        return self.repo.ref_targets(SESSIONS)
+    def _local_logs(self, session_ids: list[str]) -> dict[str, str]:
+        """{session id: log commit} of those of ``session_ids`` that are here."""
+        found = self.repo.ref_values([session_ref(s) for s in session_ids], SESSIONS)
+        return {ref[len(SESSIONS) :]: oid for ref, oid in found.items()}
 
     def shared_sessions(self) -> list[str]:
-        return [
-            str(row.meta["id"])
-            for row in self.sessions.listing(include_archived=True)
-            if row.meta.get("visibility") == "shared"
-        ]
+        rows = self.sessions.listing(include_archived=True)
+        self._read = {str(row.meta["id"]): row for row in rows}
+        return [sid for sid, row in self._read.items() if row.meta.get("visibility") == "shared"]
 
     # -- secrets ----------------------------------------------------------------
 
     def scan_for_push(self, remote: Remote, logs: dict[str, str]) -> list[Blocked]:
         """Scan every log object the remote lacks; the sessions that hold likely secrets.
 
-        ``logs`` maps each session to push to its log commit.
+        ``logs`` maps each session to push to its log commit. One `rev-list` finds the
+        new objects of all of them, however many; blobs an earlier scan found clean are
+        not scanned again. Only when something is found does one `git log` tell which
+        sessions reach it.
         """
+        # A log already at its tracking ref has nothing the remote lacks (as last seen):
+        # a second `push --all` with nothing new walks nothing.
+        tracked = self._tracked(remote, list(logs))
+        logs = {sid: tip for sid, tip in logs.items() if tracked.get(sid) != tip}
         if not logs:
             return []
-        session_ids, tips = list(logs), list(logs.values())
-        blobs = self._new_blobs(remote, tips)
-        clean = self._clean_blobs()
+        exclude = self._known_there(remote, logs, tracked)
+        blobs = self._new_blobs(list(logs.values()), exclude)
+        clean = seen_state.clean_among(self.repo.state_dir(), {oid for oid, _ in blobs})
         to_scan = [(oid, path) for oid, path in blobs if oid not in clean]
         if not to_scan:
             return []
@@ -321,14 +338,20 @@ class Sharing:
             kept = [f for f in found if f.secret_hash not in allowed]
             if kept:
                 findings.setdefault(oid, {})[entry_id] = kept
-        self._add_clean_blobs([oid for oid, _ in to_scan if oid not in findings])
+        clean_now = [oid for oid, _ in to_scan if oid not in findings]
+        seen_state.add_clean(self.repo.state_dir(), clean_now)
         if not findings:
             return []
         blocked = []
-        for session_id, tip in zip(session_ids, tips, strict=True):
-            reachable = {oid for oid, _ in self._new_blobs(remote, [tip])}
+        reaching = self._blobs_by_session(logs, exclude)
+        if set(findings) - set().union(*reaching.values()):
+            # A blob with findings that no session's new commits brought in (it should not
+            # happen): ask each session's history the slow way rather than let it pass.
+            for session_id, tip in logs.items():
+                reaching[session_id] = {oid for oid, _ in self._new_blobs([tip], exclude)}
+        for session_id in logs:
             per_entry: dict[str, list[Finding]] = {}
-            for oid in reachable & findings.keys():
+            for oid in reaching.get(session_id, set()) & findings.keys():
                 for entry_id, found in findings[oid].items():
                     for finding in found:
                         if finding not in per_entry.setdefault(entry_id, []):
@@ -336,6 +359,75 @@ class Sharing:
             if per_entry:
                 blocked.append(Blocked(session_id, per_entry))
         return blocked
+
+    def _tracked(self, remote: Remote, session_ids: list[str]) -> dict[str, str]:
+        """{session: log commit} of the tracking refs of ``session_ids`` on ``remote``,
+        looked up by name (so one session costs the same however many the remote holds)."""
+        refs = {remote.tracking_ref(sid): sid for sid in session_ids}
+        found = self.repo.ref_values(list(refs), remote.tracking_prefix)
+        return {refs[ref]: oid for ref, oid in found.items()}
+
+    def _known_there(
+        self, remote: Remote, logs: dict[str, str], tracked: dict[str, str]
+    ) -> list[str]:
+        """What rev-list leaves out as already on the remote, as its arguments: the
+        tracking refs of the sessions pushed, or when many are pushed, the whole
+        tracking namespace (as git push itself then reads every ref there)."""
+        if len(logs) >= transfer.WILDCARD_FROM:
+            return [f"--glob={remote.tracking_prefix}*"]
+        return sorted({tracked[sid] for sid in logs if sid in tracked})
+
+    def _new_blobs(self, tips: list[str], exclude: list[str]) -> list[tuple[str, str]]:
+        """(oid, path) of the log objects reachable from ``tips`` and not from ``exclude``
+        (objects, or a --glob): one rev-list for them all."""
+        flags = [arg for arg in exclude if arg.startswith("--")]
+        revs = tips + ["^" + oid for oid in exclude if not oid.startswith("--")]
+        args = ["rev-list", "--objects", "--stdin"]
+        if flags:
+            args += ["--not", *flags]
+        proc = self.repo.git.run(*args, input="".join(r + "\n" for r in revs).encode())
+        found = []
+        for line in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
+            oid, _, path = line.partition(" ")
+            if path == "session.json" or path.endswith(".jsonl"):
+                found.append((oid, path))
+        return found
+
+    def _blobs_by_session(self, logs: dict[str, str], exclude: list[str]) -> dict[str, set[str]]:
+        """{session: the new log blobs its history holds}, from one `git log` of the new
+        commits (each commit's blobs against its first parent, and every blob of a first
+        commit), walked from each session's log commit."""
+        flags = [arg for arg in exclude if arg.startswith("--")]
+        revs = list(logs.values()) + ["^" + oid for oid in exclude if not oid.startswith("--")]
+        args = ["log", "--stdin", "--format=%x00%H %P", "--raw", "-r", "--no-abbrev"]
+        args += ["--no-renames", "--diff-merges=first-parent", "--root"]
+        if flags:
+            args += ["--not", *flags]
+        proc = self.repo.git.run(*args, input="".join(r + "\n" for r in revs).encode())
+        parents: dict[str, list[str]] = {}
+        introduced: dict[str, set[str]] = {}
+        commit = ""
+        for line in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
+            if line.startswith("\0"):
+                commit, *parents_of = line[1:].split()
+                parents[commit], introduced[commit] = parents_of, set()
+            elif line.startswith(":") and commit:
+                fields = line.split("\t", 1)[0].split()
+                if len(fields) >= 4 and set(fields[3]) != {"0"}:
+                    introduced[commit].add(fields[3])
+        reaching = {}
+        for session_id, tip in logs.items():
+            blobs: set[str] = set()
+            todo, done = [tip], set()
+            while todo:
+                oid = todo.pop()
+                if oid in done or oid not in introduced:
+                    continue
+                done.add(oid)
+                blobs |= introduced[oid]
+                todo += parents[oid]
+            reaching[session_id] = blobs
+        return reaching
 
     def redact(self, session_id: str) -> Redaction:
         """Replace likely secrets with markers, in a new log history of one commit.
@@ -424,16 +516,14 @@ class Sharing:
     def fetch(self, remote_name: str | None, references: list[str]) -> FetchReport:
         """Bring in the sessions ``references`` name (all when none) from the remote
         ``remote_name`` (default: as for a push of the named sessions found here)."""
-        local = [sid for sid in map(self.local_session, references) if sid]
+        # The sessions here only matter to choose the remote: named, they are not read.
+        local = [] if remote_name else [s for s in map(self.local_session, references) if s]
         remote = self.remote(remote_name, local)
         transfer.ensure_fetch_refspec(self.repo, remote)
         report = FetchReport(remote)
         if references:
-            on_remote = transfer.remote_sessions(self.repo, remote)
-            wanted = [self._remote_id(ref, on_remote, remote) for ref in references]
-            specs = [f"+{session_ref(sid)}:{remote.tracking_ref(sid)}" for sid in wanted]
-            transfer.fetch(self.repo, remote, specs)
-            report.missing_branches = self._fetch_branches(remote, wanted)
+            wanted, fetched = self._fetch_named(remote, references)
+            report.missing_branches = self._fetch_branches(remote, wanted, fetched)
         else:
             transfer.fetch(self.repo, remote, [remote.sessions_refspec, remote.branches_refspec])
             wanted = None
@@ -444,12 +534,62 @@ class Sharing:
         forget(self.repo)  # what the remote has that is not here has changed
         return report
 
+    def _fetch_named(self, remote: Remote, references: list[str]) -> tuple[list[str], set[str]]:
+        """Fetch the sessions ``references`` name into the tracking refs: their ids, and
+        the branches fetched along.
+
+        Full ids are fetched by name: git asks the remote about those refs alone, so one
+        session costs the same whatever the remote holds; the branches their copies here
+        name come in the same transfer (a guess: the fetched log may name another, which
+        _fetch_branches then brings). Anything else (a prefix, a title), or an id the
+        remote lacks, needs the remote's list of sessions first."""
+        if all(is_session_id(ref) for ref in references):
+            guesses = self._branches_here(references)
+            for branches in (guesses, []) if guesses else ([],):
+                try:
+                    self._fetch_logs(remote, references, branches)
+                    return references, set(branches)
+                except transfer.MissingRemoteRef:
+                    pass  # a guessed branch is not there, or a log: the listing says which
+        on_remote = transfer.remote_sessions(self.repo, remote)
+        wanted = [self._remote_id(ref, on_remote, remote) for ref in references]
+        self._fetch_logs(remote, wanted, [])
+        return wanted, set()
+
+    def _branches_here(self, session_ids: list[str]) -> list[str]:
+        """The branches the copies here of ``session_ids`` name (those of gitsess's form)."""
+        branches = []
+        for session_id in session_ids:
+            try:
+                state = self.store.state(session_id)
+            except GitsessError:
+                continue
+            branch = self.sessions.branch_of(state.meta, session_id) if state else None
+            if branch:
+                branches.append(branch)
+        return branches
+
+    def _fetch_logs(self, remote: Remote, session_ids: list[str], branches: list[str]) -> None:
+        specs = [f"+{session_ref(sid)}:{remote.tracking_ref(sid)}" for sid in session_ids]
+        specs += [f"+refs/heads/{b}:{remote.branch_ref(b)}" for b in branches]
+        transfer.fetch(self.repo, remote, list(dict.fromkeys(specs)))
+
     def _problems(self, outcomes: dict[str, str]) -> dict[str, str]:
         """Why sessions a fetch changed cannot be used as they came, by session id."""
+        changed = [sid for sid, what in outcomes.items() if what != "up to date"]
+        problems: dict[str, str] = {}
+        for start in range(0, len(changed), PREFETCH_SESSIONS):
+            chunk = changed[start : start + PREFETCH_SESSIONS]
+            self.store.prefetch_states(chunk)
+            try:
+                problems.update(self._problems_of(chunk))
+            finally:
+                self.repo.reader.forget()
+        return problems
+
+    def _problems_of(self, session_ids: list[str]) -> dict[str, str]:
         problems = {}
-        for session_id, what in outcomes.items():
-            if what == "up to date":
-                continue
+        for session_id in session_ids:
             if session_id in self.not_merged:
                 problems[session_id] = f"{self.not_merged[session_id]} (not merged)"
                 continue
@@ -473,17 +613,26 @@ class Sharing:
         return outcomes
 
     def integrate_all(self, remote: Remote | None, only: list[str] | None) -> dict[str, str]:
-        """Merge tracking refs (of ``remote``, or of all) into the local logs."""
+        """Merge tracking refs (of ``remote``, or of all) into the local logs.
+
+        Only what changed since the last merge is looked at: the tracking refs are
+        compared with what was last merged (or pushed) in one set difference, and the
+        local logs are read for the changed ones alone. Named sessions (``only``) are
+        all looked at: they are brought back even if deleted here since last seen."""
         tracking = self.tracking(remote, only)
-        local = self._local_logs()
-        # Named sessions are brought back even if deleted here since they were last seen.
-        seen = self.seen() if only is None else {}
         outcomes: dict[str, str] = {}
+        if only is None:
+            seen = self.seen()
+            for ref, session_id, theirs, _ in tracking:
+                if seen.get(ref) == theirs:
+                    outcomes.setdefault(session_id, "up to date")
+            tracking = [row for row in tracking if seen.get(row[0]) != row[2]]
+        local = self._local_logs(list({row[1] for row in tracking}))
         creates: dict[str, tuple[str, str]] = {}  # session id: (tracking ref, theirs)
         todo: list[tuple[str, str, str, str]] = []
         for ref, session_id, theirs, remote_name in tracking:
             ours = local.get(session_id)
-            if seen.get(ref) == theirs or ours == theirs:
+            if ours == theirs:
                 outcomes.setdefault(session_id, "up to date")
             elif ours is None and session_id not in creates:
                 creates[session_id] = (ref, theirs)
@@ -512,8 +661,13 @@ class Sharing:
         """(tracking ref, session id, log commit, remote name) of fetched logs (of ``remote``,
         else of every remote)."""
         prefix = remote.tracking_prefix if remote else TRACKING_ROOT
+        if remote is not None and only is not None:  # looked up by name: O(len(only))
+            named = [remote.tracking_ref(sid) for sid in only]
+            rows = [f"{oid} {ref}" for ref, oid in self.repo.ref_values(named, prefix).items()]
+        else:
+            rows = self.repo.refs(prefix)
         found = []
-        for row in self.repo.refs(prefix):
+        for row in rows:
             oid, ref = row.split(" ", 1)
             remote_name, _, rest = ref[len(TRACKING_ROOT) :].partition("/sessions/")
             if rest and "/" not in rest and (only is None or rest in only):
@@ -617,74 +771,62 @@ class Sharing:
         finally:
             self.sessions.remote_hints = hints
 
-    def _fetch_branches(self, remote: Remote, session_ids: list[str]) -> list[str]:
-        """Fetch the code branches of sessions; the branches the remote no longer has."""
-        proc = self.repo.git.run("ls-remote", "--heads", remote.url, check=False)
-        heads = {
-            line.split("\t", 1)[1] for line in proc.stdout.decode().splitlines() if "\t" in line
-        }
-        specs, missing = [], []
+    def _fetch_branches(
+        self, remote: Remote, session_ids: list[str], fetched: set[str]
+    ) -> list[str]:
+        """Fetch the code branches of sessions; the branches the remote no longer has.
+
+        Each branch is fetched by name (the remote advertises only those refs); one the
+        remote lacks makes git fetch nothing and say which, so it is set aside and the
+        rest fetched again. Past a few such, the remote's branches are listed once."""
+        specs: dict[str, str] = {}  # branch -> refspec, in the sessions' order
         for session_id in session_ids:
             try:
                 state = self.store.state(session_id, at=remote.tracking_ref(session_id))
             except GitsessError:  # reported when it is merged
                 continue
             branch = self.sessions.branch_of(state.meta, session_id) if state else None
-            if not branch:
-                continue
-            if f"refs/heads/{branch}" in heads:
-                specs.append(f"+refs/heads/{branch}:{remote.branch_ref(branch)}")
-            else:
+            if branch and branch not in fetched:
+                specs.setdefault(branch, f"+refs/heads/{branch}:{remote.branch_ref(branch)}")
+        order = {branch: index for index, branch in enumerate(specs)}
+        missing: list[str] = []
+        while specs:
+            try:
+                transfer.fetch(self.repo, remote, list(specs.values()))
+                break
+            except transfer.MissingRemoteRef as exc:
+                branch = exc.ref.removeprefix("refs/heads/")
+                if branch not in specs:
+                    raise
                 missing.append(branch)
-        if specs:
-            transfer.fetch(self.repo, remote, specs)
-        return missing
+                del specs[branch]
+                if len(missing) == BRANCH_RETRIES:
+                    missing += self._absent_branches(remote, specs)
+        return sorted(missing, key=order.__getitem__)
 
-    def _tracking(self, remote: Remote) -> dict[str, str]:
-        return self.repo.ref_targets(remote.tracking_prefix)
-
-    def _new_blobs(self, remote: Remote, tips: list[str]) -> list[tuple[str, str]]:
-        """(oid, path) of the log objects reachable from ``tips`` that the remote lacks."""
-        args = ["rev-list", "--objects", *tips, "--not", f"--glob={remote.tracking_prefix}*"]
-        out = self.repo.git.text(*args)
-        found = []
-        for line in out.splitlines():
-            oid, _, path = line.partition(" ")
-            if path == "session.json" or path.endswith(".jsonl"):
-                found.append((oid, path))
-        return found
+    def _absent_branches(self, remote: Remote, specs: dict[str, str]) -> list[str]:
+        """Take out of ``specs`` the branches the remote does not have (one listing)."""
+        proc = self.repo.git.run("ls-remote", "--heads", remote.url, check=False)
+        heads = {
+            line.split("\t", 1)[1] for line in proc.stdout.decode().splitlines() if "\t" in line
+        }
+        absent = [b for b in specs if f"refs/heads/{b}" not in heads]
+        for branch in absent:
+            del specs[branch]
+        return absent
 
     def _config_all(self, key: str) -> list[str]:
         proc = self.repo.git.run("config", "--get-all", key, check=False)
         return proc.stdout.decode("utf-8", "replace").split()
 
-    def _clean_blobs(self) -> set[str]:
-        path = self.repo.state_dir() / CLEAN_BLOBS_FILE
-        return set(path.read_text().split()) if path.exists() else set()
-
-    def _add_clean_blobs(self, oids: list[str]) -> None:
-        if oids:
-            with open(self.repo.state_dir() / CLEAN_BLOBS_FILE, "a") as handle:
-                handle.write("".join(oid + "\n" for oid in oids))
-
     def seen(self) -> dict[str, str]:
         """{tracking ref: log commit} already merged once, or deliberately left out since
         (a session deleted or redacted here): a plain sync does not merge these again, and
         unchanged ones cost nothing."""
-        try:
-            data = json.loads((self.repo.state_dir() / SEEN_FILE).read_text())
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        return seen_state.read_seen(self.repo.state_dir())
 
     def _mark_seen(self, refs: dict[str, str]) -> None:
-        if not refs:
-            return
-        data = {**self.seen(), **refs}
-        path = self.repo.state_dir() / SEEN_FILE
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, path)  # a lost race only costs a recomputation next time
+        seen_state.record_seen(self.repo.state_dir(), refs)
 
 
 def _pushed_result(summary: str) -> str:

@@ -352,7 +352,8 @@ def forget_fetch(repo: Path, session_id: str, ours: str) -> None:
     """Back to before the fetch: our log, no tracking ref, no memory of having merged it."""
     git(repo, "update-ref", f"refs/sessions/{session_id}", ours)
     git(repo, "update-ref", "-d", f"refs/gitsess/remotes/origin/sessions/{session_id}")
-    (repo / ".git" / "gitsess" / "tracking-seen.json").unlink(missing_ok=True)
+    for name in ("tracking-seen", "tracking-seen.json"):
+        (repo / ".git" / "gitsess" / name).unlink(missing_ok=True)
 
 
 def test_killed_fetch_merge_leaves_ours_or_the_merge(

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from gitsess import secrets
+
 from .conftest import CORPUS, git, log_lines, meta, remote_objects
 
 ALNUM = "Fak3T0kenN0tRea1Xq9y8W7v6u5"
@@ -601,3 +603,53 @@ def test_a_branch_checked_out_in_another_worktree_is_kept_and_said_so(
     assert "the old branch was kept" in redacted.err
     assert git(tmp_path / "elsewhere", "branch", "--show-current") == old_branch
     assert git(work, "rev-parse", new_branch) == git(work, "rev-parse", old_branch)
+
+
+def test_a_secret_first_pushed_in_a_big_push_all_is_caught(
+    gs: Any, work: Path, origin: Path
+) -> None:
+    """`push --all` finds what is new for all its sessions in one pass: a secret first
+    pushed there, in a session's newest entry or only in its history (a title renamed
+    since), still holds that session back, and only that one."""
+    ids = [
+        gs("new", f"bulk {n}", "--no-checkout", "--json", cwd=work).json()["id"] for n in range(40)
+    ]
+    assert gs("push", *ids, cwd=work).code == 0  # shared, and on the remote
+    in_entry, in_history, clean = ids[5], ids[23], ids[31]
+    assert gs("record", in_entry, "--role", "user", f"the token: {GITHUB}", cwd=work).code == 0
+    assert gs("rename", in_history, f"deploy with {GITHUB}", cwd=work).code == 0
+    assert gs("rename", in_history, "deploy", cwd=work).code == 0
+    assert GITHUB not in json.dumps(meta(work, in_history))  # only its history holds it
+    assert gs("record", clean, "--role", "user", "nothing to hide", cwd=work).code == 0
+    pushed = gs("push", "--all", "--json", cwd=work)
+    assert pushed.code == 1, pushed.out
+    report = pushed.json()
+    assert {b["session"] for b in report["blocked"]} == {in_entry, in_history}
+    assert report["pushed"] == [clean]
+    assert_never_sent(origin, GITHUB)
+    assert "nothing to hide" in git(origin, "log", "-p", f"refs/sessions/{clean}")
+
+
+def test_a_scan_split_across_processes_finds_what_one_pass_finds(
+    gs: Any, work: Path, origin: Path
+) -> None:
+    """A large scan is split across one process per core: a secret in the first lines,
+    in the last, and one repeated in both halves, are all found, each where it is."""
+    assert secrets.PARALLEL_FROM < 2400
+    google = "AIza" + fill(35)
+    plants = {3: GITHUB, 1200: google, 2000: GITHUB, 2397: google}
+    entries = [
+        {"type": "message", "role": "user", "content": f"note {n}: {plants.get(n, 'fine')}"}
+        for n in range(2400)
+    ]
+    sid = gs("new", "big scan", "--no-checkout", "--json", cwd=work).json()["id"]
+    lines = "".join(json.dumps(e) + "\n" for e in entries)
+    assert gs("record", sid, "--jsonl", "-", stdin=lines, cwd=work).code == 0
+    planted = {e["id"]: plants[n] for n, e in enumerate(log_lines(work, sid)) if n in plants}
+    blocked = gs("push", sid, "--json", cwd=work)
+    assert blocked.code == 1, blocked.out
+    kinds = blocked_kinds(blocked)
+    assert set(kinds) == set(planted)
+    for entry_id, secret in planted.items():
+        assert kinds[entry_id] == ({"GitHub Token"} if secret == GITHUB else {"Google API Key"})
+    assert git(origin, "for-each-ref", "refs/sessions/") == ""

@@ -246,6 +246,24 @@ class LogStore:
         state.count = recorded if recorded is not None else sum(1 for _ in self.lines(state))
         return state
 
+    def prefetch_states(self, session_ids: list[str]) -> None:
+        """Read what state() reads for each of ``session_ids`` (log commit, its tree,
+        session.json, the log tree) in three batches, for state() to find in memory
+        until the reader's forget(). state() still checks everything itself."""
+        reader = self.repo.reader
+        commits = reader.prefetch([session_ref(s) for s in session_ids])
+        roots = [decode_commit(c.data).tree for c in commits if c and c.kind == "commit"]
+        inner = []
+        for root in reader.prefetch(roots):
+            if root is None or root.kind != "tree":
+                continue
+            try:
+                entries = decode_tree(root.data, self.repo.oid_length)
+            except (ValueError, IndexError):  # state() says what is wrong with it
+                continue
+            inner += [e.oid for e in entries if e.name in (META_FILE, LOG_DIR)]
+        reader.prefetch(inner)
+
     def require(self, session_id: str) -> LogState:
         state = self.state(session_id)
         if state is None:

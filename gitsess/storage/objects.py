@@ -101,6 +101,22 @@ class ObjectReader:
     def __init__(self, git: Git) -> None:
         self._git = git
         self._proc: Popen[bytes] | None = None
+        self._kept: dict[str, GitObject] = {}  # what prefetch() read, by the spec asked
+
+    def prefetch(self, specs: list[str]) -> list[GitObject | None]:
+        """Read ``specs`` in one batch; until forget(), read() answers them from memory.
+        For reads that depend on each other made for many sessions at once: one batch per
+        step instead of one round trip per object. Nothing is kept when git cannot read
+        them all (read() then asks for each, and says why)."""
+        try:
+            found = self.read_many(specs)
+        except GitsessError:
+            return [None] * len(specs)
+        self._kept.update((spec, obj) for spec, obj in zip(specs, found, strict=True) if obj)
+        return found
+
+    def forget(self) -> None:
+        self._kept = {}
 
     def read(self, spec: str, max_size: int | None = None) -> GitObject | None:
         """The object named by ``spec`` (a sha, ref or rev:path), or None if missing.
@@ -109,6 +125,11 @@ class ObjectReader:
         """
         if "\n" in spec:
             return None
+        kept = self._kept.get(spec)
+        if kept is not None:
+            if max_size is not None and len(kept.data) > max_size:
+                return Oversize(kept.oid, kept.kind, len(kept.data))
+            return kept
         proc = self._process()
         assert proc.stdin and proc.stdout
         proc.stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")

@@ -54,6 +54,14 @@ class Remote:
         return f"+refs/heads/*:{self.branch_ref('*')}"
 
 
+class MissingRemoteRef(GitsessError):
+    """A fetch named a ref the remote does not have (and so fetched nothing)."""
+
+    def __init__(self, message: str, ref: str) -> None:
+        super().__init__(message)
+        self.ref = ref
+
+
 @dataclass(frozen=True)
 class PushedRef:
     ref: str
@@ -182,6 +190,10 @@ def _push(repo: Repository, remote: Remote, refspecs: list[str]) -> list[PushedR
 
 
 def fetch(repo: Repository, remote: Remote, refspecs: list[str]) -> None:
+    """Fetch ``refspecs`` in one transfer. With protocol v2 the remote advertises only
+    the refs the refspecs name (their prefixes), so fetching one session from a remote
+    of 100,000 costs what fetching one ref costs. Raises MissingRemoteRef when a refspec
+    without a wildcard names a ref the remote lacks: git then fetches nothing."""
     progress = "--progress" if _on_terminal() else "--quiet"
     args = ["fetch", progress, "--no-write-fetch-head", remote.url, *refspecs]
     proc = repo.git.run(*args, check=False, show_stderr=_on_terminal())
@@ -189,7 +201,13 @@ def fetch(repo: Repository, remote: Remote, refspecs: list[str]) -> None:
         reason = first_line(proc.stderr.decode("utf-8", "replace")) or "git fetch failed"
         if reason.startswith("bad object refs/"):  # git stops at any local ref it cannot read
             reason += " (see `gitsess doctor`)"
+        if reason.startswith(_NO_REMOTE_REF):
+            missing = reason[len(_NO_REMOTE_REF) :].strip()
+            raise MissingRemoteRef(f"fetch from {remote.url} failed: {reason}", missing)
         raise GitsessError(f"fetch from {remote.url} failed: {reason}")
+
+
+_NO_REMOTE_REF = "couldn't find remote ref "
 
 
 def remote_sessions(repo: Repository, remote: Remote) -> dict[str, str]:

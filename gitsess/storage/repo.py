@@ -25,6 +25,8 @@ STALE_LOCK_SECONDS = 10.0
 
 
 FETCH_HEAD_SEEN = "fetch-head-seen"
+# Up to this many refs are looked up by name; more, by listing their namespace once.
+EXACT_LOOKUPS = 512
 
 
 class RefMoved(Exception):
@@ -183,6 +185,20 @@ class Repository:
         """{name under ``prefix``: object} for every ref under ``prefix``, in one process."""
         pairs = (row.split(" ", 1) for row in self.refs(prefix))
         return {ref[len(prefix) :]: oid for oid, ref in pairs}
+
+    def ref_values(self, refs: list[str], namespace: str) -> dict[str, str]:
+        """{ref: object} for those of ``refs`` (all under ``namespace``) that exist, in one
+        process. A few are looked up by name (a binary search each in packed-refs), so the
+        cost follows what is asked, not how many refs the namespace holds; many, by
+        listing the namespace once."""
+        if not refs:
+            return {}
+        wanted = set(refs)
+        patterns = sorted(wanted) if len(wanted) <= EXACT_LOOKUPS else [namespace]
+        out = self.git.text("for-each-ref", "--format=%(objectname) %(refname)", *patterns)
+        pairs = (row.split(" ", 1) for row in out.splitlines())
+        # A pattern also matches the refs below it (refs/x/a matches refs/x/a/b): exact only.
+        return {ref: oid for oid, ref in pairs if ref in wanted}
 
     def update_ref(self, ref: str, new: str, old: str | None, message: str) -> None:
         """Compare-and-swap ``ref`` from ``old`` (None: must not exist) to ``new``.
