@@ -199,8 +199,29 @@ def listing_rows(sessions: Sessions, include_all: bool) -> list[dict[str, Any]]:
     return rows
 
 
-def list_json(sessions: Sessions, include_all: bool) -> None:
-    emit_json(listing_rows(sessions, include_all))
+def list_json(sessions: Sessions, include_all: bool, limit: int | None = None) -> None:
+    """Every session's summary (at most ``limit``), newest first. Into a pipe the cached
+    summaries are written as they are stored, without parsing them."""
+    cached = sessions.listing_json(include_all, limit)
+    if cached is None:
+        rows = listing_rows(sessions, include_all)
+        emit_json(rows if limit is None else rows[:limit])
+        return
+    pieces, warnings = cached
+    for warning in warnings:
+        print(f"gitsess: warning: {warning}", file=sys.stderr)
+    if sys.stdout.isatty():  # indented for a person: the slow way is fast enough for one
+        import json
+
+        emit_json([json.loads(piece) for piece in pieces])
+        return
+    # As print(json.dumps(rows)) would write the list, through the same filter (a title's
+    # control characters are shown as escapes: render/safe.py), a thousand rows at a time.
+    write = sys.stdout.write
+    write("[")
+    for at in range(0, len(pieces), 1000):
+        write((", " if at else "") + b", ".join(pieces[at : at + 1000]).decode("utf-8"))
+    write("]\n")
 
 
 def status(sessions: Sessions, as_json: bool) -> None:
