@@ -250,23 +250,27 @@ class Sessions:
         if snapshot.rows_with(3, REREAD):
             return self._page_read(include_archived, limit, first)
         current = self._current_json()
-        wanted = set(first)
-        chosen: dict[str, list[bytes]] = {}
-        others: list[list[bytes]] = []
         warnings: dict[str, str] = {}
-        total = 0
+        # Counted and checked by searching the bytes: only the page's rows are parsed.
+        archived = [f[1] for flags in (b"A", b"Ab") for f in snapshot.rows_with(3, flags)]
+        for flags in (b"b", b"Ab") if include_archived else (b"b",):
+            for fields in snapshot.rows_with(3, flags):
+                self._check_row(fields, warnings)
+        total = snapshot.body.count(b"\n") - (0 if include_archived else len(archived))
+        hidden = set() if include_archived else set(archived)
+        picked = [
+            found[0]
+            for sid in first
+            if (found := snapshot.rows_with(1, sid.encode("utf-8", "replace")))
+            and found[0][1] not in hidden
+        ]
+        skip = hidden | {f[1] for f in picked}
         for line in snapshot.lines():
+            if limit is not None and len(picked) >= limit:
+                break
             fields = line.split(b"\t", 7)
-            if not include_archived and ARCHIVED in fields[3]:
-                continue
-            total += 1
-            self._check_row(fields, warnings)
-            sid = fields[1].decode()
-            if sid in wanted:
-                chosen[sid] = fields
-            elif limit is None or len(others) < limit:
-                others.append(fields)
-        picked = [chosen[sid] for sid in first if sid in chosen] + others
+            if fields[1] not in skip:
+                picked.append(fields)
         rows = []
         for fields in picked[:limit]:
             summary = json.loads(self._as_current(fields[7]) if fields[6] == current else fields[7])
