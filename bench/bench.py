@@ -1274,13 +1274,13 @@ def scale_layout(
          mine("show", prefix, "-n", "1", "--json"), mine("show", session, "-n", "1", "--json")),
     ]  # fmt: skip
     figures = []
-    for title, floor_title, goal, mine, base in specs:
+    for title, floor_title, goal, measured, base in specs:
         fig = Figure(
             f"scale-{len(ids)}-{label}", f"{len(ids):,} {label}: {title}", floor_title, goal
         )
         bench.progress(fig.title)
         try:
-            bench.compare(fig, mine, base, repeat=repeat)
+            bench.compare(fig, measured, base, repeat=repeat)
         except CommandFailed as exc:
             fig.error = str(exc)
         figures.append(fig)

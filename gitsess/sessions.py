@@ -83,21 +83,21 @@ class Sessions:
         from .names import listed_sessions, match_titles
 
         short = reference.removeprefix("refs/heads/")
-        snapshot = self.store.listing_cache()
-        if snapshot.rows_with(3, REREAD):  # sessions read afresh: the rules over them all
+        snapshot = self.store.listing_cache(whole=False)
+        if snapshot.names_with(2, REREAD):  # sessions read afresh: the rules over them all
             return self._resolve_read(reference, short)
-        # Each rule is a search of the cache's bytes: no session is parsed but those found.
-        found = snapshot.rows_with(5, ascii_json(reference))
+        # Each rule is a search of the cache's names: no session is parsed but those found.
+        found = snapshot.names_with(3, ascii_json(reference))
         if is_id_prefix(reference):
-            found += snapshot.rows_with(1, reference.encode("ascii"), prefix=True)
-        for fields in snapshot.rows_with(6, ascii_json(short)):
-            if self.branch_of(summary_meta(fields[7]), fields[1].decode()) is not None:
+            found += snapshot.names_with(1, reference.encode("ascii"), prefix=True)
+        for fields in snapshot.names_with(4, ascii_json(short)):
+            if self.branch_problem({"branch": short}, fields[1].decode()) is None:
                 found.append(fields)
-        titles = {f[1].decode(): _title(f[5]) for f in found}
+        titles = {f[1].decode(): _title(f[3]) for f in found}
         matches = list(titles)
         if not matches:  # an exact-case title wins; else titles match up to case
             # By id, as git lists the refs: the closest titles are named in that order.
-            titled = sorted((f[1].decode(), _title(f[5])) for f in map(_fields, snapshot.lines()))
+            titled = sorted((f[1].decode(), _title(f[3])) for f in snapshot.name_lines())
             titles = dict(titled)
             matches = match_titles(reference, titled)
             if not matches:
@@ -819,10 +819,6 @@ class Sessions:
 def _count_and_log(summary: bytes) -> tuple[int, str]:
     row = json.loads(summary)
     return int(row["entries"]), str(row["log"])
-
-
-def _fields(line: bytes) -> list[bytes]:
-    return line.split(b"\t", 7)
 
 
 def _title(field: bytes) -> str:

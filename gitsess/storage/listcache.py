@@ -6,11 +6,13 @@ instead of every session.json (100,000 of them take seconds to read through git)
 
 The file lives in the state folder (``.git/gitsess/listing``)::
 
-    gitsess-listing 1
+    gitsess-listing 2
     refs <fingerprint of the session refs' storage, or ->
+    names <crc32> <length>
     body <crc32> <length>
     <blank line>
-    <one row per session, most recently updated first (ties by id)>
+    <names: per session ``oid id flags title branch`` (and a tab), what name lookups read>
+    <body: one row per session, most recently updated first (ties by id)>
 
 A row is tab-separated; JSON never holds a raw tab or newline, so fields cannot run into
 each other: ``oid id count flags updated title branch summary``, where ``updated``,
@@ -45,7 +47,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 FILE = "listing"
-MAGIC = b"gitsess-listing 1"
+MAGIC = b"gitsess-listing 2"
+HEAD_MAX = 4096
 ARCHIVED, CHECK_BRANCH, REREAD = b"A", b"b", b"R"
 # The summary's own keys: a session.json holding one of them is summarised the slow way.
 SUMMARY_KEYS = ("entries", "log", "current")
@@ -94,11 +97,14 @@ def _loose(folder: str, relative: str, parts: list[str]) -> None:
 
 
 class Snapshot:
-    """The rows of the cache file as read (or just built): bytes, parsed on demand."""
+    """The rows of the cache file as read (or just built): bytes, parsed on demand.
+    ``names`` holds, in the same order, the fields name lookups need (a sixth of the
+    size): ``oid id flags title branch``; ``body`` is b"" when only they were read."""
 
-    __slots__ = ("body", "refs")
+    __slots__ = ("body", "names", "refs")
 
-    def __init__(self, body: bytes, refs: bytes) -> None:
+    def __init__(self, names: bytes, body: bytes, refs: bytes) -> None:
+        self.names = names
         self.body = body
         self.refs = refs
 
@@ -121,50 +127,87 @@ class Snapshot:
         """The rows (split in fields) whose field number ``field`` is ``value`` (with
         ``prefix``: starts with it), found by searching the bytes, so no other row is
         parsed (a raw tab only ever separates fields)."""
-        needle = b"\t" + value + (b"" if prefix else b"\t")
-        body, found, pos = self.body, [], 0
-        while (hit := body.find(needle, pos)) >= 0:
-            start = body.rfind(b"\n", 0, hit) + 1
-            end = body.index(b"\n", hit)
-            pos = end if prefix else hit + 1
-            if body.count(b"\t", start, hit) + 1 == field:
-                found.append(body[start:end].split(b"\t", 7))
-        return found
+        return _rows_with(self.body, field, value, prefix)
+
+    def names_with(self, field: int, value: bytes, prefix: bool = False) -> list[list[bytes]]:
+        """rows_with over the names."""
+        return _rows_with(self.names, field, value, prefix)
+
+    def name_lines(self) -> Iterator[list[bytes]]:
+        for line in self.names.splitlines():
+            yield line.split(b"\t", 5)
 
 
-def load(common_dir: str) -> Snapshot | None:
-    """The cache file, or None when it is missing, foreign, damaged or unreadable."""
+def _rows_with(data: bytes, field: int, value: bytes, prefix: bool) -> list[list[bytes]]:
+    needle = b"\t" + value + (b"" if prefix else b"\t")
+    found, pos = [], 0
+    while (hit := data.find(needle, pos)) >= 0:
+        start = data.rfind(b"\n", 0, hit) + 1
+        end = data.index(b"\n", hit)
+        pos = end if prefix else hit + 1
+        if data.count(b"\t", start, hit) + 1 == field:
+            found.append(data[start:end].split(b"\t", 7))
+    return found
+
+
+def load(common_dir: str, whole: bool = True) -> Snapshot | None:
+    """The cache file (without ``whole``: its names alone, body b""), or None when it is
+    missing, foreign, damaged or unreadable."""
     try:
         with open(os.path.join(state_folder(common_dir), FILE), "rb") as handle:
-            data = handle.read()
+            start = handle.read(HEAD_MAX)
+            head_end = start.find(b"\n\n")
+            head = start[:head_end].split(b"\n") if head_end >= 0 else []
+            if len(head) != 4 or head[0] != MAGIC or not head[1].startswith(b"refs "):
+                return None
+            sizes = [
+                _section(line, name) for line, name in ((head[2], b"names"), (head[3], b"body"))
+            ]
+            if None in sizes:
+                return None
+            (names_crc, names_size), (body_crc, body_size) = sizes  # type: ignore[misc]
+            handle.seek(head_end + 2)
+            names = handle.read(names_size)
+            body = handle.read(body_size + 1) if whole else b""
     except OSError:
         return None
-    head_end = data.find(b"\n\n")
-    if head_end < 0:
+    if len(names) != names_size or zlib.crc32(names) != names_crc:
         return None
-    head = data[:head_end].split(b"\n")
-    if len(head) != 3 or head[0] != MAGIC or not head[1].startswith(b"refs "):
+    if whole and (len(body) != body_size or zlib.crc32(body) != body_crc):
         return None
-    check = head[2].split(b" ")
-    body = data[head_end + 2 :]
-    if len(check) != 3 or check[0] != b"body" or check[2] != str(len(body)).encode():
+    return Snapshot(names, body, head[1][5:])
+
+
+def _section(line: bytes, name: bytes) -> tuple[int, int] | None:
+    """(crc32, length) from a header line ``<name> <crc32> <length>``."""
+    parts = line.split(b" ")
+    if len(parts) != 3 or parts[0] != name or not parts[2].isdigit() or len(parts[1]) != 8:
         return None
-    if check[1] != f"{zlib.crc32(body):08x}".encode() or (body and not body.endswith(b"\n")):
+    try:
+        return int(parts[1], 16), int(parts[2])
+    except ValueError:
         return None
-    return Snapshot(body, head[1][5:])
 
 
 def save(common_dir: str, snapshot: Snapshot) -> None:
     """Write the cache file whole, by renaming a temporary file: a reader sees the old
     file or the new one. A read-only repository only lists more slowly."""
     folder = state_folder(common_dir)
-    body = snapshot.body
-    head = b"%s\nrefs %s\nbody %08x %d\n\n" % (MAGIC, snapshot.refs, zlib.crc32(body), len(body))
+    names, body = snapshot.names, snapshot.body
+    head = b"%s\nrefs %s\nnames %08x %d\nbody %08x %d\n\n" % (
+        MAGIC,
+        snapshot.refs,
+        zlib.crc32(names),
+        len(names),
+        zlib.crc32(body),
+        len(body),
+    )
     tmp = os.path.join(folder, f"{FILE}.{os.getpid()}.tmp")
     try:
         os.makedirs(folder, exist_ok=True)
         with open(tmp, "wb") as handle:
             handle.write(head)
+            handle.write(names)
             handle.write(body)
         os.replace(tmp, os.path.join(folder, FILE))
     except OSError:
@@ -225,9 +268,12 @@ def decoded_key(field: bytes) -> str:
     return value if isinstance(value, str) else ""
 
 
-def ordered(rows: list[bytes]) -> bytes:
-    """The body: rows most recently updated first, ties by session id (as `list` sorts)."""
-    split = [(r.split(b"\t", 5), r) for r in rows]
+def ordered(rows: list[bytes]) -> tuple[bytes, bytes]:
+    """The names and the body: rows most recently updated first, ties by session id (as
+    `list` sorts)."""
+    split = [(r.split(b"\t", 7), r) for r in rows]
     split.sort(key=lambda pair: pair[0][1])
     split.sort(key=lambda pair: decoded_key(pair[0][4]), reverse=True)
-    return b"".join(r + b"\n" for _, r in split)
+    # A tab ends the last field too, so a search finds it as it finds the others.
+    names = b"".join(b"\t".join([f[0], f[1], f[3], f[5], f[6], b"\n"]) for f, _ in split)
+    return names, b"".join(r + b"\n" for _, r in split)

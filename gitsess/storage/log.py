@@ -312,14 +312,17 @@ class LogStore:
             listed.sort(key=lambda r: listcache.updated_key(r.meta), reverse=True)
         return listed
 
-    def listing_cache(self) -> listcache.Snapshot:
+    def listing_cache(self, whole: bool = True) -> listcache.Snapshot:
         """The listing cache, brought up to date: when the session refs changed since it was
-        written, one for-each-ref (no objects) and a read of the new logs alone."""
+        written, one for-each-ref (no objects) and a read of the new logs alone. Without
+        ``whole``, only the names may be read (name lookups need no more)."""
         common = self.repo.common_dir_path
         refs = listcache.fingerprint(common)  # before listing: a change after it shows next time
-        cached = listcache.load(common)
+        cached = listcache.load(common, whole)
         if cached is not None and refs is not None and cached.refs == refs:
             return cached
+        if not whole:
+            cached = listcache.load(common)
         known = cached.keyed() if cached is not None else {}
         rows: list[bytes] = []
         wanted: list[tuple[str, str]] = []
@@ -332,7 +335,7 @@ class LogStore:
             else:
                 rows.append(found)
         rows += self._cache_rows(wanted)
-        snapshot = listcache.Snapshot(listcache.ordered(rows), refs or b"-")
+        snapshot = listcache.Snapshot(*listcache.ordered(rows), refs or b"-")
         if cached is None or wanted or known or cached.refs != snapshot.refs:
             listcache.save(common, snapshot)
         return snapshot
