@@ -202,26 +202,39 @@ def listing_rows(sessions: Sessions, include_all: bool) -> list[dict[str, Any]]:
 def list_json(sessions: Sessions, include_all: bool, limit: int | None = None) -> None:
     """Every session's summary (at most ``limit``), newest first. Into a pipe the cached
     summaries are written as they are stored, without parsing them."""
-    cached = sessions.listing_json(include_all, limit)
+    warnings: dict[str, str] = {}
+    cached = sessions.listing_json(include_all, limit, warnings)
     if cached is None:
         rows = listing_rows(sessions, include_all)
         emit_json(rows if limit is None else rows[:limit])
         return
-    pieces, warnings = cached
-    for warning in warnings:
-        print(f"gitsess: warning: {warning}", file=sys.stderr)
     if sys.stdout.isatty():  # indented for a person: the slow way is fast enough for one
         import json
 
-        emit_json([json.loads(piece) for piece in pieces])
+        rows = [json.loads(piece) for piece in cached]
+        warn(warnings)
+        emit_json(rows)
         return
     # As print(json.dumps(rows)) would write the list, through the same filter (a title's
     # control characters are shown as escapes: render/safe.py), a thousand rows at a time.
     write = sys.stdout.write
     write("[")
-    for at in range(0, len(pieces), 1000):
-        write((", " if at else "") + b", ".join(pieces[at : at + 1000]).decode("utf-8"))
+    chunk: list[bytes] = []
+    first = True
+    for piece in cached:
+        chunk.append(piece)
+        if len(chunk) == 1000:
+            write(("" if first else ", ") + b", ".join(chunk).decode("utf-8"))
+            chunk, first = [], False
+    if chunk:
+        write(("" if first else ", ") + b", ".join(chunk).decode("utf-8"))
     write("]\n")
+    warn(warnings)
+
+
+def warn(warnings: dict[str, str]) -> None:
+    for session_id in sorted(warnings):
+        print(f"gitsess: warning: {warnings[session_id]}", file=sys.stderr)
 
 
 def status(sessions: Sessions, as_json: bool) -> None:

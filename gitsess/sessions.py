@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from .errors import AmbiguousSession, BadInput, BrokenSession, GitsessError, SessionNotFound
 from .ids import (
@@ -22,7 +22,14 @@ from .ids import (
     session_id_from_branch,
     slugify,
 )
-from .storage.listcache import ARCHIVED, CHECK_BRANCH, REREAD, ascii_json, field_value
+from .storage.listcache import (
+    ARCHIVED,
+    CHECK_BRANCH,
+    REREAD,
+    Snapshot,
+    ascii_json,
+    field_value,
+)
 from .storage.log import (
     Change,
     Entry,
@@ -216,29 +223,35 @@ class Sessions:
         return sorted(rows, key=lambda r: str(r.meta.get("updated", "")), reverse=True)
 
     def listing_json(
-        self, include_archived: bool, limit: int | None = None
-    ) -> tuple[list[bytes], list[str]] | None:
-        """`list --json` as the cache holds it: each summary's JSON (newest first, at most
-        ``limit``), and the warnings for the sessions listed; None when some session must
-        be read afresh (then listing() says it all)."""
+        self, include_archived: bool, limit: int | None, warnings: dict[str, str]
+    ) -> Iterator[bytes] | None:
+        """`list --json` as the cache holds it: each summary's JSON, newest first, at most
+        ``limit``, given as it is read (never all of them in memory twice); the warnings
+        for the sessions listed go in ``warnings``. None when some session must be read
+        afresh (then listing() says it all)."""
         snapshot = self.store.listing_cache()
         if snapshot.rows_with(3, REREAD):
             return None
+        return self._summaries(snapshot, include_archived, limit, warnings)
+
+    def _summaries(
+        self,
+        snapshot: Snapshot,
+        include_archived: bool,
+        limit: int | None,
+        warnings: dict[str, str],
+    ) -> Iterator[bytes]:
         current = self._current_json()
-        pieces: list[bytes] = []
-        warnings: dict[str, str] = {}
+        given = 0
         for line in snapshot.lines():
             fields = line.split(b"\t", 7)
             if not include_archived and ARCHIVED in fields[3]:
                 continue
-            if limit is not None and len(pieces) >= limit:
+            if limit is not None and given >= limit:
                 break
+            given += 1
             self._check_row(fields, warnings)
-            if fields[6] == current:
-                pieces.append(self._as_current(fields[7]))
-            else:
-                pieces.append(fields[7])
-        return pieces, [warnings[sid] for sid in sorted(warnings)]
+            yield self._as_current(fields[7]) if fields[6] == current else fields[7]
 
     def page(
         self, include_archived: bool, limit: int | None, first: list[str]

@@ -218,7 +218,12 @@ def save(common_dir: str, snapshot: Snapshot) -> None:
 
 
 def ascii_json(value: object) -> bytes:
+    if type(value) is str:  # nearly always: the encoder's string function, not dumps
+        return _encode_string(value).encode("ascii")
     return json.dumps(value, ensure_ascii=True).encode("ascii")
+
+
+_encode_string = json.encoder.encode_basestring_ascii
 
 
 def updated_key(meta: dict[str, object]) -> str:

@@ -60,6 +60,16 @@ def recorded_count(commit: Commit) -> int | None:
     return int(trailer) if trailer and trailer.isdigit() else None
 
 
+_WRITTEN_COUNT = re.compile(rb"\n\nSession: [^\n]*\nEntries: ([0-9]+)\n\Z")
+
+
+def written_count(data: bytes) -> int | None:
+    """recorded_count of a raw log commit: read off its end where gitsess wrote it (the
+    message ends with the Session and Entries trailers), else decoded."""
+    found = _WRITTEN_COUNT.search(data, max(0, len(data) - 120))
+    return int(found.group(1)) if found else recorded_count(decode_commit(data))
+
+
 def segment_name(index: int) -> str:
     return f"{index:08d}.jsonl"
 
@@ -361,7 +371,7 @@ class LogStore:
                 except BrokenSession:
                     rows.append(listcache.reread(oid, session_id))
                     continue
-                count = recorded_count(decode_commit(commit.data))
+                count = written_count(commit.data)
                 if count is None:  # a log written before the trailer existed: count it
                     state = self.state(session_id, at=oid)
                     count = state.count if state else 0
