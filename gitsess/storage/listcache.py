@@ -275,10 +275,23 @@ def decoded_key(field: bytes) -> str:
 
 def ordered(rows: list[bytes]) -> tuple[bytes, bytes]:
     """The names and the body: rows most recently updated first, ties by session id (as
-    `list` sorts)."""
-    split = [(r.split(b"\t", 7), r) for r in rows]
-    split.sort(key=lambda pair: pair[0][1])
-    split.sort(key=lambda pair: decoded_key(pair[0][4]), reverse=True)
-    # A tab ends the last field too, so a search finds it as it finds the others.
-    names = b"".join(b"\t".join([f[0], f[1], f[3], f[5], f[6], b"\n"]) for f, _ in split)
-    return names, b"".join(r + b"\n" for _, r in split)
+    `list` sorts). Only each row's short head is split: the summaries are not copied."""
+    keyed = []
+    for at, whole in enumerate(rows):
+        f = whole[: _head_end(whole)].split(b"\t")
+        # A tab ends the last field too, so a search finds it as it finds the others.
+        name = b"\t".join([f[0], f[1], f[3], f[5], f[6], b"\n"])
+        keyed.append((decoded_key(f[4]), f[1], at, name))
+    keyed.sort(key=lambda k: k[1])
+    keyed.sort(key=lambda k: k[0], reverse=True)
+    names = b"".join(k[3] for k in keyed)
+    body = b"\n".join(rows[k[2]] for k in keyed)
+    return names, body + b"\n" if body else b""
+
+
+def _head_end(row: bytes) -> int:
+    """Where a row's summary (after its seventh tab) begins, less one."""
+    at = -1
+    for _ in range(7):
+        at = row.index(b"\t", at + 1)
+    return at
