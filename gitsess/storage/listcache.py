@@ -211,10 +211,8 @@ def save(common_dir: str, snapshot: Snapshot) -> None:
             handle.write(body)
         os.replace(tmp, os.path.join(folder, FILE))
     except OSError:
-        try:
+        if os.path.exists(tmp):
             os.unlink(tmp)
-        except OSError:
-            pass
 
 
 def ascii_json(value: object) -> bytes:
