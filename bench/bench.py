@@ -1202,7 +1202,11 @@ def pack_refs(bench: Bench, repo: Path) -> None:
 
 
 def memory(bench: Bench, title: str, argv: Sequence[str], cwd: Path) -> Memory:
-    proc = bench.run([bench.python, "-c", MEMORY_PROBE, *argv], cwd)
+    # Through a shell that forks it: a process exec'd straight from this one would report
+    # this one's peak (Linux keeps the peak across exec, and a fork starts at the parent's).
+    script = 'python="$1"; shift; "$python" "$@"; status=$?; exit $status'
+    argv = ["sh", "-c", script, "sh", bench.python, "-c", MEMORY_PROBE, *argv]
+    proc = bench.run(argv, cwd)
     last = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1].split()
     return Memory(title, int(last[1]) / 1024, int(last[2]) / 1024)
 
