@@ -1391,6 +1391,129 @@ def cpu_prepared(
     return run
 
 
+# -- scale: 1k, 10k and 100k sessions (--scale) ------------------------------------
+
+SCALE_SIZES = (1000, 10_000, 100_000)
+SCALE_SCRATCH = "refs/gitsess-bench/scratch"
+# Runs gitsess in this interpreter and reports its own peak memory and its git processes'.
+MEMORY_PROBE = """
+import resource, sys
+sys.argv = ["gitsess", *sys.argv[1:]]
+from gitsess.__main__ import main
+try:
+    code = main()
+finally:
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    git = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    sys.stderr.write(f"\\nbench-memory {me} {git}\\n")
+sys.exit(code)
+"""
+
+
+@dataclass
+class Memory:
+    """Peak resident memory of one command: gitsess's Python process, its largest git."""
+
+    title: str
+    gitsess_mb: float
+    git_mb: float
+
+
+def make_scale_sessions(bench: Bench, repo: Path, count: int) -> list[str]:
+    """``count`` sessions as make_sessions makes them, but with their refs written as
+    loose files directly (git writes 200,000 refs one lock at a time: minutes): one
+    fast-import for the objects (each commit on a scratch ref, reset first), its marks
+    for the commit ids. Returns the session ids, oldest first."""
+    first = bench.new_session(repo, checkout=False)
+    meta = json.loads(bench.git("show", f"refs/sessions/{first}:session.json", cwd=repo))
+    shared = bytearray()
+    for row in bench.git("ls-tree", "-z", f"refs/sessions/{first}", cwd=repo).split("\0"):
+        info, _, name = row.partition("\t")
+        if name and name != "session.json":
+            mode, _, oid = info.split(" ")
+            shared += f"M {mode} {oid} {name}\n".encode()
+    rng = random.Random(count)
+    ids: list[str] = []
+    taken = {first}
+    stream = bytearray()
+    for index in range(count - 1):
+        session = first
+        while session in taken:
+            session = "".join(rng.choice(ID_ALPHABET) for _ in range(10))
+        taken.add(session)
+        ids.append(session)
+        moment = 1_735_689_600 + index * 37
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + ".000Z"
+        copy = {**meta, "id": session, "branch": f"session/bench-{session}"}
+        copy.update(created=stamp, updated=stamp, title=f"bench {index}")
+        blob = (json.dumps(copy, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        message = f"create\n\nSession: {session}\nEntries: 0\n".encode()
+        stream += f"reset {SCALE_SCRATCH}\ncommit {SCALE_SCRATCH}\nmark :{index + 1}\n".encode()
+        stream += f"committer Bench Committer <committer@bench.invalid> {moment} +0000\n".encode()
+        stream += f"data {len(message)}\n".encode() + message
+        stream += shared + b"M 100644 inline session.json\n"
+        stream += f"data {len(blob)}\n".encode() + blob + b"\n"
+    marks = bench.root / f"marks-{count}"
+    bench.git("fast-import", "--quiet", f"--export-marks={marks}", cwd=repo, input=bytes(stream))
+    bench.git("update-ref", "-d", SCALE_SCRATCH, cwd=repo)
+    logs = dict(line.split(" ", 1) for line in marks.read_text().splitlines())
+    git_dir = repo / ".git"
+    for folder in ("refs/sessions", "refs/heads/session"):
+        (git_dir / folder).mkdir(parents=True, exist_ok=True)
+    for index, session in enumerate(ids):
+        (git_dir / "refs/sessions" / session).write_text(logs[f":{index + 1}"])
+        if meta.get("base"):
+            (git_dir / "refs/heads/session" / f"bench-{session}").write_text(meta["base"] + "\n")
+    return [first, *ids]
+
+
+def pack_refs(bench: Bench, repo: Path) -> None:
+    """What `git pack-refs --all` does (packed-refs, loose files removed), written at once:
+    git packs 200,000 loose refs in tens of minutes on a shared machine."""
+    listed = bench.git("for-each-ref", "--format=%(objectname) %(refname)", cwd=repo)
+    git_dir = repo / ".git"
+    packed = "# pack-refs with: peeled fully-peeled sorted \n" + listed + "\n"
+    (git_dir / "packed-refs").write_text(packed)
+    for folder, _, files in os.walk(git_dir / "refs"):
+        for name in files:
+            os.unlink(os.path.join(folder, name))
+
+
+def memory(bench: Bench, title: str, argv: Sequence[str], cwd: Path) -> Memory:
+    # Through a shell that forks it: a process exec'd straight from this one would report
+    # this one's peak (Linux keeps the peak across exec, and a fork starts at the parent's).
+    script = 'python="$1"; shift; "$python" "$@"; status=$?; exit $status'
+    argv = ["sh", "-c", script, "sh", bench.python, "-c", MEMORY_PROBE, *argv]
+    proc = bench.run(argv, cwd)
+    last = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1].split()
+    return Memory(title, int(last[1]) / 1024, int(last[2]) / 1024)
+
+
+def scale_repo(bench: Bench, count: int) -> tuple[Path, list[str]]:
+    repo = bench.new_repo(f"scale-{count}")
+    bench.progress(f"creating {count:,} sessions (loose refs)")
+    ids = make_scale_sessions(bench, repo, count)
+    listed = bench.gitsess_json("list", cwd=repo)
+    if len(listed) != count:
+        raise CommandFailed(["gitsess", "list"], 0, f"{len(listed)} sessions, not {count}".encode())
+    return repo, ids
+
+
+def unique_prefix(ids: list[str], session: str) -> str:
+    for length in range(6, len(session)):
+        if sum(1 for other in ids if other.startswith(session[:length])) == 1:
+            return session[:length]
+    return session
+
+
+def cpu_command(
+    bench: Bench, argv: Sequence[str], cwd: Path, setup: Callable[[], object] | None = None
+) -> Run:
+    """A run timed in CPU seconds (user + system) of the command and every git process it
+    waited for: on a machine shared with other work the wall clock mostly measures them."""
+    return cpu_prepared(bench, setup, argv, cwd)
+
+
 @figure(
     "serve-open",
     "open a {entries}-entry session in Chromium (gitsess serve, to load)",
@@ -1815,6 +1938,94 @@ for _kind in ("push-all", "push-again"):
     share_scale_figure(_kind, 10_000)
 
 
+def scale_layout(
+    bench: Bench, repo: Path, ids: list[str], label: str, repeat: int
+) -> tuple[list[Figure], list[Memory]]:
+    """The scale figures of one repository as its refs are now (``label``: loose or packed)."""
+    exe = bench.gitsess_exe
+    cache = repo / ".git" / "gitsess" / "listing"
+    listing = cpu_command(bench, ["git", "for-each-ref", "refs/sessions/"], repo)
+    pipeline = (
+        "git for-each-ref --format='%(objectname):session.json' refs/sessions/"
+        " | git cat-file --batch >/dev/null"
+    )
+    floor = cpu_command(bench, ["sh", "-c", pipeline], repo)
+    session = ids[len(ids) // 2]
+    prefix = unique_prefix(ids, session)
+
+    def drop_cache() -> None:
+        cache.unlink(missing_ok=True)
+
+    def mine(*args: str, setup: Callable[[], object] | None = None) -> Run:
+        return cpu_command(bench, [exe, *args], repo, setup)
+
+    specs: list[tuple[str, str, float, Run, Run]] = [
+        ("list (default page)", "for-each-ref refs/sessions", 2.0, mine("list"), listing),
+        ("list --json, cold cache", "for-each-ref | cat-file --batch", 1.5,
+         mine("list", "--json", setup=drop_cache), floor),
+        ("list --json, warm cache", "for-each-ref | cat-file --batch", 1.0,
+         mine("list", "--json"), floor),
+        ("list --all (the table, in a pipe)", "list --json --all", 1.2,
+         mine("list", "--all"), mine("list", "--json", "--all")),
+        (f"show {prefix} (a prefix)", "show by full id", 1.5,
+         mine("show", prefix, "-n", "1", "--json"), mine("show", session, "-n", "1", "--json")),
+    ]  # fmt: skip
+    figures = []
+    for title, floor_title, goal, measured, base in specs:
+        fig = Figure(
+            f"scale-{len(ids)}-{label}", f"{len(ids):,} {label}: {title}", floor_title, goal
+        )
+        bench.progress(fig.title)
+        try:
+            bench.compare(fig, measured, base, repeat=repeat)
+        except CommandFailed as exc:
+            fig.error = str(exc)
+        figures.append(fig)
+    bench.run([exe, "list", "--json"], repo)  # warm again
+    probes = [
+        ("list", [exe, "list"]),
+        ("list --json (warm)", [exe, "list", "--json"]),
+        ("list --all", [exe, "list", "--all"]),
+        (f"show {prefix}", [exe, "show", prefix, "-n", "1", "--json"]),
+    ]
+    found = [memory(bench, f"{len(ids):,} {label}: {t}", argv[1:], repo) for t, argv in probes]
+    drop_cache()
+    found.append(
+        memory(bench, f"{len(ids):,} {label}: list --json (cold)", ["list", "--json"], repo)
+    )
+    return figures, found
+
+
+def run_scale(bench: Bench, sizes: Sequence[int], repeat: int) -> tuple[list[Figure], list[Memory]]:
+    figures: list[Figure] = []
+    memories: list[Memory] = []
+    for count in sizes:
+        bench.current = f"scale {count:,}"
+        repo, ids = scale_repo(bench, count)
+        for label in ("loose", "packed"):
+            if label == "packed":
+                pack_refs(bench, repo)
+            found, used = scale_layout(bench, repo, ids, label, repeat)
+            figures += found
+            memories += used
+        shutil.rmtree(repo, ignore_errors=True)
+    bench.current = ""
+    return figures, memories
+
+
+def memory_table(memories: list[Memory]) -> str:
+    rows = [["command", "gitsess (python)", "largest git", "goal", "ok"]]
+    for m in memories:
+        ok = "yes" if m.gitsess_mb <= 100 else "NO"
+        rows.append([m.title, f"{m.gitsess_mb:.0f} MB", f"{m.git_mb:.0f} MB", "<= 100 MB", ok])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows
+    ]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
 # -- reporting -----------------------------------------------------------------
 
 
@@ -1903,6 +2114,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="comma-separated figures to run: " + ", ".join(s.key for s in FIGURES),
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary repositories")
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="only the scale section: 1k, 10k and 100k sessions, loose and packed refs",
+    )
+    parser.add_argument(
+        "--scale-sizes",
+        metavar="N,N",
+        help="session counts for --scale (default 1000,10000,100000)",
+    )
     return parser.parse_args(argv)
 
 
@@ -1932,6 +2153,8 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(root, exe, console_python(exe), sizes)
     bench.progress(f"gitsess {exe}, python {bench.python}, in {root}")
     bench.compile_package()
+    if args.scale:
+        return scale_main(bench, args, root)
     figures: list[Figure] = []
     started = time.perf_counter()
     try:
@@ -1991,6 +2214,38 @@ def main(argv: list[str] | None = None) -> int:
             print(f"- {fig.key}: {fig.error}")
     for note in bench.notes:
         print(f"- {note}")
+    return 0
+
+
+def scale_main(bench: Bench, args: argparse.Namespace, root: Path) -> int:
+    """`--scale`: build each size's repository, time it loose and packed, print the tables."""
+    counts = [int(n) for n in args.scale_sizes.split(",")] if args.scale_sizes else SCALE_SIZES
+    repeat = max(1, args.repeat or 3)
+    started = time.perf_counter()
+    try:
+        figures, memories = run_scale(bench, counts, repeat)
+    finally:
+        if args.keep:
+            bench.progress(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    total = time.perf_counter() - started
+    if args.json:
+        document = {
+            "figures": [fig.as_dict() for fig in figures],
+            "memory_mb": [m.__dict__ for m in memories],
+            "seconds": round(total, 1),
+        }
+        print(json.dumps(document, indent=2))
+        return 0
+    print(table(figures))
+    print()
+    print(memory_table(memories))
+    print()
+    print(f"Medians of {repeat} alternating runs; {git_version()}; {total:.0f}s in all.")
+    for fig in figures:
+        if fig.error:
+            print(f"- {fig.title}: {fig.error}")
     return 0
 
 

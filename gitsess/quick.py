@@ -304,8 +304,42 @@ def listing_rows(sessions: Sessions, include_all: bool) -> list[dict[str, Any]]:
     return rows
 
 
-def list_json(sessions: Sessions, include_all: bool) -> None:
-    emit_json(listing_rows(sessions, include_all))
+def list_json(sessions: Sessions, include_all: bool, limit: int | None = None) -> None:
+    """Every session's summary (at most ``limit``), newest first. Into a pipe the cached
+    summaries are written as they are stored, without parsing them."""
+    warnings: dict[str, str] = {}
+    cached = sessions.listing_json(include_all, limit, warnings)
+    if cached is None:
+        rows = listing_rows(sessions, include_all)
+        emit_json(rows if limit is None else rows[:limit])
+        return
+    if sys.stdout.isatty():  # indented for a person: the slow way is fast enough for one
+        import json
+
+        rows = [json.loads(piece) for piece in cached]
+        warn(warnings)
+        emit_json(rows)
+        return
+    # As print(json.dumps(rows)) would write the list, through the same filter (a title's
+    # control characters are shown as escapes: render/safe.py), a thousand rows at a time.
+    write = sys.stdout.write
+    write("[")
+    chunk: list[bytes] = []
+    first = True
+    for piece in cached:
+        chunk.append(piece)
+        if len(chunk) == 1000:
+            write(("" if first else ", ") + b", ".join(chunk).decode("utf-8"))
+            chunk, first = [], False
+    if chunk:
+        write(("" if first else ", ") + b", ".join(chunk).decode("utf-8"))
+    write("]\n")
+    warn(warnings)
+
+
+def warn(warnings: dict[str, str]) -> None:
+    for session_id in sorted(warnings):
+        print(f"gitsess: warning: {warnings[session_id]}", file=sys.stderr)
 
 
 def status(sessions: Sessions, as_json: bool) -> None:

@@ -7,7 +7,8 @@ layer below it knows git, and the CLI above it knows the terminal.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable, Iterable, Iterator
 
 from .errors import AmbiguousSession, BadInput, BrokenSession, GitsessError, SessionNotFound
 from .ids import (
@@ -21,6 +22,14 @@ from .ids import (
     session_id_from_branch,
     slugify,
 )
+from .storage.listcache import (
+    ARCHIVED,
+    CHECK_BRANCH,
+    REREAD,
+    Snapshot,
+    ascii_json,
+    field_value,
+)
 from .storage.log import (
     Change,
     Entry,
@@ -32,6 +41,7 @@ from .storage.log import (
     line_id,
     parse_line,
     session_ref,
+    summary_meta,
 )
 from .storage.objects import TreeEntry
 from .storage.repo import Repository
@@ -80,9 +90,37 @@ class Sessions:
         from .names import listed_sessions, match_titles
 
         short = reference.removeprefix("refs/heads/")
+        snapshot = self.store.listing_cache(whole=False)
+        if snapshot.names_with(2, REREAD):  # sessions read afresh: the rules over them all
+            return self._resolve_read(reference, short)
+        # Each rule is a search of the cache's names: no session is parsed but those found.
+        found = snapshot.names_with(3, ascii_json(reference))
+        if is_id_prefix(reference):
+            found += snapshot.names_with(1, reference.encode("ascii"), prefix=True)
+        for fields in snapshot.names_with(4, ascii_json(short)):
+            if self.branch_problem({"branch": short}, fields[1].decode()) is None:
+                found.append(fields)
+        titles = {f[1].decode(): _title(f[3]) for f in found}
+        matches = list(titles)
+        if not matches:  # an exact-case title wins; else titles match up to case
+            # By id, as git lists the refs: the closest titles are named in that order.
+            titled = sorted((f[1].decode(), _title(f[3])) for f in snapshot.name_lines())
+            titles = dict(titled)
+            matches = match_titles(reference, titled)
+            if not matches:
+                raise self._unmatched(reference, titled)
+        if len(matches) == 1:
+            return matches[0]
+        chosen = listed_sessions((sid, titles[sid]) for sid in matches)
+        raise AmbiguousSession(f"{reference!r} is ambiguous: it matches {chosen}")
+
+    def _resolve_read(self, reference: str, short: str) -> str:
+        """resolve() reading every session: when some cannot be cached (unreadable ones)."""
+        from .names import listed_sessions, match_titles
+
         titled: list[tuple[str, str]] = []
         matches: list[str] = []
-        for listed in self.store.read_all():
+        for listed in sorted(self.store.read_all(), key=lambda r: str(r.meta.get("id", ""))):
             meta = listed.meta
             sid = str(meta.get("id", ""))
             titled.append((sid, str(meta.get("title", ""))))
@@ -183,6 +221,107 @@ class Sessions:
             if include_archived or row.meta.get("status") != "archived"
         ]
         return sorted(rows, key=lambda r: str(r.meta.get("updated", "")), reverse=True)
+
+    def listing_json(
+        self, include_archived: bool, limit: int | None, warnings: dict[str, str]
+    ) -> Iterator[bytes] | None:
+        """`list --json` as the cache holds it: each summary's JSON, newest first, at most
+        ``limit``, given as it is read (never all of them in memory twice); the warnings
+        for the sessions listed go in ``warnings``. None when some session must be read
+        afresh (then listing() says it all)."""
+        snapshot = self.store.listing_cache()
+        if snapshot.rows_with(3, REREAD):
+            return None
+        return self._summaries(snapshot, include_archived, limit, warnings)
+
+    def _summaries(
+        self,
+        snapshot: Snapshot,
+        include_archived: bool,
+        limit: int | None,
+        warnings: dict[str, str],
+    ) -> Iterator[bytes]:
+        current = self._current_json()
+        given = 0
+        for line in snapshot.lines():
+            fields = line.split(b"\t", 7)
+            if not include_archived and ARCHIVED in fields[3]:
+                continue
+            if limit is not None and given >= limit:
+                break
+            given += 1
+            self._check_row(fields, warnings)
+            yield self._as_current(fields[7]) if fields[6] == current else fields[7]
+
+    def page(
+        self, include_archived: bool, limit: int | None, first: list[str]
+    ) -> tuple[list[dict[str, Any]], int, list[str]]:
+        """`list`'s page: the sessions in ``first`` (pinned ones, in that order) then the most
+        recently updated, ``limit`` in all (None: every one); how many the listing holds;
+        and the warnings for those listed. Only the page's rows are parsed."""
+        snapshot = self.store.listing_cache()
+        if snapshot.rows_with(3, REREAD):
+            return self._page_read(include_archived, limit, first)
+        current = self._current_json()
+        warnings: dict[str, str] = {}
+        # Counted and checked by searching the bytes: only the page's rows are parsed.
+        archived = [f[1] for flags in (b"A", b"Ab") for f in snapshot.rows_with(3, flags)]
+        for flags in (b"b", b"Ab") if include_archived else (b"b",):
+            for fields in snapshot.rows_with(3, flags):
+                self._check_row(fields, warnings)
+        total = snapshot.body.count(b"\n") - (0 if include_archived else len(archived))
+        hidden = set() if include_archived else set(archived)
+        picked = [
+            found[0]
+            for sid in first
+            if (found := snapshot.rows_with(1, sid.encode("utf-8", "replace")))
+            and found[0][1] not in hidden
+        ]
+        skip = hidden | {f[1] for f in picked}
+        for line in snapshot.lines():
+            if limit is not None and len(picked) >= limit:
+                break
+            fields = line.split(b"\t", 7)
+            if fields[1] not in skip:
+                picked.append(fields)
+        rows = []
+        for fields in picked[:limit]:
+            summary = json.loads(self._as_current(fields[7]) if fields[6] == current else fields[7])
+            rows.append(summary)
+        return rows, total, [warnings[sid] for sid in sorted(warnings)]
+
+    def _page_read(
+        self, include_archived: bool, limit: int | None, first: list[str]
+    ) -> tuple[list[dict[str, Any]], int, list[str]]:
+        """page() reading every session (some cannot be cached: unreadable ones)."""
+        listed = self.listing(include_archived)
+        warnings = [broken.message for _, broken in sorted(self.store.broken.items())]
+        warnings += [flagged for _, flagged in sorted(self.flagged(listed).items())]
+        order = {sid: n for n, sid in enumerate(first)}
+        rows = [self.summary(r.meta, r.count, r.oid) for r in listed]
+        rows.sort(key=lambda r: order.get(str(r.get("id")), len(order)))
+        return rows[:limit], len(rows), warnings
+
+    def _current_json(self) -> bytes | None:
+        """The checked-out branch as a cache row's branch field holds it (None: none)."""
+        if self._current_branch is None:
+            self._current_branch = self.repo.current_branch() or ""
+        return ascii_json(self._current_branch) if self._current_branch else None
+
+    def _as_current(self, summary: bytes) -> bytes:
+        """A cached summary naming the checked-out branch, with `current` worked out."""
+        meta = summary_meta(summary)
+        row = self.summary(meta, *_count_and_log(summary))
+        return json.dumps(row, ensure_ascii=False).encode("utf-8")
+
+    def _check_row(self, fields: list[bytes], warnings: dict[str, str]) -> None:
+        """Note the warning for a cached row whose branch gitsess ignores."""
+        if CHECK_BRANCH not in fields[3]:
+            return
+        sid = fields[1].decode()
+        problem = self.branch_problem(summary_meta(fields[7]), sid)
+        if problem is not None:
+            warnings[sid] = flagged_branch(sid, problem)
 
     def summary(self, meta: Meta, count: int, oid: str) -> dict[str, Any]:
         """The session summary (docs/format.md section 7): session.json plus entries, log and
@@ -692,6 +831,17 @@ class Sessions:
 
     def _known_ids(self, state: LogState, supplied: dict[str, int]) -> set[str]:
         return {entry_id for entry_id in self.store.ids(state) if entry_id in supplied}
+
+
+def _count_and_log(summary: bytes) -> tuple[int, str]:
+    row = json.loads(summary)
+    return int(row["entries"]), str(row["log"])
+
+
+def _title(field: bytes) -> str:
+    """A cached row's title as name lookups compare it ("" when it has none)."""
+    value = field_value(field)
+    return "" if value is None and field == b"-" else str(value)
 
 
 def flagged_branch(session_id: str, problem: str) -> str:

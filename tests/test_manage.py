@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from .conftest import branches, git, session_ids
+from .conftest import branches, git, gitsess_exe, run_cli, session_ids
 
 
 @pytest.fixture
@@ -199,17 +200,110 @@ def test_resume_without_sessions(repo: Path, gs) -> None:
     assert result.code == 2 and "no sessions yet" in result.err
 
 
-def test_list_remembers_entry_counts_by_log_commit(repo: Path, gs) -> None:
+def cache_file(repo: Path) -> Path:
+    return repo / ".git" / "gitsess" / "listing"
+
+
+def test_list_remembers_summaries_by_log_commit(repo: Path, gs) -> None:
     made = gs("new", "Counted", "--json").json()
     gs("record", "--role", "user", "one")
     assert gs("list", "--json").json()[0]["entries"] == 1
-    cache = repo / ".git" / "gitsess" / "entry-counts"
     log = git(repo, "rev-parse", f"refs/sessions/{made['id']}")
-    assert cache.read_text() == f"{log} 1\n"
+    assert f"{log}\t{made['id']}\t1\t" in cache_file(repo).read_text()
     gs("record", "--role", "assistant", "two")
-    assert gs("list", "--json").json()[0]["entries"] == 2  # a new commit, a new count
-    cache.write_bytes(b"\xff garbage \x00\n")  # an unreadable cache is only a slower list
-    assert gs("list", "--json").json()[0]["entries"] == 2
+    assert gs("list", "--json").json()[0]["entries"] == 2  # a new commit, a new row
+    assert log not in cache_file(repo).read_text()  # rows of logs no ref names are dropped
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"\xff garbage \x00\n",
+        b"",
+        b"gitsess-listing 2\nrefs x\nnames 00000000 0\nbody 00000000 0\n\n",  # stale refs
+        "truncated",
+        "flipped",
+    ],
+)
+def test_a_damaged_listing_cache_is_ignored_and_rebuilt(repo: Path, gs, damage) -> None:
+    gs("new", "Counted", "--json")
+    gs("record", "--role", "user", "one")
+    expected = gs("list", "--json").json()
+    text = cache_file(repo).read_bytes()
+    if damage == "truncated":
+        damage = text[: len(text) - 40]
+    elif damage == "flipped":  # a title changed, the checksum not
+        damage = text.replace(b'"Counted"', b'"Cxunted"')
+    cache_file(repo).write_bytes(damage)
+    assert gs("list", "--json").json() == expected
+    assert run_cli(repo, "show", "counted").code == 0
+    assert gs("list", "--json").json() == expected  # rebuilt: the same again
+    assert cache_file(repo).read_bytes().startswith(b"gitsess-listing 2\n")
+
+
+def test_list_sees_a_log_moved_by_plain_git(repo: Path, gs) -> None:
+    """The cache knows the refs changed without listing them: a ref git itself moved
+    (a fetch, a reset, update-ref) is listed as it is now."""
+    made = gs("new", "Moved", "--json").json()
+    gs("record", "--role", "user", "one")
+    gs("rename", made["id"], "Renamed")
+    assert gs("list", "--json").json()[0]["title"] == "Renamed"
+    git(repo, "update-ref", f"refs/sessions/{made['id']}", f"refs/sessions/{made['id']}~1")
+    listed = gs("list", "--json").json()
+    assert [(r["title"], r["entries"]) for r in listed] == [("Moved", 1)]
+    assert run_cli(repo, "show", "Renamed").code == 2
+    git(repo, "pack-refs", "--all")
+    assert gs("list", "--json").json() == listed
+    git(repo, "update-ref", "-d", f"refs/sessions/{made['id']}")
+    assert gs("list", "--json").json() == []
+
+
+def test_two_gitsess_processes_writing_the_cache_never_tear_it(repo: Path) -> None:
+    for number in range(30):
+        git(repo, "update-ref", f"refs/sessions/x{number:09d}", "HEAD")  # broken: never cached
+    made = [new_cli(repo, f"Session {n}") for n in range(6)]
+    procs = [
+        subprocess.Popen(
+            [gitsess_exe(), "list", "--json"],
+            cwd=repo,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(4)
+    ]
+    outputs = [json.loads(proc.communicate()[0]) for proc in procs]
+    assert all(sorted(r["id"] for r in out) == sorted(made) for out in outputs)
+    assert not list(cache_file(repo).parent.glob("*.tmp"))
+    again = run_cli(repo, "list", "--json")
+    assert sorted(r["id"] for r in again.json()) == sorted(made)
+
+
+def new_cli(repo: Path, title: str) -> str:
+    return str(run_cli(repo, "new", title, "--no-checkout", "--json").json()["id"])
+
+
+def test_list_shows_a_page_and_says_how_to_see_the_rest(repo: Path) -> None:
+    made = [new_cli(repo, f"Session {n}") for n in range(23)]
+    pinned = made[0]  # the oldest
+    assert run_cli(repo, "pin", pinned).code == 0
+    shown = run_cli(repo, "list")
+    lines = shown.out.splitlines()
+    assert len(lines) == 1 + 20 and pinned in lines[1]  # the heading, pinned first
+    assert made[-1] in lines[2] and made[2] not in shown.out
+    assert "and 3 more sessions: `gitsess list -n 40` shows more" in shown.err
+    assert "`gitsess list --all` all of them" in shown.err
+    assert len(run_cli(repo, "list", "-n", "5").out.splitlines()) == 1 + 5
+    assert len(run_cli(repo, "list", "--all").out.splitlines()) == 1 + 23
+    assert run_cli(repo, "list", "--all").err == ""
+    git(repo, "config", "gitsess.listCount", "7")
+    assert len(run_cli(repo, "list").out.splitlines()) == 1 + 7
+    assert "and 16 more sessions" in run_cli(repo, "list").err
+    assert len(run_cli(repo, "list", "--json").json()) == 23  # a script gets every one
+    assert [r["id"] for r in run_cli(repo, "list", "--json", "-n", "2").json()] == made[:-3:-1]
+    git(repo, "config", "gitsess.listCount", "many")
+    bad = run_cli(repo, "list")
+    assert bad.code == 2 and "gitsess.listCount is 'many'" in bad.err
+    assert run_cli(repo, "list", "-n", "0").code == 2
 
 
 def test_undelete_still_lists_what_is_left_when_a_deleted_log_is_gone(tmp_path: Path, gs) -> None:

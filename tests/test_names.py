@@ -397,3 +397,31 @@ def test_every_command_taking_a_title_refuses_an_empty_one(
         "the title is empty",
     )
     assert refs(repo) == before
+
+
+# -- lookups through the listing cache ---------------------------------------------------
+
+
+def test_names_found_in_the_listing_cache_keep_every_rule(repo: Path) -> None:
+    """Prefixes, titles and branch names are byte searches of .git/gitsess/listing: a
+    title holding JSON's own escapes (quotes, backslashes, non-ASCII) is found exactly,
+    a title that is another session's id prefix is still ambiguous, and a session git
+    alone changed is found as it is now."""
+    tricky = new(repo, 'say "hi" \\ to ünïcode', "--no-checkout")
+    first = new(repo, "First", "--no-checkout")
+    ok(run_cli(repo, "list", "--json"))  # the cache is written
+    shown = ok(run_cli(repo, "show", 'say "hi" \\ to ünïcode', "--json")).json()
+    assert shown["session"]["id"] == tricky["id"]
+    assert (
+        ok(run_cli(repo, "show", tricky["branch"], "--json")).json()["session"]["id"]
+        == (tricky["id"])
+    )
+    bad(run_cli(repo, "show", "hi\\"), "no session matches")
+    prefix = first["id"][:5]
+    clash = new(repo, prefix, "--no-checkout")  # titled like First's id prefix
+    bad(run_cli(repo, "show", prefix), "is ambiguous", first["id"], clash["id"])
+    ok(run_cli(repo, "rename", clash["id"], "Renamed"))
+    assert ok(run_cli(repo, "show", prefix, "--json")).json()["session"]["id"] == first["id"]
+    git(repo, "update-ref", f"refs/sessions/{clash['id']}", f"refs/sessions/{clash['id']}~1")
+    bad(run_cli(repo, "show", prefix), "is ambiguous")  # its title is the prefix again
+    bad(run_cli(repo, "show", "Renamed"), "no session matches 'Renamed'")

@@ -118,8 +118,24 @@ def open_worktree_for(app: App, session_id: str, worktree: str | None) -> str | 
 # -- reading -------------------------------------------------------------------
 
 
+LIST_COUNT = 20  # sessions in `list`'s page, unless gitsess.listCount says otherwise
+
+
 @cli.command("list")
-@click.option("--all", "include_all", is_flag=True, help="Include archived sessions.")
+@click.option(
+    "--all",
+    "include_all",
+    is_flag=True,
+    help="Every session: archived ones too, and no page limit (the table goes through the pager).",
+)
+@click.option(
+    "-n",
+    "count",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="The N most recent sessions (default: git config gitsess.listCount, else"
+    f" {LIST_COUNT}; with --json: all of them).",
+)
 @click.option(
     "--tag",
     "tags",
@@ -131,24 +147,34 @@ def open_worktree_for(app: App, session_id: str, worktree: str | None) -> str | 
 @json_option
 @pass_app
 def list_(
-    app: App, include_all: bool, tags: tuple[str, ...], task: str | None, as_json: bool
+    app: App,
+    include_all: bool,
+    count: int | None,
+    tags: tuple[str, ...],
+    task: str | None,
+    as_json: bool,
 ) -> None:
-    """The sessions in this repository: pinned ones first, then the most recently updated
-    (--json: by update only)."""
+    """The sessions in this repository: pinned ones first, then the most recently updated,
+    a page of them (--json: every session, by update only)."""
     from ..quick import list_json, listing_rows
 
     if as_json and not tags and task is None:
-        list_json(app.sessions, include_all)
+        list_json(app.sessions, include_all, count)
         return
-    rows = listing_rows(app.sessions, include_all)
-    if tags:
-        rows = [r for r in rows if set(tags) <= set(r.get("tags") or [])]
-    if task is not None:
-        rows = [r for r in rows if r.get("task") == task]
-    if as_json:
-        emit_json(rows)
-        return
-    rows = pinned_first(app, rows)
+    limit = count if count is not None or as_json or include_all else page_size(app)
+    if tags or task is not None:
+        rows = listing_rows(app.sessions, include_all)
+        if tags:
+            rows = [r for r in rows if set(tags) <= set(r.get("tags") or [])]
+        if task is not None:
+            rows = [r for r in rows if r.get("task") == task]
+        if as_json:
+            emit_json(rows if limit is None else rows[:limit])
+            return
+        total = len(rows)
+        rows = pinned_first(app, rows)[:limit]
+    else:
+        rows, total = listing_page(app, include_all, limit)
     if not rows and (tags or task is not None):
         what = f"tagged {' and '.join(tags)}" if tags else f"of task {task!r}"
         click.echo(f"No sessions {what}.")
@@ -160,15 +186,68 @@ def list_(
 
         print_list_hint(app.sessions.repo)  # a fresh clone: does the remote have some?
         return
+    show_table(app, rows, more_line(total - len(rows), len(rows)))
+
+
+def page_size(app: App) -> int:
+    """`git config gitsess.listCount`, else LIST_COUNT."""
+    value = app.sessions.repo.config("gitsess.listCount")
+    if value is None:
+        return LIST_COUNT
+    if not value.strip().isdigit() or int(value) < 1:
+        raise BadInput(f"gitsess.listCount is {value!r}: it must be a whole number, 1 or more")
+    return int(value)
+
+
+def listing_page(
+    app: App, include_all: bool, limit: int | None
+) -> tuple[list[dict[str, Any]], int]:
+    """The page's rows (pinned first, marked) and how many sessions the listing holds;
+    warnings on stderr."""
+    from ..labels import pinned
+
+    first = pinned(app.sessions)
+    rows, total, warnings = app.sessions.page(include_all, limit, first)
+    for warning in warnings:
+        click.echo(f"gitsess: warning: {warning}", err=True)
+    pins = set(first)
+    for row in rows:
+        row["pinned"] = row.get("id") in pins
+    return rows, total
+
+
+def more_line(hidden: int, shown: int) -> str | None:
+    """The table's last line when sessions are left out: how many, and how to see them."""
+    if hidden <= 0:
+        return None
+    return (
+        f"... and {hidden:,} more {'session' if hidden == 1 else 'sessions'}: "
+        f"`gitsess list -n {shown * 2}` shows more, `gitsess list --all` all of them"
+    )
+
+
+# Past this many rows a table is laid out as plain aligned lines, not by rich: the same
+# columns, at the speed of `list --json` (rich's layout costs ~0.5 ms a row).
+RICH_ROWS = 200
+
+
+def show_table(app: App, rows: list[dict[str, Any]], more: str | None) -> None:
     from ..render.terminal import session_lines, session_table
 
     console = out()
     if not console.is_terminal:  # a pipe: one whole line per session, for grep
-        click.echo("\n".join(session_lines(rows)))
+        sys.stdout.write("".join(line + "\n" for line in session_lines(rows)))
+        if more:  # on stderr: what a pipe reads stays one line per session
+            click.echo(more, err=True)
         return
     with paged(app):
         console = out()
-        console.print(session_table(rows, console.width))
+        if len(rows) > RICH_ROWS:
+            console.file.write("".join(line + "\n" for line in session_lines(rows)))
+        else:
+            console.print(session_table(rows, console.width))
+        if more:
+            console.print(more, style="dim", markup=False, highlight=False)
 
 
 def mark_worktrees(app: App, rows: list[dict[str, Any]]) -> None:

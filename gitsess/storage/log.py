@@ -9,12 +9,12 @@ the log and applies the change again.
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections.abc import Callable, Iterator
 
 from ..errors import BrokenSession, Conflict, GitsessError, SessionNotFound
+from . import listcache
 from .layout import LOG_DIR, META_FILE, QUARANTINE, SESSIONS
 from .objects import (
     BLOB_MODE,
@@ -60,6 +60,16 @@ def recorded_count(commit: Commit) -> int | None:
     a count)."""
     trailer = commit.trailer(ENTRIES_TRAILER)
     return int(trailer) if trailer and trailer.isdigit() else None
+
+
+_WRITTEN_COUNT = re.compile(rb"\n\nSession: [^\n]*\nEntries: ([0-9]+)\n\Z")
+
+
+def written_count(data: bytes) -> int | None:
+    """recorded_count of a raw log commit: read off its end where gitsess wrote it (the
+    message ends with the Session and Entries trailers), else decoded."""
+    found = _WRITTEN_COUNT.search(data, max(0, len(data) - 120))
+    return int(found.group(1)) if found else recorded_count(decode_commit(data))
 
 
 def segment_name(index: int) -> str:
@@ -313,28 +323,90 @@ class LogStore:
         return [parse_line(line) for line in picked[-count:] if line.strip()] if count else []
 
     def read_all(self) -> list[Listed]:
-        """Every session: one for-each-ref and one cat-file, whatever their number.
-
-        Entry counts come from the log commits' `Entries:` trailers and are remembered by
-        commit id (see EntryCounts), so a later `list` reads the session.json blobs and
-        nothing else, and for-each-ref reads no object at all.
-        """
-        parsed = [row.split(" ", 1) for row in self.repo.refs(SESSIONS)]
-        counts = EntryCounts(self.repo)
-        unknown = [oid for oid, _ in parsed if oid not in counts]
-        failed: dict[str, str] = {}
-        specs = [f"{oid}:{META_FILE}" for oid, _ in parsed]
-        found = self.repo.reader.read_many(specs + unknown, failed, max_size=META_MAX_BYTES)
-        blobs, commits = found[: len(specs)], found[len(specs) :]
-        for oid, commit in zip(unknown, commits, strict=True):
-            if commit is not None and commit.kind == "commit":
-                recorded = recorded_count(decode_commit(commit.data))
-                if recorded is not None:
-                    counts[oid] = recorded
-        listed = []
+        """Every session, most recently updated first (ties by id), from the listing cache
+        (storage/listcache.py): only logs written since it was last brought up to date are
+        read from git. Sessions that cannot be read are left out, in ``broken``."""
+        snapshot = self.listing_cache()
+        listed: list[Listed] = []
+        again: list[tuple[str, str]] = []
+        for line in snapshot.lines():
+            oid, sid, count, flags, _, _, _, summary = line.split(b"\t", 7)
+            if listcache.REREAD in flags:
+                again.append((oid.decode(), sid.decode()))
+                continue
+            listed.append(Listed(summary_meta(summary), int(count), oid.decode()))
         self.broken = {}
-        for (oid, ref), spec, blob in zip(parsed, specs, blobs, strict=True):
+        if again:
+            listed += self._read_listed(again)
+            listed.sort(key=lambda r: str(r.meta.get("id", "")))
+            listed.sort(key=lambda r: listcache.updated_key(r.meta), reverse=True)
+        return listed
+
+    def listing_cache(self, whole: bool = True) -> listcache.Snapshot:
+        """The listing cache, brought up to date: when the session refs changed since it was
+        written, one for-each-ref (no objects) and a read of the new logs alone. Without
+        ``whole``, only the names may be read (name lookups need no more)."""
+        common = self.repo.common_dir_path
+        refs = listcache.fingerprint(common)  # before listing: a change after it shows next time
+        cached = listcache.load(common, whole)
+        if cached is not None and refs is not None and cached.refs == refs:
+            return cached
+        if not whole:
+            cached = listcache.load(common)
+        known = cached.keyed() if cached is not None else {}
+        rows: list[bytes] = []
+        wanted: list[tuple[str, str]] = []
+        for line in self.repo.refs(SESSIONS):
+            oid, ref = line.split(" ", 1)
             session_id = ref[len(SESSIONS) :]
+            found = known.pop(f"{oid}\t{session_id}".encode("utf-8", "surrogateescape"), None)
+            if found is None:
+                wanted.append((oid, session_id))
+            else:
+                rows.append(found)
+        rows += self._cache_rows(wanted)
+        snapshot = listcache.Snapshot(*listcache.ordered(rows), refs or b"-")
+        if cached is None or wanted or known or cached.refs != snapshot.refs:
+            listcache.save(common, snapshot)
+        return snapshot
+
+    CHUNK = 5000  # sessions read per cat-file: memory stays bounded however many are new
+
+    def _cache_rows(self, wanted: list[tuple[str, str]]) -> list[bytes]:
+        """Cache rows for the logs in ``wanted`` ((log commit, session id) pairs)."""
+        from ..ids import DEFAULT_BRANCH_PREFIX, branch_problem
+
+        rows = []
+        for at in range(0, len(wanted), self.CHUNK):
+            chunk = wanted[at : at + self.CHUNK]
+            specs = [f"{oid}:{META_FILE}" for oid, _ in chunk] + [oid for oid, _ in chunk]
+            found = self.repo.reader.read_many(specs, {}, max_size=META_MAX_BYTES)
+            blobs, commits = found[: len(chunk)], found[len(chunk) :]
+            for (oid, session_id), blob, commit in zip(chunk, blobs, commits, strict=True):
+                if blob is None or commit is None or commit.kind != "commit":
+                    rows.append(listcache.reread(oid, session_id))
+                    continue
+                try:
+                    meta = load_meta(session_id, blob)
+                except BrokenSession:
+                    rows.append(listcache.reread(oid, session_id))
+                    continue
+                count = written_count(commit.data)
+                if count is None:  # a log written before the trailer existed: count it
+                    state = self.state(session_id, at=oid)
+                    count = state.count if state else 0
+                problem = branch_problem(meta.get("branch"), session_id, DEFAULT_BRANCH_PREFIX)
+                rows.append(listcache.row(oid, session_id, count, meta, problem is None))
+        return rows
+
+    def _read_listed(self, pairs: list[tuple[str, str]]) -> list[Listed]:
+        """Sessions read from git, not the cache ((log commit, id) pairs): the readable
+        ones; each unreadable one goes in ``broken``, saying why."""
+        failed: dict[str, str] = {}
+        specs = [f"{oid}:{META_FILE}" for oid, _ in pairs]
+        blobs = self.repo.reader.read_many(specs, failed, max_size=META_MAX_BYTES)
+        listed = []
+        for (oid, session_id), spec, blob in zip(pairs, specs, blobs, strict=True):
             try:
                 if blob is None:
                     why = failed.get(spec)
@@ -342,15 +414,12 @@ class LogStore:
                         session_id, why or self._problem(oid, True), 1 if why else None
                     )
                 meta = load_meta(session_id, blob)
+                state = self.state(session_id, at=oid)
             except BrokenSession as exc:
                 # Listed apart, for `list` to warn about and `doctor` to look into.
                 self.broken[session_id] = exc
                 continue
-            if oid not in counts:  # a log written before the trailer existed: count it
-                state = self.state(session_id)
-                counts[oid] = state.count if state else 0
-            listed.append(Listed(meta, counts[oid], oid))
-        counts.save(keep={oid for oid, _ in parsed})
+            listed.append(Listed(meta, state.count if state else 0, oid))
         return listed
 
     def inspect(self, oid: str) -> RawLog:
@@ -838,51 +907,10 @@ class Prefetched:
         return found
 
 
-class EntryCounts:
-    """How many entries each log commit holds: a cache in the state folder, for `list`.
-
-    Keyed by commit id, which names one content forever, so an entry is never stale;
-    a missing or unreadable file only means the counts are read from the commits again.
-    """
-
-    FILE = "entry-counts"
-
-    def __init__(self, repo: Repository) -> None:
-        self.folder = os.path.join(repo.common_dir_path, "gitsess")  # plain strings: no pathlib
-        self.path = os.path.join(self.folder, self.FILE)
-        self.counts: dict[str, int] = {}
-        self.changed = False
-        try:
-            with open(self.path, encoding="ascii") as handle:
-                text = handle.read()
-            for line in text.splitlines():
-                oid, _, count = line.partition(" ")
-                if count.isdigit():
-                    self.counts[oid] = int(count)
-        except (OSError, ValueError):
-            pass
-
-    def __contains__(self, oid: str) -> bool:
-        return oid in self.counts
-
-    def __getitem__(self, oid: str) -> int:
-        return self.counts[oid]
-
-    def __setitem__(self, oid: str, count: int) -> None:
-        self.counts[oid] = count
-        self.changed = True
-
-    def save(self, keep: set[str]) -> None:
-        """Write the counts of the commits in ``keep`` (the current logs), if any were new."""
-        if not self.changed and len(self.counts) <= len(keep):
-            return
-        text = "".join(f"{oid} {n}\n" for oid, n in self.counts.items() if oid in keep)
-        tmp = os.path.join(self.folder, f"{self.FILE}.{os.getpid()}.tmp")
-        try:
-            os.makedirs(self.folder, exist_ok=True)
-            with open(tmp, "w", encoding="ascii") as handle:
-                handle.write(text)
-            os.replace(tmp, self.path)
-        except OSError:  # a read-only repository lists all the same
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+def summary_meta(summary: bytes) -> Meta:
+    """The session.json of a cached summary (one holding none of the summary's own keys:
+    listcache.row keeps those apart)."""
+    meta: Meta = json.loads(summary)
+    for key in listcache.SUMMARY_KEYS:
+        meta.pop(key, None)
+    return meta

@@ -46,6 +46,7 @@ class Oversize(GitObject):
 
 
 SKIP_CHUNK = 1 << 20
+PIPE_SAFE = 4096  # bytes a pipe always takes without a reader (POSIX: PIPE_BUF at least)
 
 
 def _skip(stream: IO[bytes], count: int) -> None:
@@ -164,21 +165,24 @@ class ObjectReader:
         """
         if not specs:
             return []
-        if max_size is not None:
-            found = self._read_capped(specs, max_size)
-            if found is not None:
-                return found
+        found = self._read_capped(specs, max_size)
+        if found is not None:
+            return found
+        # git gave up on one of them: ask again in one process, for its reason.
         payload = "".join(s + "\n" for s in specs).encode("utf-8", "surrogateescape")
         proc = self._git.run("cat-file", "--batch", input=payload, check=False)
-        if proc.returncode != 0:
-            why = proc.stderr.decode("utf-8", "replace")
-            if failed is None:
-                raise unreadable(specs[0] if len(specs) == 1 else "objects", why)
-            if len(specs) == 1:
-                failed[specs[0]] = unreadable(specs[0], why).message
-                return [None]
-            return [obj for spec in specs for obj in self.read_many([spec], failed)]
-        out = proc.stdout
+        if proc.returncode == 0:  # it did not fail this time: read what it gave
+            return self._parse(proc.stdout, specs)
+        why = proc.stderr.decode("utf-8", "replace")
+        if failed is None:
+            raise unreadable(specs[0] if len(specs) == 1 else "objects", why)
+        if len(specs) == 1:
+            failed[specs[0]] = unreadable(specs[0], why).message
+            return [None]
+        return [obj for spec in specs for obj in self.read_many([spec], failed, max_size)]
+
+    @staticmethod
+    def _parse(out: bytes, specs: list[str]) -> list[GitObject | None]:
         results: list[GitObject | None] = []
         pos = 0
         for _ in specs:
@@ -193,9 +197,10 @@ class ObjectReader:
             pos += size + 1
         return results
 
-    def _read_capped(self, specs: list[str], max_size: int) -> list[GitObject | None] | None:
-        """read_many streaming git's output, skipping what is over ``max_size``; None if git
-        gave up (the caller then asks again the careful way)."""
+    def _read_capped(self, specs: list[str], max_size: int | None) -> list[GitObject | None] | None:
+        """read_many streaming git's output (never all of it in memory at once: only the
+        objects), skipping what is over ``max_size``; None if git gave up (the caller then
+        asks again the careful way)."""
         import threading
 
         payload = "".join(s + "\n" for s in specs).encode("utf-8", "surrogateescape")
@@ -210,8 +215,12 @@ class ObjectReader:
             except OSError:  # git stopped reading: its exit status says why
                 pass
 
+        # What fits in a pipe's buffer is written at once; more, while git's output is read.
         writer = threading.Thread(target=feed, daemon=True)
-        writer.start()
+        if len(payload) <= PIPE_SAFE:
+            feed()
+        else:
+            writer.start()
         results: list[GitObject | None] = []
         complete = True
         for _ in specs:
@@ -224,13 +233,14 @@ class ObjectReader:
                 results.append(None)
                 continue
             oid, kind, size = parts[0].decode(), parts[1].decode(), int(parts[2])
-            if size > max_size:
+            if max_size is not None and size > max_size:
                 _skip(proc.stdout, size + 1)
                 results.append(Oversize(oid, kind, size))
             else:
                 results.append(GitObject(oid, kind, proc.stdout.read(size + 1)[:-1]))
         proc.stdout.close()
-        writer.join()
+        if writer.is_alive():
+            writer.join()
         return results if proc.wait() == 0 and complete else None
 
     def _process(self) -> Popen[bytes]:
