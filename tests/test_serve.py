@@ -741,3 +741,45 @@ def test_live_fragments_carry_the_model_and_the_segment_count(
     assert list(sections(answer.text)) == ["l2", "l3"]
     assert re.findall(r'data-model="([^"]*)"', answer.text) == ["m2"]
     assert answer.headers["x-gitsess-count"] == "3" and answer.headers["x-gitsess-pages"] == "1"
+
+
+# -- real transcripts ------------------------------------------------------------------------
+
+
+def test_real_transcripts_render_with_their_tools_and_system_prompts(
+    client: TestClient, repo: Path
+) -> None:
+    """Each agent's real transcript from the corpus: tool calls folded to what they act
+    on, the system prompt folded and whole, every page inert."""
+    from .conftest import CORPUS
+
+    files = {
+        "codex": next(iter(sorted((CORPUS / "codex").glob("*.jsonl"))), None)
+        if (CORPUS / "codex").is_dir()
+        else None,
+        "claude-code": CORPUS / "claude-code" / "compaction.jsonl",
+        "gemini": next(iter(sorted((CORPUS / "gemini").glob("*.json"))), None)
+        if (CORPUS / "gemini").is_dir()
+        else None,
+    }
+    if not all(path is not None and path.is_file() for path in files.values()):
+        pytest.skip(f"the real transcripts are not in {CORPUS}")
+    sessions = {}
+    for agent, path in files.items():
+        imported = run_cli(repo, "import", str(path), "--no-checkout", "--json")
+        assert imported.code == 0, imported.err
+        sessions[agent] = str(imported.json()["id"])
+    signed_in(client)
+    pages = {}
+    for agent, sid in sessions.items():
+        answer = client.get(f"/s/{sid}")
+        assert answer.status_code == 200, agent
+        assert_inert(answer.text, agent)
+        pages[agent] = answer.text
+    codex, claude, gemini = pages["codex"], pages["claude-code"], pages["gemini"]
+    assert "injected: system prompt" in codex and '<span class="model"' in codex
+    assert re.search(r'tool-name">exec_command</span> <code class="brief">sed -n', codex)
+    assert re.search(r'tool-name">Read</span> <code class="brief">/Users/[^<]*\.go</code>', claude)
+    assert re.search(r'tool-name">Bash</span> <code class="brief">mise run test', claude)
+    assert '<details class="reasoning">' in claude
+    assert re.search(r'tool-name">read_file</span> <code class="brief">/Users/[^<]*</code>', gemini)
