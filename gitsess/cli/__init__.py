@@ -4,7 +4,8 @@ What every command shares is in `base`: the `cli` group and its global options, 
 per-invocation App, the --json option and the output helpers. The commands live in one
 module per area (sessions, sharing, agents, review, repair, find, parallel, serve, shell),
 each taking what it needs from `base` and from the model; they never import each other.
-Importing this package registers them all. The hot paths never get here: quick.py answers them without click.
+Importing this package registers them all. The hot paths never get here: quick.py answers
+them without click.
 """
 
 from __future__ import annotations
