@@ -19,7 +19,25 @@ async function fetchFragment(url) {
 function append(box, html) {
   const template = document.createElement("template");
   template.innerHTML = html; // inert: scripts in a template never run
+  const results = [...template.content.querySelectorAll("details.result[data-result]")];
   box.append(template.content);
+  for (const result of results) adoptResult(box, result);
+}
+
+// A tool's result that arrives in a later fragment than its call (the next segment, or
+// a live update while the tool ran) goes inside the call, as if they came together. Its
+// section stays, empty and hidden, so that a link to its id still lands.
+function adoptResult(box, result) {
+  if (!result.dataset.result) return;
+  const selector = `details.tool[data-call="${CSS.escape(result.dataset.result)}"]`;
+  const call = box.querySelector(selector);
+  if (!call || call.querySelector(".output")) return;
+  const label = document.createElement("div");
+  label.className = "label";
+  label.textContent = result.classList.contains("error") ? "error" : "output";
+  call.append(label, ...[...result.children].filter((child) => child.tagName !== "SUMMARY"));
+  if (result.classList.contains("error")) call.classList.add("error");
+  result.closest("section.entry").hidden = true;
 }
 
 // The model of the last entry shown that names one: a fragment marks only a change.
