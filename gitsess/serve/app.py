@@ -4,9 +4,10 @@
 |---|---|
 | `/` | every session, filtered by the query (`q`, status, visibility, agent, author, tag, task) |
 | `/s/{id}` | one session, its first log segment (`?page=N` another) |
-| `/s/{id}/page/{n}?at=LOG` | the entries of segment n, as a fragment (the page loads the next) |
-| `/s/{id}/entries?after=N` | the entries after the first N, as a fragment (live update) |
+| `/s/{id}/page/{n}?at=LOG&model=M` | segment n's entries, as a fragment (the page loads the next) |
+| `/s/{id}/entries?after=N&model=M` | the entries after the first N, as a fragment (live update) |
 | `/s/{id}/e/{entry}` | the page that holds one entry, scrolled to it |
+| `/search?q=TEXT` | the entries (and titles) of every session that hold TEXT (`type`, `regex`) |
 | `/static/...` | the viewer's own CSS and JavaScript |
 
 Pages for code (commits, diffs, compare, the fork tree) are in ``code``.
@@ -14,10 +15,12 @@ Pages for code (commits, diffs, compare, the fork tree) are in ``code``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import shlex
+from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -25,12 +28,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import GitsessError
-from ..render.html import entry_views
+from ..errors import BadInput, GitsessError
+from ..render.safe import visible
+from .entries import views
 from .reader import FILTERS, Reader
-
-if TYPE_CHECKING:
-    from ..storage.log import Entry
+from .rows import row
 
 
 def templates() -> Environment:
@@ -39,6 +41,7 @@ def templates() -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_shown,
     )
     env.filters["url"] = lambda value: quote(str(value), safe="")
     return env
@@ -67,7 +70,7 @@ def create_app(reader: Reader) -> Starlette:
         shown = [row for row in rows if _matches(row, chosen, text)]
         return page(
             "index.html.j2",
-            rows=shown,
+            rows=[row(r) for r in shown],
             total=len(rows),
             chosen=chosen,
             q=text,
@@ -81,8 +84,9 @@ def create_app(reader: Reader) -> Starlette:
         entries = reader.page(state, number)
         return page(
             "session.html.j2",
-            session=reader.summary(state),
-            entries=_views(entries),
+            session=row(reader.summary(state)),
+            entries=views(entries, session_id),
+            resume=f"gitsess resume {shlex.quote(session_id)}",
             number=number,
             pages=max(len(state.segments), 1),
             log=state.oid,
@@ -93,15 +97,24 @@ def create_app(reader: Reader) -> Starlette:
         session_id = lookup(request.path_params["session"])
         state = reader.state(session_id, request.query_params.get("at") or None)
         entries = reader.page(state, request.path_params["number"])
-        return page("entries.html.j2", session=reader.summary(state), entries=_views(entries))
+        return page(
+            "entries.html.j2",
+            session=row(reader.summary(state)),
+            entries=views(entries, session_id, request.query_params.get("model") or None),
+        )
 
     def tail(request: Request) -> Response:
         session_id = lookup(request.path_params["session"])
         state = reader.state(session_id)
         after = _int(request.query_params.get("after"), state.count)
         entries = reader.tail(state, after) if after <= state.count else []
-        response = page("entries.html.j2", session=reader.summary(state), entries=_views(entries))
+        response = page(
+            "entries.html.j2",
+            session=row(reader.summary(state)),
+            entries=views(entries, session_id, request.query_params.get("model") or None),
+        )
         response.headers["x-gitsess-count"] = str(state.count)
+        response.headers["x-gitsess-pages"] = str(max(len(state.segments), 1))
         response.headers["x-gitsess-log"] = state.oid
         return response
 
@@ -116,10 +129,22 @@ def create_app(reader: Reader) -> Starlette:
             f"/s/{quote(session_id)}?page={number}#e-{quote(wanted, safe='')}", 303
         )
 
+    def find(request: Request) -> Response:
+        from .search import search_page
+
+        context, status = search_page(reader, request.query_params)
+        return page("search.html.j2", status=status, **context)
+
     async def not_found(request: Request, exc: Exception) -> Response:
         detail = exc.detail if isinstance(exc, HTTPException) else "not found"
         status = exc.status_code if isinstance(exc, HTTPException) else 404
         return page("error.html.j2", status=status, message=detail)
+
+    async def failed(request: Request, exc: Exception) -> Response:
+        """A session that cannot be read, or a URL that names none: said, not a traceback."""
+        message = exc.message if isinstance(exc, GitsessError) else "failed"
+        status = 404 if isinstance(exc, BadInput) else 500
+        return page("error.html.j2", status=status, message=message)
 
     routes = [
         Route("/", index),
@@ -127,14 +152,22 @@ def create_app(reader: Reader) -> Starlette:
         Route("/s/{session}/page/{number:int}", segment),
         Route("/s/{session}/entries", tail),
         Route("/s/{session}/e/{entry}", entry),
+        Route("/search", find),
         *code_routes(reader, page, lookup),
         Mount("/static", StaticFiles(packages=[("gitsess.serve", "static")]), name="static"),
     ]
-    return Starlette(routes=routes, exception_handlers={HTTPException: not_found})
+    return Starlette(
+        routes=routes, exception_handlers={HTTPException: not_found, GitsessError: failed}
+    )
 
 
-def _views(entries: list[Entry]) -> list[dict[str, Any]]:
-    return entry_views(entries)
+def _shown(value: Any) -> Any:
+    """Every value a template prints: characters a terminal or a bidi trick would act on
+    made visible (render/safe.py), as the terminal shows them; HTML built by the viewer
+    (Markup, escaped already) as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value)
+    return value
 
 
 def _int(value: str | None, default: int) -> int:

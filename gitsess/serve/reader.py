@@ -7,10 +7,11 @@ one thing at a time (the storage layer keeps one `cat-file --batch` process).
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import TYPE_CHECKING, Any
 
-from ..errors import SessionNotFound
+from ..errors import BadInput, SessionNotFound
 from ..storage.log import parse_line
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
 # Filters of the index, each the session.json field it looks at.
 FILTERS = ("status", "visibility", "agent", "author", "tag", "task")
+LOG_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 class Reader:
@@ -57,7 +59,10 @@ class Reader:
 
     def state(self, session_id: str, at: str | None = None) -> LogState:
         """The session's log (at log commit ``at`` when given: pages of one page view
-        stay on the log they started from)."""
+        stay on the log they started from). ``at`` comes from a URL: only a commit id is
+        read, never a name git would resolve (a branch, ``HEAD``, another session's ref)."""
+        if at is not None and not LOG_ID.fullmatch(at):
+            raise BadInput(f"not a log commit: {at[:80]}")
         with self.lock:
             state = self.sessions.store.state(session_id, at)
         if state is None:
