@@ -171,7 +171,10 @@ def assert_inert(html: str, where: str) -> None:
         if tag == "img":
             assert re.match(r"data:image/(png|jpeg|gif|webp);base64,", attrs["src"]), where
         if tag == "link":
-            assert attrs["href"] in ("/static/style.css", "data:,"), (where, attrs)
+            assert attrs["href"] in ("/static/style.css", "/static/code.css", "data:,"), (
+                where,
+                attrs,
+            )
     assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", html), where
     assert not re.search("[\u202a-\u202e\u2066-\u2069]", html), where
 

@@ -193,8 +193,8 @@ def change_view(change: Change) -> dict[str, Any]:
 def _column(reader: Reader, session_id: str) -> dict[str, Any]:
     """One side of a comparison: the numbers `gitsess compare` shows, and the start of the
     conversation."""
-    from ..render.html import entry_views
     from ..tasks import compare_row
+    from .entries import views
 
     state = reader.state(session_id)
     with reader.lock:
@@ -203,7 +203,7 @@ def _column(reader: Reader, session_id: str) -> dict[str, Any]:
     return {
         "session": _summary(reader, state),
         "numbers": numbers,
-        "entries": entry_views(entries),
+        "entries": views(entries, session_id),
         "more": max(state.count - COMPARE_ENTRIES, 0),
     }
 
