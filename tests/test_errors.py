@@ -72,7 +72,7 @@ def test_debug_shows_tracebacks_of_internal_errors(
     def boom(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(sessions.Sessions, "listing", boom)
+    monkeypatch.setattr(sessions.Sessions, "page", boom)
     result = gs("list")
     assert result.code == 1 and "internal error: RuntimeError: kaboom" in result.err
     assert "--debug" in result.err
