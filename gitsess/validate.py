@@ -59,8 +59,13 @@ def _tool_result(raw: dict[str, Any]) -> bool:
     )
 
 
+# What `gitsess compact` adds to a summary (typed in model.py): any of it goes to pydantic.
+_COMPACTION_FIELDS = ("previous", "covers", "focus", "files", "commits", "summarizer")
+
+
 def _summary(raw: dict[str, Any]) -> bool:
-    return "content" in raw and _optional_str(raw, "first") and _optional_str(raw, "last")
+    plain = "content" in raw and _optional_str(raw, "first") and _optional_str(raw, "last")
+    return plain and not any(key in raw for key in _COMPACTION_FIELDS)
 
 
 def _commit(raw: dict[str, Any]) -> bool:
