@@ -71,6 +71,7 @@ def _hot_command(rest: list[str]) -> Callable[[Sessions], int | None] | None:
 # Anything else (--worktree, --task, `--opt=value`, help, a mistake) goes to click.
 NEW_FORM = ({"--no-checkout", "--json"}, {"--from", "--agent"}, (1, 1))
 FORK_FORM = ({"--no-checkout", "--json"}, {"--at", "--title"}, (0, 1))
+IMPORT_FORM = ({"--no-checkout", "--new", "--json"}, {"--format", "--title"}, (1, 1))
 
 
 def _creating_command(rest: list[str]) -> Callable[[Sessions], int | None] | None:
@@ -86,6 +87,19 @@ def _creating_command(rest: list[str]) -> Callable[[Sessions], int | None] | Non
         if parsed is not None:
             words, options, flags = parsed
             return lambda sessions: fork(sessions, words[0] if words else None, options, flags)
+    if rest[:1] == ["import"]:  # measured against json.loads of the transcript: no click
+        parsed = _plain_form(rest[1:], *IMPORT_FORM)
+        if parsed is not None:
+            words, options, flags = parsed
+            return lambda sessions: import_transcript(
+                sessions,
+                words[0],
+                options.get("--format"),
+                options.get("--title"),
+                checkout="--no-checkout" not in flags,
+                force_new="--new" in flags,
+                as_json="--json" in flags,
+            )
     return None
 
 
@@ -135,6 +149,50 @@ def fork(sessions: Sessions, name: str | None, options: dict[str, str], flags: s
     new_title = utf8(title, "the title") if title is not None else None
     state = sessions.fork(source, options.get("--at"), new_title, checkout)
     report_created(sessions, state, "Forked", "--json" in flags, checkout)
+
+
+def import_transcript(
+    sessions: Sessions,
+    file: str,
+    format_name: str | None,
+    title: str | None,
+    checkout: bool,
+    force_new: bool,
+    as_json: bool,
+) -> None:
+    """`gitsess import FILE`, for click's route and this one alike."""
+    from pathlib import Path
+
+    from .agents import import_conversation
+    from .ids import check_title
+
+    sessions.remote_hints = True
+    if title is not None:  # an empty --title is a mistake, not "derive one"
+        check_title(utf8(title, "the title"))
+    done = import_conversation(sessions, Path(file), format_name, title, checkout, new=force_new)
+    if as_json:  # the summary, and what this import added to it
+        existing = done.appended is not None
+        appended = done.appended if existing else done.state.count
+        emit_json({**sessions.summary_of(done.state), "existing": existing, "appended": appended})
+        return
+    if done.appended is None:
+        report_created(sessions, done.state, "Imported", as_json, checkout)
+        return
+    from .render.spans import print_spans
+
+    count = done.appended
+    what = (
+        f"Appended {count} new entr{'y' if count == 1 else 'ies'} to" if count else "Nothing new:"
+    )
+    print_spans(
+        [
+            (f"{what} session ", ""),
+            (str(done.state.meta.get("id")), "yellow"),
+            (" ", ""),
+            (str(done.state.meta.get("title", "")), "bold"),
+            (" (already imported; --new makes a new session)", "dim"),
+        ]
+    )
 
 
 def report_created(
