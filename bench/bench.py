@@ -61,6 +61,8 @@ class Figure:
     gitsess_samples: list[float] = field(default_factory=list)
     floor_samples: list[float] = field(default_factory=list)
     error: str | None = None
+    size: int | None = None  # sessions, for a scale figure: a column of the scale table
+    row: str = ""  # a scale figure's row of that table: its title without the size
 
     @property
     def scale(self) -> float:
@@ -104,6 +106,7 @@ class Figure:
             "gitsess_samples_ms": [_round(s * self.scale, 3) for s in self.gitsess_samples],
             "floor_samples_ms": [_round(s * self.scale, 3) for s in self.floor_samples],
             "error": self.error,
+            "sessions": self.size,
         }
 
 
@@ -121,6 +124,8 @@ class Spec:
     floor: str
     goal: float
     run: FigureFn
+    size: int | None = None  # sessions, for a figure of the scale table
+    row: str = ""
 
 
 FIGURES: list[Spec] = []
@@ -1752,7 +1757,13 @@ def share_scale_figure(kind: str, count: int) -> None:
 
     FIGURES.append(
         Spec(
-            f"share-{kind}-{label}", title.format(n=f"{count:,}") + ", CPU", floor, goal, figure_fn
+            f"share-{kind}-{label}",
+            title.format(n=f"{count:,}") + ", CPU",
+            floor,
+            goal,
+            figure_fn,
+            size=count,
+            row=title.format(n="N"),
         )
     )
 
@@ -1973,7 +1984,12 @@ def scale_layout(
     figures = []
     for title, floor_title, goal, measured, base in specs:
         fig = Figure(
-            f"scale-{len(ids)}-{label}", f"{len(ids):,} {label}: {title}", floor_title, goal
+            f"scale-{len(ids)}-{label}",
+            f"{len(ids):,} {label}: {title}",
+            floor_title,
+            goal,
+            size=len(ids),
+            row=f"{title.replace(prefix, 'PREFIX')}, {label} refs",
         )
         bench.progress(fig.title)
         try:
@@ -2111,18 +2127,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         metavar="KEYS",
-        help="comma-separated figures to run: " + ", ".join(s.key for s in FIGURES),
+        help="comma-separated figures to run: "
+        + ", ".join([*(s.key for s in FIGURES), SCALE_LIST]),
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary repositories")
     parser.add_argument(
         "--scale",
         action="store_true",
-        help="only the scale section: 1k, 10k and 100k sessions, loose and packed refs",
+        help="only the scale section (list, names, sharing at 1k, 10k and 100k sessions)",
+    )
+    parser.add_argument(
+        "--no-scale", action="store_true", help="leave the scale section out (minutes at 100k)"
     )
     parser.add_argument(
         "--scale-sizes",
         metavar="N,N",
-        help="session counts for --scale (default 1000,10000,100000)",
+        help="session counts of the scale section (default 1000,10000,100000; --quick 1000)",
     )
     return parser.parse_args(argv)
 
@@ -2145,38 +2165,30 @@ def main(argv: list[str] | None = None) -> int:
         print("bench: no `gitsess` on PATH", file=sys.stderr)
         return 2
     wanted = set(args.only.split(",")) if args.only else None
-    unknown = wanted - {s.key for s in FIGURES} if wanted else set()
+    unknown = wanted - {s.key for s in FIGURES} - {SCALE_LIST} if wanted else set()
     if unknown:
         print(f"bench: unknown figure(s): {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
+    counts = scale_counts(args)
+    specs = [
+        spec
+        for spec in FIGURES
+        if (not wanted or spec.key in wanted)
+        and (spec.size is None or (counts and spec.size in counts))
+        and not (args.scale and spec.size is None)
+    ]
+    list_section = bool(counts) and (not wanted or SCALE_LIST in wanted)
     root = Path(tempfile.mkdtemp(prefix="gitsess-bench-"))
     bench = Bench(root, exe, console_python(exe), sizes)
     bench.progress(f"gitsess {exe}, python {bench.python}, in {root}")
     bench.compile_package()
-    if args.scale:
-        return scale_main(bench, args, root)
-    figures: list[Figure] = []
     started = time.perf_counter()
+    memories: list[Memory] = []
     try:
-        for spec in FIGURES:
-            if wanted and spec.key not in wanted:
-                continue
-            names = sizes.fields()
-            title, floor = spec.title.format(**names), spec.floor.format(**names)
-            fig = Figure(spec.key, title, floor, spec.goal)
-            bench.current = spec.key
-            bench.progress(fig.title)
-            lap = time.perf_counter()
-            try:
-                spec.run(bench, fig)
-            except CommandFailed as exc:
-                fig.error = str(exc)
-                bench.progress(f"error: {exc}")
-            except Skipped as exc:
-                fig.error = f"skipped: {exc}"
-                bench.progress(fig.error)
-            bench.progress(f"done in {time.perf_counter() - lap:.1f}s")
-            figures.append(fig)
+        figures = run_figures(bench, specs)
+        if list_section:
+            found, memories = run_scale(bench, counts, max(1, args.repeat or 3))
+            figures = [*found, *figures]
     finally:
         bench.current = ""
         if args.keep:
@@ -2185,68 +2197,140 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(root, ignore_errors=True)
     total = time.perf_counter() - started
     if args.json:
-        document = {
-            "config": {
-                "repeat": sizes.repeat,
-                "heavy_repeat": sizes.heavy_repeat,
-                "entries": sizes.entries,
-                "sessions": sizes.sessions,
-                "share_sessions": sizes.shared,
-                "quick": quick,
-                "gitsess": exe,
-                "python": bench.python,
-                "git": git_version(),
-                "seconds": round(total, 1),
-                "notes": bench.notes,
-            },
-            "figures": [fig.as_dict() for fig in figures],
-        }
-        print(json.dumps(document, indent=2))
+        print(json.dumps(report_json(bench, args, figures, memories, total), indent=2))
         return 0
-    print(table(figures))
-    print()
-    print(
-        f"Medians of {sizes.repeat} alternating runs ({sizes.heavy_repeat} for batches); "
-        f"{git_version()}; python {bench.python}; {total:.0f}s in all."
-    )
-    for fig in figures:
-        if fig.error:
-            print(f"- {fig.key}: {fig.error}")
-    for note in bench.notes:
-        print(f"- {note}")
+    report_text(bench, figures, memories, total)
     return 0
 
 
-def scale_main(bench: Bench, args: argparse.Namespace, root: Path) -> int:
-    """`--scale`: build each size's repository, time it loose and packed, print the tables."""
-    counts = [int(n) for n in args.scale_sizes.split(",")] if args.scale_sizes else SCALE_SIZES
-    repeat = max(1, args.repeat or 3)
-    started = time.perf_counter()
-    try:
-        figures, memories = run_scale(bench, counts, repeat)
-    finally:
-        if args.keep:
-            bench.progress(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-    total = time.perf_counter() - started
-    if args.json:
-        document = {
-            "figures": [fig.as_dict() for fig in figures],
-            "memory_mb": [m.__dict__ for m in memories],
+SCALE_LIST = "scale-list"  # --only's name for the scale section's list figures
+
+
+def scale_counts(args: argparse.Namespace) -> tuple[int, ...]:
+    """The session counts of the scale section: none with --no-scale, 1,000 with --quick."""
+    if args.scale_sizes:
+        return tuple(int(n) for n in args.scale_sizes.split(","))
+    if args.no_scale:
+        return ()
+    return SCALE_SIZES[:1] if args.quick else SCALE_SIZES
+
+
+def run_figures(bench: Bench, specs: list[Spec]) -> list[Figure]:
+    figures = []
+    names = bench.sizes.fields()
+    for spec in specs:
+        title, floor = spec.title.format(**names), spec.floor.format(**names)
+        fig = Figure(spec.key, title, floor, spec.goal, size=spec.size, row=spec.row)
+        bench.current = spec.key
+        bench.progress(fig.title)
+        lap = time.perf_counter()
+        try:
+            spec.run(bench, fig)
+        except CommandFailed as exc:
+            fig.error = str(exc)
+            bench.progress(f"error: {exc}")
+        except Skipped as exc:
+            fig.error = f"skipped: {exc}"
+            bench.progress(fig.error)
+        bench.progress(f"done in {time.perf_counter() - lap:.1f}s")
+        figures.append(fig)
+    return figures
+
+
+def report_json(
+    bench: Bench,
+    args: argparse.Namespace,
+    figures: list[Figure],
+    memories: list[Memory],
+    total: float,
+) -> dict[str, Any]:
+    sizes = bench.sizes
+    return {
+        "config": {
+            "repeat": sizes.repeat,
+            "heavy_repeat": sizes.heavy_repeat,
+            "entries": sizes.entries,
+            "sessions": sizes.sessions,
+            "share_sessions": sizes.shared,
+            "scale_sizes": list(scale_counts(args)),
+            "quick": args.quick,
+            "gitsess": bench.gitsess_exe,
+            "python": bench.python,
+            "git": git_version(),
             "seconds": round(total, 1),
-        }
-        print(json.dumps(document, indent=2))
-        return 0
-    print(table(figures))
-    print()
-    print(memory_table(memories))
-    print()
-    print(f"Medians of {repeat} alternating runs; {git_version()}; {total:.0f}s in all.")
+            "notes": bench.notes,
+        },
+        "figures": [fig.as_dict() for fig in figures],
+        "memory_mb": [m.__dict__ for m in memories],
+    }
+
+
+def report_text(bench: Bench, figures: list[Figure], memories: list[Memory], total: float) -> None:
+    plain = [fig for fig in figures if fig.size is None]
+    scaled = [fig for fig in figures if fig.size is not None]
+    if plain:
+        print(table(plain))
+        print()
+        print(
+            f"Medians of {bench.sizes.repeat} alternating runs ({bench.sizes.heavy_repeat} for "
+            "batches), wall clock."
+        )
+        print()
+    if scaled:
+        print(scale_table(scaled))
+        print()
+        print(
+            "Scale: CPU seconds (user + system of the command and the git processes it waits "
+            "for), medians of alternating runs; each cell is gitsess vs its floor in the same "
+            "run, and their ratio (! where over the goal)."
+        )
+        print()
+    if memories:
+        print(memory_table(memories))
+        print()
+    print(f"{git_version()}; python {bench.python}; {total:.0f}s in all.")
     for fig in figures:
         if fig.error:
             print(f"- {fig.title}: {fig.error}")
-    return 0
+    for note in bench.notes:
+        print(f"- {note}")
+
+
+def scale_table(figures: list[Figure]) -> str:
+    """The scale figures as one table: a row per command, a column per session count."""
+    counts = sorted({fig.size for fig in figures if fig.size is not None})
+    rows: dict[str, dict[int, Figure]] = {}
+    for fig in figures:
+        rows.setdefault(fig.row or fig.title, {})[fig.size or 0] = fig
+    header = ["command", "floor", "goal", *(f"{scale_label(n)} sessions" for n in counts)]
+    lines = [header]
+    for row, by_size in rows.items():
+        first = next(iter(by_size.values()))
+        cells = [row.replace("|", "\\|"), first.floor.replace("|", "\\|"), f"<= {first.goal:g}x"]
+        lines.append([*cells, *(_scale_cell(by_size.get(n)) for n in counts)])
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |"
+        for line in lines
+    ]
+    text.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(text)
+
+
+def _scale_cell(fig: Figure | None) -> str:
+    if fig is None:
+        return ""
+    if fig.error:
+        return "skipped" if fig.error.startswith("skipped") else "error"
+    mine, floor, ratio = fig.gitsess_ms, fig.floor_ms, fig.ratio
+    if mine is None or floor is None or ratio is None:
+        return "-"
+    flag = "" if fig.ok else " !"
+    return f"{_seconds(mine)} vs {_seconds(floor)}: {ratio:.2f}x{flag}"
+
+
+def _seconds(ms: float) -> str:
+    return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.0f} ms"
 
 
 if __name__ == "__main__":
