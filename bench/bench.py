@@ -1039,7 +1039,9 @@ def doctor_repo(bench: Bench, count: int) -> Path:
 
 def doctor_figure(bench: Bench, fig: Figure, count: int, *, first: bool) -> None:
     """`doctor` on ``count`` sessions against git reading every object of every log: as
-    a first run (nothing remembered), or a second (every log verified before)."""
+    a first run (nothing remembered), or a second (every log verified before). CPU time:
+    a first run at 100,000 sessions takes minutes, and the machine is rarely quiet that
+    long."""
     repo = doctor_repo(bench, count)
     memory = repo / ".git" / "gitsess" / "doctor-verified"
 
@@ -1047,52 +1049,32 @@ def doctor_figure(bench: Bench, fig: Figure, count: int, *, first: bool) -> None
         memory.unlink(missing_ok=True)
 
     argv = [bench.gitsess_exe, "doctor"]
-    mine = bench.prepared(forget, argv, repo) if first else bench.command(argv, repo)
+    mine = cpu_prepared(bench, forget if first else None, argv, repo)
     if not first:
         bench.run(argv, repo)  # the first run, not timed
     repeat = bench.sizes.heavy_repeat if count > 1000 else None
-    floor = bench.command(["sh", "-c", DOCTOR_FLOOR], repo)
+    floor = cpu_prepared(bench, None, ["sh", "-c", DOCTOR_FLOOR], repo)
     bench.compare(fig, mine, floor, repeat=repeat, warmup=0 if count > 1000 else 1)
 
 
-@figure(
-    "doctor-first",
-    "gitsess doctor, first run ({sessions} sessions)",
-    "cat-file of every log object",
-    5.0,
-)
-def fig_doctor_first(bench: Bench, fig: Figure) -> None:
-    doctor_figure(bench, fig, bench.sizes.sessions, first=True)
+def doctor_scale_figure(count: int, *, first: bool) -> None:
+    """Register the doctor figure of ``count`` sessions, first or second run."""
+    run = "first" if first else "second"
 
+    def figure_fn(bench: Bench, fig: Figure) -> None:
+        doctor_figure(bench, fig, count, first=first)
 
-@figure(
-    "doctor-again",
-    "gitsess doctor, second run ({sessions} sessions)",
-    "cat-file of every log object",
-    1.0,
-)
-def fig_doctor_again(bench: Bench, fig: Figure) -> None:
-    doctor_figure(bench, fig, bench.sizes.sessions, first=False)
-
-
-@figure(
-    "doctor-first-many",
-    "gitsess doctor, first run ({many_sessions} sessions)",
-    "cat-file of every log object",
-    5.0,
-)
-def fig_doctor_first_many(bench: Bench, fig: Figure) -> None:
-    doctor_figure(bench, fig, bench.sizes.sessions * 10, first=True)
-
-
-@figure(
-    "doctor-again-many",
-    "gitsess doctor, second run ({many_sessions} sessions)",
-    "cat-file of every log object",
-    1.0,
-)
-def fig_doctor_again_many(bench: Bench, fig: Figure) -> None:
-    doctor_figure(bench, fig, bench.sizes.sessions * 10, first=False)
+    FIGURES.append(
+        Spec(
+            f"doctor-{'first' if first else 'again'}-{scale_label(count)}",
+            f"gitsess doctor, {run} run ({count:,} sessions), CPU",
+            "cat-file of every log object",
+            5.0 if first else 1.0,
+            figure_fn,
+            size=count,
+            row=f"doctor, {run} run ({DOCTOR_ENTRIES} entries a session)",
+        )
+    )
 
 
 def forget_pushes(bench: Bench, repo: Path, *, scan_cache: bool) -> None:
@@ -1947,6 +1929,9 @@ for _count in SHARE_SCALES[:2]:
     share_scale_figure("fetch-all", _count)
 for _kind in ("push-all", "push-again"):
     share_scale_figure(_kind, 10_000)
+for _count in SCALE_SIZES:
+    doctor_scale_figure(_count, first=True)
+    doctor_scale_figure(_count, first=False)
 
 
 def scale_layout(
