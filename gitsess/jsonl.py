@@ -15,6 +15,8 @@ from __future__ import annotations
 # uuid, ...), which pays for itself over about a thousand lines: a command that reads or
 # writes fewer never loads it.
 QUICK_AFTER = 1000
+# A file read whole whose size says it holds thousands of lines: msgspec from its first.
+QUICK_BYTES = 1 << 20
 
 
 class _Codec:

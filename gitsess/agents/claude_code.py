@@ -118,7 +118,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..jsonl import NOT_READ, QUICK_AFTER, quick
+from ..jsonl import NOT_READ, QUICK_AFTER, QUICK_BYTES, quick
 from .base import (
     AgentFormat,
     Conversation,
@@ -265,6 +265,7 @@ def _read(
     records: list[_Record] = []
     note = None
     last = len(lines) - 1
+    quick_after = 0 if len(data) >= QUICK_BYTES else QUICK_AFTER
     for index, raw in enumerate(lines):
         line = raw.strip()
         if not line:
@@ -272,7 +273,7 @@ def _read(
         number = index + 1
         try:
             # Past the first lines of a long transcript, msgspec reads what json would.
-            value = quick(line) if number > QUICK_AFTER else NOT_READ
+            value = quick(line) if number > quick_after else NOT_READ
             if value is NOT_READ:
                 value = json.loads(line)
         except (ValueError, RecursionError):
