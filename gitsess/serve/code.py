@@ -49,7 +49,7 @@ def routes(reader: Reader, page: Page, lookup: Lookup) -> list[BaseRoute]:
             if facts is None:
                 raise HTTPException(404, f"no commit {reference} in this repository")
             change = diffs.commit_change(reader.sessions.repo, facts)
-        from ..review import named_sessions
+        from ..storage.history import named_sessions
 
         return page(
             "commit.html.j2",
