@@ -879,6 +879,6 @@ def _some(items: list[str]) -> str:
 
 
 def _same_agent(agent: str, name: str) -> bool:
-    from .capture import AGENT_ALIASES
+    from .agent_names import AGENT_ALIASES
 
     return AGENT_ALIASES.get(agent, agent) == name

@@ -246,7 +246,7 @@ INSTALLERS: dict[str, JsonHooks | CodexHooks] = {
 
 
 def installer(agent: str) -> JsonHooks | CodexHooks:
-    from ..capture import AGENT_ALIASES
+    from ..agent_names import AGENT_ALIASES
 
     found = INSTALLERS.get(AGENT_ALIASES.get(agent, agent))
     if found is None:
