@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
+from .conftest import forge_log as forge
 from .conftest import git, run_cli
 
 pytest.importorskip("httpx2", reason="Starlette's test client needs httpx2 (the dev extra)")
@@ -419,34 +420,6 @@ def test_markdown_links_work_only_to_http_and_anchors(client: TestClient, repo: 
     assert "&lt;script&gt;alert(5)&lt;/script&gt;" in message
     assert "&lt;img src=x onerror=alert(6)&gt;" in message
     assert "image: pixel" in message and "<img" not in message
-
-
-def forge(repo: Path, sid: str, change: dict[str, Any], lines: list[bytes]) -> str:
-    """What a teammate's push could bring: a log commit with this session.json and log."""
-    ref = f"refs/sessions/{sid}"
-    meta_obj = {**json.loads(git(repo, "cat-file", "blob", f"{ref}:session.json")), **change}
-    meta_blob = hash_blob(repo, json.dumps(meta_obj).encode())
-    log_blob = hash_blob(repo, b"".join(line + b"\n" for line in lines))
-    log_tree = git(repo, "mktree", input=f"100644 blob {log_blob}\t00000000.jsonl\n")
-    tree = git(
-        repo,
-        "mktree",
-        input=f"100644 blob {meta_blob}\tsession.json\n040000 tree {log_tree}\tlog\n",
-    )
-    old = git(repo, "rev-parse", ref)
-    message = f"append\n\nSession: {sid}\nEntries: {len(lines)}\n"
-    tip = git(repo, "commit-tree", tree, "-p", old, input=message)
-    git(repo, "update-ref", ref, tip, old)
-    return tip
-
-
-def hash_blob(repo: Path, data: bytes) -> str:
-    path = repo / ".git" / "forged-blob"
-    path.write_bytes(data)
-    try:
-        return git(repo, "hash-object", "-w", str(path))
-    finally:
-        path.unlink()
 
 
 # Everything a page could take for markup or a terminal for a command, between words that
