@@ -70,13 +70,13 @@ def quick(line: bytes) -> Any:
 
 def encode_lines(entries: list[Any], fallback: Callable[[Any], bytes]) -> list[bytes]:
     """Each entry as a compact JSON line, as ``fallback`` (storage's encode_json) writes
-    it where the two could differ: an entry whose msgspec output holds `null` anywhere
-    (msgspec writes NaN and infinities as null; json refuses them) or that msgspec
-    cannot encode (lone surrogates, keys that are not strings, deep nesting). Fewer than
+    it where the two could differ: an entry whose msgspec output holds a `null` that was
+    not a None (msgspec writes NaN and infinities as null; json refuses them) or that
+    msgspec cannot encode (lone surrogates, keys that are not strings, deep nesting). Fewer than
     QUICK_AFTER entries: ``fallback`` alone."""
     codec = _Codec.load() if len(entries) >= QUICK_AFTER else _Codec
-    encode = codec.encode
-    if encode is None:
+    encode, decode = codec.encode, codec.decode
+    if encode is None or decode is None:
         return [fallback(entry) for entry in entries]
     failures: tuple[type[BaseException], ...] = (
         *codec.errors,
@@ -88,9 +88,12 @@ def encode_lines(entries: list[Any], fallback: Callable[[Any], bytes]) -> list[b
     for entry in entries:
         try:
             line = encode(entry)
+            # `null` is None, or NaN or an infinity msgspec wrote for json to refuse: read
+            # back, the line equals the entry only if every null was a None.
+            exact = b"null" not in line or decode(line) == entry
         except failures:
-            line = b"null"  # json's turn
-        lines.append(fallback(entry) if b"null" in line else line)
+            exact = False  # json's turn
+        lines.append(line if exact else fallback(entry))
     return lines
 
 
