@@ -211,6 +211,7 @@ class Bench:
         self._shared: dict[int, Path] = {}
         self.current = ""
         self.notes: list[str] = []  # lines printed under the table
+        self.memories: list[Memory] = []  # peak memory readings figures took on the way
 
     # -- output ----------------------------------------------------------------
 
@@ -1043,10 +1044,10 @@ def doctor_figure(bench: Bench, fig: Figure, count: int, *, first: bool) -> None
     a first run at 100,000 sessions takes minutes, and the machine is rarely quiet that
     long."""
     repo = doctor_repo(bench, count)
-    memory = repo / ".git" / "gitsess" / "doctor-verified"
+    verified = repo / ".git" / "gitsess" / "doctor-verified"
 
     def forget() -> None:
-        memory.unlink(missing_ok=True)
+        verified.unlink(missing_ok=True)
 
     argv = [bench.gitsess_exe, "doctor"]
     mine = cpu_prepared(bench, forget if first else None, argv, repo)
@@ -1055,6 +1056,9 @@ def doctor_figure(bench: Bench, fig: Figure, count: int, *, first: bool) -> None
     repeat = bench.sizes.heavy_repeat if count > 1000 else None
     floor = cpu_prepared(bench, None, ["sh", "-c", DOCTOR_FLOOR], repo)
     bench.compare(fig, mine, floor, repeat=repeat, warmup=0 if count > 1000 else 1)
+    if first:
+        forget()
+        bench.memories.append(memory(bench, f"{count:,}: doctor, first run", ["doctor"], repo))
 
 
 def doctor_scale_figure(count: int, *, first: bool) -> None:
@@ -2174,6 +2178,7 @@ def main(argv: list[str] | None = None) -> int:
         if list_section:
             found, memories = run_scale(bench, counts, max(1, args.repeat or 3))
             figures = [*found, *figures]
+        memories += bench.memories
     finally:
         bench.current = ""
         if args.keep:
