@@ -163,8 +163,20 @@ class Sharing:
 
     def logs_remote(self, code: Remote) -> Remote:
         """Where session logs go and come from: `gitsess.sessionsRemote`, else ``code``,
-        the remote of the branches (a REMOTE argument picks only that one)."""
+        the remote of the branches."""
         return transfer.sessions_remote(self.repo, code)
+
+    def remotes(self, name: str | None, session_ids: list[str]) -> tuple[Remote, Remote]:
+        """(where branches go, where logs go). REMOTE (``name``) picks where branches go;
+        logs go to `gitsess.sessionsRemote` when set. REMOTE naming the sessions remote
+        itself picks nothing new: its branches still go where they always go."""
+        code = self.remote(name, session_ids)
+        logs = self.logs_remote(code)
+        if name and logs == code and self.repo.config(transfer.SESSIONS_REMOTE):
+            usual = self.remote(None, session_ids)
+            if self.logs_remote(usual) == code:
+                code = usual
+        return code, logs
 
     def setup(self, name: str | None) -> tuple[Remote, bool]:
         remote = self.remote(name) if name else self.logs_remote(self.remote(None))
@@ -182,8 +194,7 @@ class Sharing:
         with_branches: bool = True,
     ) -> PushReport:
         """Push the logs (and, unless the caller is git pushing them, the branches)."""
-        remote = self.remote(remote_name, session_ids)
-        logs_remote = self.logs_remote(remote)
+        remote, logs_remote = self.remotes(remote_name, session_ids)
         transfer.ensure_fetch_refspec(self.repo, logs_remote)
         report = PushReport(remote, sessions_remote=None if logs_remote == remote else logs_remote)
         unread = [sid for sid in session_ids if sid not in self._read]
@@ -555,8 +566,7 @@ class Sharing:
         ``remote_name`` (default: as for a push of the named sessions found here)."""
         # The sessions here only matter to choose the remote: named, they are not read.
         local = [] if remote_name else [s for s in map(self.local_session, references) if s]
-        remote = self.remote(remote_name, local)
-        logs = self.logs_remote(remote)
+        remote, logs = self.remotes(remote_name, local)
         transfer.ensure_fetch_refspec(self.repo, logs)
         report = FetchReport(remote, sessions_remote=None if logs == remote else logs)
         if references:

@@ -271,6 +271,21 @@ def test_a_remote_argument_picks_where_branches_go_and_logs_still_go_to_the_sess
     assert refs(other, "refs/sessions/") == {}
 
 
+def test_naming_the_sessions_remote_sends_no_branch_there(team: Team, alice: Path) -> None:
+    made = session_with_commit(alice, "Named")
+    pushed = ok(alice, "push", "sessions", made["id"])
+    assert pushed.out.startswith(
+        f"Pushed {made['id']} to {team.logs} (logs) and {team.code} (branches)"
+    )
+    assert refs(team.logs, "refs/heads/") == {}
+    assert f"refs/heads/{made['branch']}" in refs(team.code)
+    bob = team.clone("bob")
+    fetched = ok(bob, "fetch", "--remote", "sessions", "--json").json()
+    assert fetched["remote"] == str(team.code) and fetched["sessions_remote"] == str(team.logs)
+    assert fetched["sessions"] == {made["id"]: "new"}
+    assert git(bob, "rev-parse", f"refs/remotes/origin/{made['branch']}")
+
+
 def test_a_sessions_remote_that_is_the_code_remote_is_as_if_unset(team: Team, alice: Path) -> None:
     git(alice, "config", "gitsess.sessionsRemote", "origin")
     made = session_with_commit(alice, "One remote")
@@ -338,6 +353,27 @@ def test_the_pre_push_hook_sends_the_log_to_the_sessions_remote(team: Team, alic
     )
     assert "Add q" in [e.get("subject") for e in log_lines(team.logs, sid)]
     assert refs(team.code, "refs/sessions/") == {}
+    assert git(team.code, "rev-parse", made["branch"]) == git(alice, "rev-parse", "HEAD")
+
+
+def test_the_pre_push_hook_with_an_unreachable_sessions_remote_lets_git_push_the_branch(
+    team: Team, alice: Path
+) -> None:
+    ok(alice, "hooks", "install")
+    git(alice, "config", "gitsess.pushSessions", "true")
+    made = session_with_commit(alice, "Hook offline", "h.txt")
+    ok(alice, "push")
+    ok(alice, "record", "--role", "user", "more")
+    gone = team.root / "served" / "gone.git"
+    git(alice, "remote", "set-url", "sessions", str(gone))
+    (alice / "r.txt").write_text("r\n")
+    git(alice, "add", "r.txt")
+    git(alice, "commit", "-q", "-m", "Add r")
+    proc = git_proc(alice, "push", "-q", "origin", made["branch"])
+    assert proc.returncode == 0, proc.stderr
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(f"gitsess pre-push: push to {gone} failed: ")
+    assert line.endswith("(git's push goes on; gitsess pushed no session log)")
     assert git(team.code, "rev-parse", made["branch"]) == git(alice, "rev-parse", "HEAD")
 
 

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 REMOTE_HELP = (
     "Remote name, URL or path (default: gitsess.remote, else the upstream remote of the "
-    "session's branch, else of the checked-out branch, else origin)."
+    "session's branch, else of the checked-out branch, else origin). With gitsess.sessionsRemote "
+    "set, logs go there instead and R takes the branches."
 )
 remote_option = click.option("--remote", "-r", "remote", type=REMOTE, metavar="R", help=REMOTE_HELP)
 
@@ -207,8 +208,8 @@ def remote() -> None:
 def remote_setup(app: App, name: str | None) -> None:
     """Make a plain `git fetch NAME` bring session logs too.
 
-    NAME defaults to the remote `push` uses: gitsess.remote, else the branch's upstream
-    remote, else origin.
+    NAME defaults to gitsess.sessionsRemote when set, else to the remote `push` uses:
+    gitsess.remote, else the branch's upstream remote, else origin.
     """
     from ..sharing import Sharing
 
