@@ -188,6 +188,10 @@ def test_fetch_of_everything_and_by_prefix(team: Team, alice: Path) -> None:
     assert answer["missing_branches"] == [] and answer["branches_error"] is None
     assert git(carol, "rev-parse", f"refs/remotes/origin/{first['branch']}")
     assert list(refs(carol, "refs/sessions/")) == [f"refs/sessions/{first['id']}"]
+    absent = "0000000000"
+    missing = gs(carol, "fetch", absent)
+    assert missing.code == 2
+    assert missing.err == f"gitsess: no session {absent!r} on {team.logs}\n"
 
 
 def test_fetching_one_session_asks_each_remote_about_its_refs_only(
