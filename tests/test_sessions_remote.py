@@ -17,7 +17,7 @@ import pytest
 
 from .conftest import Result, fsck, git, git_proc, log_lines, make_repo, meta, run_cli
 from .remotes import git_daemon
-from .test_hostile_remote import blob, entry_line, mate_meta, plumb
+from .test_hostile_remote import blob, deep_meta, entry_line, mate_meta, plumb
 
 MATE_ID = "m4teabcdef"
 
@@ -483,6 +483,27 @@ def test_a_log_on_the_sessions_remote_naming_main_or_my_branch_is_data(
     assert f"refs/sessions/{mine['id']}" not in refs(team.logs)
 
 
+def test_a_deep_or_escaping_log_on_the_sessions_remote_is_named_and_stops_no_other(
+    team: Team, alice: Path
+) -> None:
+    good = ok(alice, "new", "Good", "--no-checkout", "--json").json()["id"]
+    ok(alice, "push", good)
+    mate = team.clone("mate")
+    forge(mate, MATE_ID, deep_meta())  # 200,000 levels deep
+    escaping = "3scapeabcd"
+    forge(mate, escaping, mate_meta(escaping, title="\x1b]0;owned\x07\x1b[2J<script>x</script>"))
+    bob = team.clone("bob")
+    fetched = gs(bob, "fetch")
+    assert fetched.code == 0, fetched.err
+    assert "Traceback" not in fetched.err and "\x1b" not in fetched.out + fetched.err
+    assert MATE_ID in fetched.err  # named as unreadable
+    assert set(refs(bob, "refs/sessions/")) == {
+        f"refs/sessions/{sid}" for sid in (good, MATE_ID, escaping)
+    }
+    listed = gs(bob, "list")
+    assert listed.code == 0 and "\x1b" not in listed.out + listed.err
+
+
 def test_a_log_under_my_id_on_the_sessions_remote_is_not_merged(team: Team, alice: Path) -> None:
     mine = ok(alice, "new", "Mine", "--no-checkout", "--json").json()
     ok(alice, "record", mine["id"], "--role", "user", "my words")
@@ -553,6 +574,28 @@ def test_delete_says_where_the_log_and_the_branch_are(team: Team, alice: Path) -
     git(alice, "push", "-q", "sessions", "--delete", f"refs/sessions/{sid}")
     git(alice, "push", "-q", "origin", "--delete", branch)
     assert refs(team.logs) == {} and f"refs/heads/{branch}" not in refs(team.code)
+
+
+def test_sessions_pushed_to_origin_before_the_setting_move_with_push_all(
+    team: Team, tmp_path: Path
+) -> None:
+    alice = team.clone("alice")
+    git(alice, "config", "--unset", "gitsess.sessionsRemote")
+    made = session_with_commit(alice, "Older")
+    ok(alice, "push")
+    assert f"refs/sessions/{made['id']}" in refs(team.code)
+    git(alice, "config", "gitsess.sessionsRemote", "sessions")
+    pushed = ok(alice, "push", "--all")
+    assert pushed.out.startswith(f"Pushed {made['id']} to {team.logs} (logs) and {team.code}")
+    assert git(team.logs, "rev-parse", f"refs/sessions/{made['id']}") == git(
+        alice, "rev-parse", f"refs/sessions/{made['id']}"
+    )
+    # What origin had stays there (and is still tracked), nothing is lost.
+    assert f"refs/sessions/{made['id']}" in refs(team.code)
+    assert set(refs(alice, "refs/gitsess/remotes/")) == {
+        f"refs/gitsess/remotes/origin/sessions/{made['id']}",
+        f"refs/gitsess/remotes/sessions/sessions/{made['id']}",
+    }
 
 
 def test_unset_it_is_one_remote_again(team: Team, alice: Path) -> None:
