@@ -1938,6 +1938,97 @@ for _count in SCALE_SIZES:
     doctor_scale_figure(_count, first=False)
 
 
+# -- a separate sessions remote (gitsess.sessionsRemote) ----------------------------------
+
+
+def split_remotes(bench: Bench, scale: ScaleRepos, branches: list[str]) -> Path:
+    """Make the scale remote the clone's sessions remote, beside a code remote of its own
+    (`code`: main and ``branches``); undo_split_remotes puts the clone back as it was."""
+    local = scale.local
+    code = bench.empty_repo(bench.root / f"split-code-{scale.count}.git", bare=True)
+    specs = [f"refs/remotes/origin/{b}:refs/heads/{b}" for b in branches]
+    bench.git("push", "-q", str(code), "main", *specs, cwd=local)
+    bench.git("remote", "add", "code", str(code), cwd=local)
+    bench.git("config", "gitsess.sessionsRemote", "origin", cwd=local)
+    return code
+
+
+def undo_split_remotes(bench: Bench, scale: ScaleRepos) -> None:
+    bench.git("config", "--unset", "gitsess.sessionsRemote", cwd=scale.local)
+    bench.git("remote", "remove", "code", cwd=scale.local)
+
+
+def fig_split_fetch_one(bench: Bench, fig: Figure, scale: ScaleRepos) -> None:
+    """`gitsess fetch --remote code ONE-ID` with the logs on the scale remote (origin, as
+    gitsess.sessionsRemote) and the branches on a code remote of their own: against the
+    two git fetches of the same refs."""
+    local, session = scale.local, scale.ids[0]
+    branch = f"session/scale-{session}"
+    tracking = f"{TRACKING_ROOT}origin/sessions/{session}"
+    split_remotes(bench, scale, [branch])
+    try:
+        drop = "".join(f"delete {ref}\n" for ref in (tracking, f"refs/remotes/code/{branch}"))
+
+        def forget() -> None:
+            bench.git("update-ref", "--stdin", cwd=local, input=drop.encode())
+
+        argv = [bench.gitsess_exe, "fetch", "--remote", "code", session]
+        mine = cpu_prepared(bench, forget, argv, local)
+        fetch = "git fetch -q --no-write-fetch-head"
+        script = (
+            f"{fetch} origin +refs/sessions/{session}:{tracking} && "
+            f"{fetch} code +refs/heads/{branch}:refs/remotes/code/{branch}"
+        )
+        floor = cpu_prepared(bench, forget, ["sh", "-c", script], local)
+        bench.compare(fig, mine, floor)
+    finally:
+        undo_split_remotes(bench, scale)
+
+
+def fig_split_push_one(bench: Bench, fig: Figure, scale: ScaleRepos) -> None:
+    """`gitsess push --remote code ONE-ID` (one new entry) with the logs going to the scale
+    remote (gitsess.sessionsRemote) and the branch to a code remote of its own: against
+    the two git pushes of the same refs."""
+    local, remote, session = scale.local, scale.remote, scale.ahead
+    log, tracking = f"refs/sessions/{session}", f"{TRACKING_ROOT}origin/sessions/{session}"
+    branch = f"refs/heads/session/scale-{session}"
+    split_remotes(bench, scale, [branch.removeprefix("refs/heads/")])
+    try:
+
+        def behind() -> None:
+            bench.git("update-ref", log, scale.behind, cwd=remote)
+            bench.git("update-ref", tracking, scale.behind, cwd=local)
+
+        argv = [bench.gitsess_exe, "push", "--remote", "code", session]
+        mine = cpu_prepared(bench, behind, argv, local)
+        script = f"git push -q origin {log}:{log} && git push -q code {branch}:{branch}"
+        floor = cpu_prepared(bench, behind, ["sh", "-c", script], local)
+        bench.compare(fig, mine, floor)
+    finally:
+        undo_split_remotes(bench, scale)
+
+
+SHARE_SCALE_KINDS.update(
+    {
+        "split-fetch-one": (
+            "fetch --remote code ONE-ID, logs on a sessions remote of {n} sessions",
+            "git fetch of the log, then of the branch",
+            1.2,
+            fig_split_fetch_one,
+        ),
+        "split-push-one": (
+            "push --remote code ONE-ID (one new entry), logs to a sessions remote of {n}",
+            "git push of the log, then of the branch",
+            1.2,
+            fig_split_push_one,
+        ),
+    }
+)
+for _count in SHARE_SCALES:
+    for _kind in ("split-fetch-one", "split-push-one"):
+        share_scale_figure(_kind, _count)
+
+
 def scale_layout(
     bench: Bench, repo: Path, ids: list[str], label: str, repeat: int
 ) -> tuple[list[Figure], list[Memory]]:

@@ -182,7 +182,10 @@ def main(args: list[str]) -> int:
         if os.environ.get("GITSESS_DEBUG"):
             raise
         message = " ".join(str(exc).split()) or type(exc).__name__
-        line = f"gitsess {name}: {message} (the commit is fine; gitsess did not record it)"
+        outcome = "the commit is fine; gitsess did not record it"
+        if name == "pre-push":  # only a refusal stops git's push
+            outcome = "git's push goes on; gitsess pushed no session log"
+        line = f"gitsess {name}: {message} ({outcome})"
         if background:
             _log_background(line)
         else:
