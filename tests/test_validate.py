@@ -166,10 +166,10 @@ META_VALUES: list[Any] = [
     {"session": "abcdefghjk", "entry": 3},
     {"session": None},
 ]
-META_FIELDS = (
-    ["format", "id", "title", "branch", "base", "created", "updated", "author", "agent"]
-    + ["parent", "status", "visibility", "tags", "from_branch", "task"]
-)
+META_FIELDS = [
+    *("format", "id", "title", "branch", "base", "created", "updated", "author", "agent"),
+    *("parent", "status", "visibility", "tags", "from_branch", "task"),
+]
 
 
 def metas(count: int) -> list[dict[str, Any]]:
