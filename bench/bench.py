@@ -588,36 +588,6 @@ def fig_record_batch(bench: Bench, fig: Figure) -> None:
     bench.compare(fig, mine, floor, repeat=bench.sizes.heavy_repeat, warmup=0)
 
 
-@figure("list", "gitsess list --json ({sessions} sessions)", "for-each-ref | cat-file --batch", 4.0)
-def fig_list(bench: Bench, fig: Figure) -> None:
-    list_figure(bench, fig, bench.sizes.sessions)
-
-
-@figure(
-    "list-many",
-    "gitsess list --json ({many_sessions} sessions)",
-    "for-each-ref | cat-file --batch",
-    4.0,
-)
-def fig_list_many(bench: Bench, fig: Figure) -> None:
-    list_figure(bench, fig, bench.sizes.sessions * 10)
-
-
-def list_figure(bench: Bench, fig: Figure, count: int) -> None:
-    repo = bench.new_repo(f"list-{count}")
-    bench.progress(f"creating {count:,} sessions")
-    make_sessions(bench, repo, count)
-    listed = bench.gitsess_json("list", cwd=repo)
-    if len(listed) != count:
-        raise CommandFailed(["gitsess", "list"], 0, f"{len(listed)} sessions, not {count}".encode())
-    mine = bench.command([bench.gitsess_exe, "list", "--json"], repo)
-    pipeline = (
-        "git for-each-ref --format='%(objectname):session.json' refs/sessions/"
-        " | git cat-file --batch >/dev/null"
-    )
-    bench.compare(fig, mine, bench.command(["sh", "-c", pipeline], repo))
-
-
 @figure(
     "import",
     "gitsess import of a {transcript} Claude Code transcript",
