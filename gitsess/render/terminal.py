@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.cells import cell_len
@@ -118,21 +118,46 @@ HEADINGS.update({"worktree": "worktree"})
 def session_lines(rows: list[dict[str, Any]]) -> list[str]:
     """`list` for a pipe: every session on exactly one line, nothing cut or wrapped, the
     columns aligned (so `gitsess list | grep` finds a session and shows all of it)."""
-    cells = [HEADINGS, *(session_cells(row) for row in rows)]
-    names = [n for n in HEADINGS if n not in SPARSE or any(c[n] for c in cells[1:])]
-    # Each cell's width measured once (`list --all` of 100,000 sessions lays out 700,000).
-    sized = [[(c[n], text_width(c[n])) for n in names] for c in cells]
-    widths = [max(row[at][1] for row in sized) for at in range(len(names))]
+    return cell_lines([tuple(session_cells(row).values()) for row in rows])
+
+
+def cell_lines(rows: Sequence[Sequence[str]]) -> list[str]:
+    """session_lines of rows already made cells (in HEADINGS order): `list --all` of
+    100,000 sessions lays out 700,000 cells, so a column of printable ASCII (nearly
+    always) is measured by its length, and a row of it laid out by one format string."""
+    names = list(HEADINGS)
+    columns = [
+        [heading, *(row[at] for row in rows)] for at, heading in enumerate(HEADINGS.values())
+    ]
+    shown = [at for at, name in enumerate(names) if name not in SPARSE or any(columns[at][1:])]
+    widths = {at: column_width(columns[at]) for at in shown}
+    del columns
     right = names.index("entries")
     gap = " " * GAP
+    template = gap.join(f"{{{at}:{'>' if at == right else '<'}{widths[at]}}}" for at in shown)
     lines = []
-    for row in sized:
-        parts = [
-            " " * (wide - used) + text if at == right else text + " " * (wide - used)
-            for at, ((text, used), wide) in enumerate(zip(row, widths, strict=True))
-        ]
+    for row in (tuple(HEADINGS.values()), *rows):
+        if _plain("".join(row)):
+            lines.append(template.format(*row).rstrip())
+            continue
+        parts = []
+        for at in shown:
+            text, wide = row[at], widths[at]
+            pad = " " * (wide - text_width(text))
+            parts.append(pad + text if at == right else text + pad)
         lines.append(gap.join(parts).rstrip())
     return lines
+
+
+def column_width(column: list[str]) -> int:
+    if _plain("".join(column)):
+        return max(map(len, column))
+    return max(text_width(text) for text in column)
+
+
+def _plain(text: str) -> bool:
+    """Printable ASCII: its length is its width."""
+    return text.isascii() and text.isprintable()
 
 
 def text_width(text: str) -> int:

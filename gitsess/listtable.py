@@ -1,0 +1,181 @@
+"""`list`'s table from the listing cache's names, without parsing any session's summary.
+
+The table of every session (`gitsess list --all` into a pipe) is measured against `list
+--json --all` of the same rows: parsing 100,000 summaries (and laying out rows as dicts)
+cost ten times the JSON. The cache's names section (storage/listcache.py) holds what the
+table shows, field by field: id, flags, title and branch (as JSON), entries, the
+`updated` time in seconds and the session a fork was made from. A cell is made of its
+field with no JSON parsed when the field is printable ASCII (nearly always), and by the
+same functions the table used before otherwise, so what a user sees is what it was:
+escape codes in fetched titles stay neutralized (render/safe.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+from .render.safe import visible
+from .storage.listcache import ABSENT, ARCHIVED, CHECK_BRANCH, REREAD, ascii_json
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .sessions import Sessions
+
+# The table's columns, in order (render/terminal.py HEADINGS).
+Cells = tuple[str, str, str, str, str, str, str, str]
+_PLAIN = bytes(range(0x20, 0x7F)).replace(b"\\", b"")  # what a field may hold as it is
+
+
+def cell(field: bytes) -> str:
+    """A title, branch or `forked from` cell of its field: ``visible(str(value))``."""
+    if field == ABSENT:
+        return ""
+    if field[:1] == b'"' and not field.translate(None, _PLAIN):
+        return field[1:-1].decode("ascii")  # a JSON string with nothing to unescape
+    return visible(str(json.loads(field)))
+
+
+class TableRows:
+    """The rows of `list`'s table as cells: pinned sessions first (those in ``first``),
+    then the most recently updated, ``limit`` in all (None: every one); ``total``, how
+    many the listing holds; ``warnings`` for sessions whose branch gitsess ignores."""
+
+    def __init__(self, rows: list[Cells], total: int, warnings: list[str]) -> None:
+        self.rows, self.total, self.warnings = rows, total, warnings
+
+
+def table_rows(
+    sessions: Sessions,
+    include_archived: bool,
+    limit: int | None,
+    first: list[str],
+    elsewhere: dict[str, str],
+) -> TableRows | None:
+    """The table's rows from the cache's names (``elsewhere``: {branch: worktree path} of
+    other worktrees), or None when some session must be read afresh (the table then
+    comes the long way, as before)."""
+    from .sessions import flagged_branch
+
+    snapshot = sessions.store.listing_cache(whole=False)
+    if snapshot.names_with(2, REREAD):
+        return None
+    pins = {sid.encode("utf-8", "surrogateescape"): n for n, sid in enumerate(first)}
+    warnings: dict[str, str] = {}
+    pinned: list[tuple[int, bytes]] = []
+    rest: list[bytes] = []
+    total = 0
+    for line in snapshot.names.splitlines():
+        # Only archived rows, rows to check and pinned ones are split here.
+        if b"\tA" in line or b"\tb" in line or pins:
+            fields = line.split(b"\t", 5)
+            flags = fields[2]
+            if ARCHIVED in flags and not include_archived:
+                continue
+            if CHECK_BRANCH in flags:
+                sid = _text(fields[1])
+                problem = sessions.branch_problem({"branch": _value(fields[4])}, sid)
+                if problem is not None:
+                    warnings[sid] = flagged_branch(sid, problem)
+            at = pins.get(fields[1])
+            if at is not None:
+                total += 1
+                pinned.append((at, line))
+                continue
+        total += 1
+        if limit is None or len(rest) < limit:
+            rest.append(line)
+    picked = [line for _, line in sorted(pinned, key=lambda p: p[0])] + rest
+    rows = Cellar(sessions, elsewhere, set(pins)).cells(picked[:limit])
+    return TableRows(rows, total, [warnings[sid] for sid in sorted(warnings)])
+
+
+_PLAIN_ROW = bytes(range(0x20, 0x7F)).replace(b"\\", b"") + b"\t"
+
+
+class Cellar:
+    """Makes the table's cells of names lines: as render/terminal.py ``session_cells``
+    makes them of a summary, with no JSON parsed for a line of printable ASCII."""
+
+    def __init__(self, sessions: Sessions, elsewhere: dict[str, str], pins: set[bytes]) -> None:
+        from .render.text import Clock
+
+        self.sessions = sessions
+        self.clock = Clock()
+        self.current = sessions._current_json()
+        self.places = {ascii_json(branch): path for branch, path in elsewhere.items()}
+        self.pins = pins
+
+    def cells(self, lines: list[bytes]) -> list[Cells]:
+        # Rows that may be marked (current, in a worktree, pinned) go the careful way.
+        marked = {f.decode("ascii", "replace") for f in (self.current, *self.places) if f}
+        pins = {p.decode("utf-8", "replace") for p in self.pins}
+        clock = self.clock
+        rows: list[Cells] = []
+        for line in lines:
+            if not line.translate(None, _PLAIN_ROW):
+                _, sid, flags, title, branch, count, updated, source, _ = line.decode().split("\t")
+                if branch not in marked and sid not in pins:
+                    rows.append(
+                        (
+                            " ",
+                            sid,
+                            (title[1:-1] if title[:1] == '"' else _plain_cell(title))
+                            + (" (archived)" if "A" in flags else ""),
+                            count,
+                            clock.when(float(updated))
+                            if updated[:1] != '"'
+                            else clock.when_text(updated[1:-1]),
+                            branch[1:-1] if branch[:1] == '"' else _plain_cell(branch),
+                            "" if source == "-" else source[1:-1],
+                            "",
+                        )
+                    )
+                    continue
+            rows.append(self._cells(line.split(b"\t")))
+        return rows
+
+    def _cells(self, fields: list[bytes]) -> Cells:
+        _, sid, flags, title, branch, count, updated, source = fields[:8]
+        session_id = _text(sid)
+        worktree = self.places.get(branch, "")
+        current = self.current
+        problem = branch == current and self.sessions.branch_problem(
+            {"branch": _value(branch)}, session_id
+        )
+        if problem:
+            current = None  # named, but not a branch gitsess uses: no mark
+        pinned = sid in self.pins
+        mark = "*" if branch == current else "+" if worktree else "^" if pinned else " "
+        if updated[:1] == b'"':
+            when = self.clock.when_text(json.loads(updated))
+        else:
+            when = self.clock.when(float(updated))
+        title_cell = cell(title) + (" (archived)" if ARCHIVED in flags else "")
+        return (
+            mark,
+            visible(session_id),
+            title_cell,
+            count.decode("ascii"),
+            when,
+            cell(branch),
+            cell(source),
+            visible(worktree),
+        )
+
+
+def _plain_cell(field: str) -> str:
+    """A title or branch field of printable ASCII that is no JSON string: absent, or a
+    number, true, null..., shown as Python's str of it (as before)."""
+    return "" if field == "-" else str(json.loads(field))
+
+
+def _value(field: bytes) -> object:
+    return None if field == ABSENT else json.loads(field)
+
+
+def _text(field: bytes) -> str:
+    return field.decode("utf-8", "surrogateescape")
+
+
+if TYPE_CHECKING:
+    pass
