@@ -270,17 +270,17 @@ def show_table(app: App, rows: list[dict[str, Any]], more: str | None) -> None:
             console.print(more, style="dim", markup=False, highlight=False)
 
 
-def show_lines(app: App, lines: list[str], more: str | None) -> None:
+def show_lines(app: App, lines: str, more: str | None) -> None:
     """The table as aligned lines: into a pipe one whole line per session (for grep), at
     a terminal through the pager."""
     if not out().is_terminal:
-        sys.stdout.write("".join(line + "\n" for line in lines))
+        sys.stdout.write(lines)
         if more:  # on stderr: what a pipe reads stays one line per session
             click.echo(more, err=True)
         return
     with paged(app):
         console = out()
-        console.file.write("".join(line + "\n" for line in lines))
+        console.file.write(lines)
         if more:
             console.print(more, style="dim", markup=False, highlight=False)
 

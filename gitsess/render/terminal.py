@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
+from itertools import starmap
 from typing import Any
 
 from rich.cells import cell_len
@@ -115,41 +117,47 @@ HEADINGS.update({"updated": "updated", "branch": "branch", "from": "forked from"
 HEADINGS.update({"worktree": "worktree"})
 
 
-def session_lines(rows: list[dict[str, Any]]) -> list[str]:
+def session_lines(rows: list[dict[str, Any]]) -> str:
     """`list` for a pipe: every session on exactly one line, nothing cut or wrapped, the
-    columns aligned (so `gitsess list | grep` finds a session and shows all of it)."""
+    columns aligned (so `gitsess list | grep` finds a session and shows all of it); the
+    lines, each ending in a newline."""
     return cell_lines([tuple(session_cells(row).values()) for row in rows])
 
 
-def cell_lines(rows: Sequence[Sequence[str]]) -> list[str]:
+def cell_lines(rows: Sequence[Sequence[str]]) -> str:
     """session_lines of rows already made cells (in HEADINGS order): `list --all` of
     100,000 sessions lays out 700,000 cells, so a column of printable ASCII (nearly
-    always) is measured by its length, and a row of it laid out by one format string."""
+    always) is measured by its length, and rows of it laid out by one format string."""
     names = list(HEADINGS)
-    columns = [
-        [heading, *(row[at] for row in rows)] for at, heading in enumerate(HEADINGS.values())
-    ]
+    heading = tuple(HEADINGS.values())
+    columns = list(zip(heading, *rows, strict=True))
     shown = [at for at, name in enumerate(names) if name not in SPARSE or any(columns[at][1:])]
+    plain = all(_plain("".join(columns[at])) for at in shown)
     widths = {at: column_width(columns[at]) for at in shown}
     del columns
     right = names.index("entries")
     gap = " " * GAP
-    template = gap.join(f"{{{at}:{'>' if at == right else '<'}{widths[at]}}}" for at in shown)
+    if plain:  # every cell's length is its width: the rows go through format at C speed
+        last = shown[-1]
+        template = gap.join(
+            f"{{{at}}}" if at == last else f"{{{at}:{'>' if at == right else '<'}{widths[at]}}}"
+            for at in shown
+        )
+        text = "\n".join(starmap(template.format, [heading, *rows])) + "\n"
+        # Lines whose last cells are empty end in spaces: trimmed, as rstrip would.
+        return re.sub(" +\n", "\n", text) if " \n" in text else text
     lines = []
-    for row in (tuple(HEADINGS.values()), *rows):
-        if _plain("".join(row)):
-            lines.append(template.format(*row).rstrip())
-            continue
+    for row in (heading, *rows):
         parts = []
         for at in shown:
             text, wide = row[at], widths[at]
             pad = " " * (wide - text_width(text))
             parts.append(pad + text if at == right else text + pad)
-        lines.append(gap.join(parts).rstrip())
-    return lines
+        lines.append(gap.join(parts).rstrip() + "\n")
+    return "".join(lines)
 
 
-def column_width(column: list[str]) -> int:
+def column_width(column: Sequence[str]) -> int:
     if _plain("".join(column)):
         return max(map(len, column))
     return max(text_width(text) for text in column)

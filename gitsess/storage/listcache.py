@@ -241,30 +241,54 @@ def row(
 ) -> Row:
     """The cache row of a readable session; a REREAD row when it cannot be stored.
     ``text``: the session.json on one line as json.dumps writes it (msgspec's format of a
-    blob msgspec read, so valid UTF-8 JSON of ``meta``), the summary's start."""
+    blob msgspec read, so valid UTF-8 JSON of ``meta``), the summary's start.
+
+    A cold listing makes 100,000 of these: the work is written out, not delegated."""
+    if "entries" in meta or "log" in meta or "current" in meta:  # SUMMARY_KEYS
+        return reread(oid, session_id)  # summarised the slow way
+    log = oid.encode()
     try:
-        if any(key in meta for key in SUMMARY_KEYS):
-            raise ValueError("summarised the slow way")
-        if text is not None and text[-1:] == b"}" and meta:
-            summary = text[:-1] + b', "entries": %d, "log": "%s", "current": false}' % (
-                count,
-                oid.encode(),
-            )
+        if text is not None and text[-1:] == b"}":
+            summary = text[:-1] + b', "entries": %d, "log": "%s", "current": false}' % (count, log)
         else:
             summary = _summary_json(meta, count, oid)
-        flags = (ARCHIVED if meta.get("status") == "archived" else b"") + (
-            b"" if branch_ok else CHECK_BRANCH
-        )
-        key = updated_key(meta)
-        fields = [ascii_json(key), stored(meta, "title"), stored(meta, "branch")]
-        cells = [b"%d" % count, when_field(meta.get("updated")), from_field(meta.get("parent"))]
+        updated = meta.get("updated", "")
+        key = updated if type(updated) is str else str(updated)
+        when = key if updated else ""  # what render/text.py ``when`` shows: str(ts or "")
+        epoch = _EPOCHS.quick(when)
+        title = meta.get("title", _ABSENT_VALUE)
+        title = _encode_string(title) if type(title) is str else _stored(title)
+        branch = meta.get("branch", _ABSENT_VALUE)
+        branch = _encode_string(branch) if type(branch) is str else _stored(branch)
+        fields = [
+            _encode_string(key).encode("ascii"),
+            title.encode("ascii"),
+            branch.encode("ascii"),
+        ]
+        cells = [
+            b"%d" % count,
+            repr(epoch).encode("ascii") if epoch is not None else when_field(when),
+            from_field(meta.get("parent")),
+        ]
     except (ValueError, RecursionError, TypeError):
         return reread(oid, session_id)
     sid = session_id.encode("utf-8", "surrogateescape")
-    start = b"%s\t%s\t%d\t" % (oid.encode(), sid, count)
-    flags = flags or b"-"
-    name = b"\t".join([oid.encode(), sid, flags, fields[1], fields[2], *cells, b"\n"])
-    return Row(start + b"\t".join([flags, *fields, summary]), name, key, sid)
+    flags = (ARCHIVED if meta.get("status") == "archived" else b"") + (
+        b"" if branch_ok else CHECK_BRANCH
+    ) or b"-"
+    name = b"\t".join([log, sid, flags, fields[1], fields[2], *cells, b"\n"])
+    body = b"\t".join([log, sid, cells[0], flags, *fields, summary])
+    return Row(body, name, key, sid)
+
+
+_ABSENT_VALUE = object()
+
+
+def _stored(value: object) -> str:
+    """stored() of a value that is not a string: its JSON, or ``-`` when absent."""
+    if value is _ABSENT_VALUE:
+        return "-"
+    return json.dumps(value, ensure_ascii=True)
 
 
 def _summary_json(meta: dict[str, object], count: int, oid: str) -> bytes:

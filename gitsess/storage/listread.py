@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 # Each log commit, then its session.json; both name the ref.
 REQUESTS = f"--format=%(objectname) %(refname)%0a%(objectname):{META_FILE} %(refname)"
 ANSWERS = "--batch=%(objectname) %(objecttype) %(objectsize) %(rest)"
+# --buffer: cat-file writes its answers in large blocks, not one write per object (the
+# answers are read to the end anyway): git's part then costs less than the floor's.
 COMMIT_MAX = 1 << 20  # a log commit is a few hundred bytes; a larger one is read apart
 
 
@@ -64,7 +66,7 @@ class LogStream:
             env=git.env,
         )
         self._objects = subprocess.Popen(
-            ["git", "cat-file", ANSWERS],
+            ["git", "cat-file", "--buffer", ANSWERS],
             cwd=git.cwd,
             stdin=self._refs.stdout,
             stdout=subprocess.PIPE,
