@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 
 from .render.safe import visible
-from .storage.listcache import ABSENT, ARCHIVED, CHECK_BRANCH, REREAD, ascii_json
+from .storage.listcache import ABSENT, ARCHIVED, REREAD, ascii_json
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,33 +59,32 @@ def table_rows(
     snapshot = sessions.store.listing_cache(whole=False)
     if snapshot.names_with(2, REREAD):
         return None
-    pins = {sid.encode("utf-8", "surrogateescape"): n for n, sid in enumerate(first)}
+    # The rows to leave out, to warn about and to show first are found by searching the
+    # bytes (storage/listcache.py): no other row is looked at here.
+    lines = snapshot.names.splitlines()
+    archived = snapshot.name_lines_with(2, ARCHIVED) + snapshot.name_lines_with(2, b"Ab")
+    if archived and not include_archived:
+        hidden = set(archived)
+        lines = [line for line in lines if line not in hidden]
     warnings: dict[str, str] = {}
-    pinned: list[tuple[int, bytes]] = []
-    rest: list[bytes] = []
-    total = 0
-    for line in snapshot.names.splitlines():
-        # Only archived rows, rows to check and pinned ones are split here.
-        if b"\tA" in line or b"\tb" in line or pins:
-            fields = line.split(b"\t", 5)
-            flags = fields[2]
-            if ARCHIVED in flags and not include_archived:
-                continue
-            if CHECK_BRANCH in flags:
-                sid = _text(fields[1])
-                problem = sessions.branch_problem({"branch": _value(fields[4])}, sid)
-                if problem is not None:
-                    warnings[sid] = flagged_branch(sid, problem)
-            at = pins.get(fields[1])
-            if at is not None:
-                total += 1
-                pinned.append((at, line))
-                continue
-        total += 1
-        if limit is None or len(rest) < limit:
-            rest.append(line)
-    picked = [line for _, line in sorted(pinned, key=lambda p: p[0])] + rest
-    rows = Cellar(sessions, elsewhere, set(pins)).cells(picked[:limit])
+    for flags in (b"b", b"Ab") if include_archived else (b"b",):
+        for fields in snapshot.names_with(2, flags):
+            sid = _text(fields[1])
+            problem = sessions.branch_problem({"branch": _value(fields[4])}, sid)
+            if problem is not None:
+                warnings[sid] = flagged_branch(sid, problem)
+    pinned = [
+        found[0]
+        for sid in first
+        if (found := snapshot.name_lines_with(1, sid.encode("utf-8", "surrogateescape")))
+        and (include_archived or found[0] not in archived)
+    ]
+    total = len(lines)
+    if pinned:
+        put = set(pinned)
+        lines = pinned + [line for line in lines if line not in put]
+    pins = {line.split(b"\t", 2)[1] for line in pinned}
+    rows = Cellar(sessions, elsewhere, pins).cells(lines[:limit])
     return TableRows(rows, total, [warnings[sid] for sid in sorted(warnings)])
 
 

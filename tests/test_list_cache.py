@@ -190,3 +190,23 @@ def test_a_cold_listing_in_a_read_only_repository_still_lists(repo: Path) -> Non
         assert listed.code == 0
     assert listed.code == 0 and len(json.loads(listed.out)) == 3
     assert table.code == 0 and len(table.out.splitlines()) == 4
+
+
+def test_the_table_into_a_pipe_is_the_full_clis(repo: Path) -> None:
+    """`list --all` into a pipe is answered without click and rich (quick.py): the same
+    lines and warnings as the full CLI (`--debug` goes through click), and the full CLI's
+    answer where there is more to say (no sessions yet, a session read afresh)."""
+    empty = run_cli(repo, "list", "--all")
+    assert empty.out == run_cli(repo, "--debug", "list", "--all").out
+    assert empty.out.startswith("No sessions yet")
+    made = sessions(repo)
+    assert run_cli(repo, "archive", made["plain"]).code == 0
+    fast, full = run_cli(repo, "list", "--all"), run_cli(repo, "--debug", "list", "--all")
+    assert fast.code == full.code == 0
+    assert fast.out == full.out and fast.err == full.err
+    assert "names a branch gitsess ignores" in fast.err and "(archived)" in fast.out
+    tree = git(repo, "mktree", input="")
+    git(repo, "update-ref", "refs/sessions/badd000006", git(repo, "commit-tree", tree, "-m", "e"))
+    broken = run_cli(repo, "list", "--all")
+    assert broken.code == 0 and len(broken.out.splitlines()) == 1 + len(made)
+    assert "session badd000006 is unreadable" in broken.err

@@ -239,7 +239,7 @@ def plain_table(app: App, include_all: bool, limit: int | None) -> bool:
     (rich's, or some session must be read afresh: then the rows come the long way)."""
     from ..labels import pinned
     from ..listtable import table_rows
-    from ..render.terminal import cell_lines
+    from ..render.lines import cell_lines
     from ..storage.worktrees import by_branch
 
     terminal = out().is_terminal

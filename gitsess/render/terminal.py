@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
-from collections.abc import Iterable, Sequence
-from itertools import starmap
+from collections.abc import Iterable
 from typing import Any
 
 from rich.cells import cell_len
@@ -17,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..names import short_entry_id
+from .lines import GAP, HEADINGS, SPARSE, cell_lines
 from .noise import fold, speaker
 from .safe import visible
 from .text import clip, content_text, entry_label, entry_summary, header_parts, plural, when
@@ -73,13 +72,10 @@ def console(stderr: bool = False) -> Console:
 
 # -- the session table ---------------------------------------------------------------------
 
-GAP = 2  # columns between two columns
 TITLE_MIN = 16  # the title never gets fewer columns while an optional column is shown
 BRANCH_MIN = 16
 # Dropped in this order when the terminal is too narrow for them all.
 OPTIONAL = ("worktree", "from", "branch", "updated", "entries")
-# Shown only when some session has one.
-SPARSE = ("from", "worktree")
 
 
 def session_cells(row: dict[str, Any]) -> dict[str, str]:
@@ -112,66 +108,11 @@ def parent_id(row: dict[str, Any]) -> str:
     return source if isinstance(source, str) else ""
 
 
-HEADINGS = {"mark": "", "id": "id", "title": "title", "entries": "entries"}
-HEADINGS.update({"updated": "updated", "branch": "branch", "from": "forked from"})
-HEADINGS.update({"worktree": "worktree"})
-
-
 def session_lines(rows: list[dict[str, Any]]) -> str:
     """`list` for a pipe: every session on exactly one line, nothing cut or wrapped, the
     columns aligned (so `gitsess list | grep` finds a session and shows all of it); the
     lines, each ending in a newline."""
     return cell_lines([tuple(session_cells(row).values()) for row in rows])
-
-
-def cell_lines(rows: Sequence[Sequence[str]]) -> str:
-    """session_lines of rows already made cells (in HEADINGS order): `list --all` of
-    100,000 sessions lays out 700,000 cells, so a column of printable ASCII (nearly
-    always) is measured by its length, and rows of it laid out by one format string."""
-    names = list(HEADINGS)
-    heading = tuple(HEADINGS.values())
-    columns = list(zip(heading, *rows, strict=True))
-    shown = [at for at, name in enumerate(names) if name not in SPARSE or any(columns[at][1:])]
-    plain = all(_plain("".join(columns[at])) for at in shown)
-    widths = {at: column_width(columns[at]) for at in shown}
-    del columns
-    right = names.index("entries")
-    gap = " " * GAP
-    if plain:  # every cell's length is its width: the rows go through format at C speed
-        last = shown[-1]
-        template = gap.join(
-            f"{{{at}}}" if at == last else f"{{{at}:{'>' if at == right else '<'}{widths[at]}}}"
-            for at in shown
-        )
-        text = "\n".join(starmap(template.format, [heading, *rows])) + "\n"
-        # Lines whose last cells are empty end in spaces: trimmed, as rstrip would.
-        return re.sub(" +\n", "\n", text) if " \n" in text else text
-    lines = []
-    for row in (heading, *rows):
-        parts = []
-        for at in shown:
-            text, wide = row[at], widths[at]
-            pad = " " * (wide - text_width(text))
-            parts.append(pad + text if at == right else text + pad)
-        lines.append(gap.join(parts).rstrip() + "\n")
-    return "".join(lines)
-
-
-def column_width(column: Sequence[str]) -> int:
-    if _plain("".join(column)):
-        return max(map(len, column))
-    return max(text_width(text) for text in column)
-
-
-def _plain(text: str) -> bool:
-    """Printable ASCII: its length is its width."""
-    return text.isascii() and text.isprintable()
-
-
-def text_width(text: str) -> int:
-    """Columns ``text`` takes: its length when printable ASCII (nearly always), else
-    rich's count."""
-    return len(text) if text.isascii() and text.isprintable() else cell_len(text)
 
 
 ARCHIVED = " (archived)"

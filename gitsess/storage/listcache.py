@@ -47,7 +47,7 @@ from .layout import SESSIONS
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from typing import BinaryIO
+    from typing import Any, BinaryIO
 
 FILE = "listing"
 MAGIC = b"gitsess-listing 3"
@@ -148,20 +148,28 @@ class Snapshot:
         """rows_with over the names."""
         return _rows_with(self.names, field, value, prefix)
 
+    def name_lines_with(self, field: int, value: bytes) -> list[bytes]:
+        """The names lines (unsplit, without their newline) whose field number ``field``
+        is ``value``."""
+        return _rows_with(self.names, field, value, False, split=False)
+
     def name_lines(self) -> Iterator[list[bytes]]:
         for line in self.names.splitlines():
             yield line.split(b"\t", 5)
 
 
-def _rows_with(data: bytes, field: int, value: bytes, prefix: bool) -> list[list[bytes]]:
+def _rows_with(
+    data: bytes, field: int, value: bytes, prefix: bool, split: bool = True
+) -> list[Any]:
     needle = b"\t" + value + (b"" if prefix else b"\t")
-    found, pos = [], 0
+    found: list[Any] = []
+    pos = 0
     while (hit := data.find(needle, pos)) >= 0:
         start = data.rfind(b"\n", 0, hit) + 1
         end = data.index(b"\n", hit)
         pos = end if prefix else hit + 1
         if data.count(b"\t", start, hit) + 1 == field:
-            found.append(data[start:end].split(b"\t", 7))
+            found.append(data[start:end].split(b"\t", 7) if split else data[start:end])
     return found
 
 
