@@ -4,10 +4,12 @@ The table of every session (`gitsess list --all` into a pipe) is measured agains
 --json --all` of the same rows: parsing 100,000 summaries (and laying out rows as dicts)
 cost ten times the JSON. The cache's names section (storage/listcache.py) holds what the
 table shows, field by field: id, flags, title and branch (as JSON), entries, the
-`updated` time in seconds and the session a fork was made from. A cell is made of its
-field with no JSON parsed when the field is printable ASCII (nearly always), and by the
-same functions the table used before otherwise, so what a user sees is what it was:
-escape codes in fetched titles stay neutralized (render/safe.py).
+`updated` time (seconds since the epoch, and the local time it shows once a week old)
+and the session a fork was made from. When every line is printable ASCII (nearly
+always) the cells are made column by column with no JSON parsed; else, and for the few
+rows marked (current, pinned, in a worktree), row by row by the same functions the
+table used before, so what a user sees is what it was: escape codes in fetched titles
+stay neutralized (render/safe.py).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import json
 
 from .render.safe import visible
-from .storage.listcache import ABSENT, ARCHIVED, REREAD, ascii_json
+from .storage.listcache import ABSENT, ARCHIVED, REREAD, ascii_json, zone_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -36,12 +38,14 @@ def cell(field: bytes) -> str:
 
 
 class TableRows:
-    """The rows of `list`'s table as cells: pinned sessions first (those in ``first``),
-    then the most recently updated, ``limit`` in all (None: every one); ``total``, how
-    many the listing holds; ``warnings`` for sessions whose branch gitsess ignores."""
+    """`list`'s table as cells, column by column (render/lines.py HEADINGS): pinned
+    sessions first (those in ``first``), then the most recently updated, ``limit`` in
+    all (None: every one); ``shown``, how many rows; ``total``, how many the listing
+    holds; ``warnings`` for sessions whose branch gitsess ignores."""
 
-    def __init__(self, rows: list[Cells], total: int, warnings: list[str]) -> None:
-        self.rows, self.total, self.warnings = rows, total, warnings
+    def __init__(self, columns: list[list[str]], total: int, warnings: list[str]) -> None:
+        self.columns, self.total, self.warnings = columns, total, warnings
+        self.shown = len(columns[0]) if columns else 0
 
 
 def table_rows(
@@ -84,18 +88,27 @@ def table_rows(
         put = set(pinned)
         lines = pinned + [line for line in lines if line not in put]
     pins = {line.split(b"\t", 2)[1] for line in pinned}
-    rows = Cellar(sessions, elsewhere, pins).cells(lines[:limit])
-    return TableRows(rows, total, [warnings[sid] for sid in sorted(warnings)])
+    cellar = Cellar(sessions, elsewhere, pins, snapshot.zone == zone_key())
+    del snapshot  # the lines hold what is shown: the section goes before the cells come
+    if limit is not None:
+        del lines[limit:]
+    columns = cellar.columns(lines)
+    return TableRows(columns, total, [warnings[sid] for sid in sorted(warnings)])
 
 
+# What a line may hold for its cells to be made without parsing: printable ASCII, no
+# backslash (so a JSON string field is its text between the quotes).
 _PLAIN_ROW = bytes(range(0x20, 0x7F)).replace(b"\\", b"") + b"\t"
+WEEK = 7 * 86400
 
 
 class Cellar:
-    """Makes the table's cells of names lines: as render/terminal.py ``session_cells``
-    makes them of a summary, with no JSON parsed for a line of printable ASCII."""
+    """Makes the table's cells of names lines, as render/terminal.py ``session_cells``
+    makes them of a summary. ``zoned``: the file's local times are in this zone."""
 
-    def __init__(self, sessions: Sessions, elsewhere: dict[str, str], pins: set[bytes]) -> None:
+    def __init__(
+        self, sessions: Sessions, elsewhere: dict[str, str], pins: set[bytes], zoned: bool
+    ) -> None:
         from .render.text import Clock
 
         self.sessions = sessions
@@ -103,14 +116,24 @@ class Cellar:
         self.current = sessions._current_json()
         self.places = {ascii_json(branch): path for branch, path in elsewhere.items()}
         self.pins = pins
+        self.zoned = zoned
+        # when() says a time as a date a week after it, or a minute before it (a skewed
+        # clock's future).
+        self.old, self.future = self.clock.now - WEEK, self.clock.now + 60
 
-    def cells(self, lines: list[bytes]) -> list[Cells]:
+    def columns(self, lines: list[bytes]) -> list[list[str]]:
+        if not lines:
+            return []
         # Rows that may be marked (current, in a worktree, pinned) go the careful way.
         marked = {f.decode("ascii", "replace") for f in (self.current, *self.places) if f}
         pins = {p.decode("utf-8", "replace") for p in self.pins}
-        clock = self.clock
+        columns: list[list[str]] = [[] for _ in range(8)]
         rows: list[Cells] = []
-        for line in lines:
+        when = self._when
+        for at, line in enumerate(lines):
+            if len(rows) == 5000:  # into the columns, a few rows at a time: held once
+                self._into(columns, rows)
+            lines[at] = b""  # the line goes as its cells come
             if not line.translate(None, _PLAIN_ROW):
                 _, sid, flags, title, branch, count, updated, source, _ = line.decode().split("\t")
                 if branch not in marked and sid not in pins:
@@ -118,20 +141,35 @@ class Cellar:
                         (
                             " ",
                             sid,
-                            (title[1:-1] if title[:1] == '"' else _plain_cell(title))
-                            + (" (archived)" if "A" in flags else ""),
+                            _plain_cell(title) + (" (archived)" if "A" in flags else ""),
                             count,
-                            clock.when(float(updated))
-                            if updated[:1] != '"'
-                            else clock.when_text(updated[1:-1]),
-                            branch[1:-1] if branch[:1] == '"' else _plain_cell(branch),
-                            "" if source == "-" else source[1:-1],
+                            when(updated),
+                            _plain_cell(branch),
+                            _plain_cell(source),
                             "",
                         )
                     )
                     continue
             rows.append(self._cells(line.split(b"\t")))
-        return rows
+        self._into(columns, rows)
+        return columns
+
+    @staticmethod
+    def _into(columns: list[list[str]], rows: list[Cells]) -> None:
+        for column, cells in zip(columns, zip(*rows, strict=True), strict=True):
+            column.extend(cells)
+        rows.clear()
+
+    def _when(self, field: str) -> str:
+        """The `updated` cell: the local time the file holds for a week-old time in this
+        zone, else render/text.py ``when`` (words for a recent time)."""
+        if field[:1] == '"':
+            return self.clock.when_text(json.loads(field))
+        epoch, _, local = field.partition(" ")
+        seconds = float(epoch)
+        if local and self.zoned and not self.old < seconds <= self.future:
+            return local
+        return self.clock.when(seconds)
 
     def _cells(self, fields: list[bytes]) -> Cells:
         _, sid, flags, title, branch, count, updated, source = fields[:8]
@@ -145,10 +183,7 @@ class Cellar:
             current = None  # named, but not a branch gitsess uses: no mark
         pinned = sid in self.pins
         mark = "*" if branch == current else "+" if worktree else "^" if pinned else " "
-        if updated[:1] == b'"':
-            when = self.clock.when_text(json.loads(updated))
-        else:
-            when = self.clock.when(float(updated))
+        when = self._when(updated.decode("utf-8", "surrogateescape"))
         title_cell = cell(title) + (" (archived)" if ARCHIVED in flags else "")
         return (
             mark,
@@ -163,9 +198,11 @@ class Cellar:
 
 
 def _plain_cell(field: str) -> str:
-    """A title or branch field of printable ASCII that is no JSON string: absent, or a
-    number, true, null..., shown as Python's str of it (as before)."""
-    return "" if field == "-" else str(json.loads(field))
+    """A field of printable ASCII without backslashes: absent (``-``), a JSON string, or
+    a number, true, null..., shown as Python's str of it (as before)."""
+    if field == "-":
+        return ""
+    return field[1:-1] if field[:1] == '"' else str(json.loads(field))
 
 
 def _value(field: bytes) -> object:
@@ -174,7 +211,3 @@ def _value(field: bytes) -> object:
 
 def _text(field: bytes) -> str:
     return field.decode("utf-8", "surrogateescape")
-
-
-if TYPE_CHECKING:
-    pass

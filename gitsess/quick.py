@@ -351,18 +351,18 @@ def list_table(sessions: Sessions) -> int | None:
     rich alone would cost a third of that. DEFER when the full CLI must say more (no
     sessions yet, sessions read afresh)."""
     from .listtable import table_rows
-    from .render.lines import cell_lines
+    from .render.lines import column_lines
     from .storage import pins
     from .storage.worktrees import by_branch
 
     repo = sessions.repo
     elsewhere = {b: w.path for b, w in by_branch(repo).items() if w.path != repo.root_path}
     found = table_rows(sessions, True, None, pins.pinned(repo), elsewhere)
-    if found is None or not found.rows:
+    if found is None or not found.shown:
         return DEFER
     for warning in found.warnings:
         print(f"gitsess: warning: {warning}", file=sys.stderr)
-    sys.stdout.write(cell_lines(found.rows))
+    sys.stdout.write(column_lines(found.columns))
     return None
 
 

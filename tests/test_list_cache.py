@@ -155,6 +155,21 @@ def test_the_table_of_every_session_is_the_one_laid_out_from_summaries(
         assert any(line.startswith("* ") and made["escapes"] in line for line in lines)
         assert any(line.startswith("+ ") and str(elsewhere) in line for line in lines)
         assert any("Session 4 (archived)" in line for line in lines)
+    # In another zone, the times the cache holds are not used; once the cache is brought
+    # up to date (a session recorded), they are made again in that zone.
+    for step in ("other zone", "brought up to date"):
+        monkeypatch.setenv("TZ", "Pacific/Chatham" if zone != "Pacific/Chatham" else "UTC")
+        time.tzset()
+        if step == "brought up to date":
+            assert run_cli(repo, "record", made["plain"], "--role", "user", "hi").code == 0
+        table = run_cli(repo, "list", "--all")
+        rows = json.loads(run_cli(repo, "list", "--json", "--all").out)
+        for row in rows:
+            row["pinned"] = row["id"] == made["deep"]
+            if row["id"] == made["wide"]:
+                row["worktree"] = str(elsewhere)
+        rows.sort(key=lambda r: not r["pinned"])
+        assert table.out == session_lines(rows), step
     # Without --all the archived session is left out; -n cuts the rows (the rest on stderr).
     assert "(archived)" not in run_cli(repo, "list", "-n", "100").out
     some = run_cli(repo, "list", "-n", "3")

@@ -239,7 +239,7 @@ def plain_table(app: App, include_all: bool, limit: int | None) -> bool:
     (rich's, or some session must be read afresh: then the rows come the long way)."""
     from ..labels import pinned
     from ..listtable import table_rows
-    from ..render.lines import cell_lines
+    from ..render.lines import column_lines
     from ..storage.worktrees import by_branch
 
     terminal = out().is_terminal
@@ -248,12 +248,12 @@ def plain_table(app: App, include_all: bool, limit: int | None) -> bool:
     here = app.sessions.repo.root_path
     elsewhere = {b: w.path for b, w in by_branch(app.sessions.repo).items() if w.path != here}
     found = table_rows(app.sessions, include_all, limit, pinned(app.sessions), elsewhere)
-    if found is None or not found.rows or (terminal and len(found.rows) <= RICH_ROWS):
+    if found is None or not found.shown or (terminal and found.shown <= RICH_ROWS):
         return False
     for warning in found.warnings:
         click.echo(f"gitsess: warning: {warning}", err=True)
-    more = more_line(found.total - len(found.rows), len(found.rows))
-    show_lines(app, cell_lines(found.rows), more)
+    more = more_line(found.total - found.shown, found.shown)
+    show_lines(app, column_lines(found.columns), more)
     return True
 
 

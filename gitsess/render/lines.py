@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import chain
 
 GAP = 2  # columns between two columns
 # Shown only when some session has one.
@@ -16,19 +17,25 @@ HEADINGS.update({"worktree": "worktree"})
 
 
 def cell_lines(rows: Sequence[Sequence[str]]) -> str:
-    """session_lines of rows already made cells (in HEADINGS order): `list --all` of
-    100,000 sessions lays out 700,000 cells, so a column of printable ASCII (nearly
-    always) is measured by its length, and rows of it laid out by one format string."""
+    """session_lines of rows already made cells (in HEADINGS order)."""
+    return column_lines([list(column) for column in zip(*rows, strict=True)] if rows else [])
+
+
+def column_lines(columns: list[list[str]]) -> str:
+    """The table of cells given column by column (in HEADINGS order), a line per row,
+    each ending in a newline. `list --all` of 100,000 sessions lays out 700,000 cells, so
+    a column of printable ASCII (nearly always) is measured by its length, and rows of
+    it laid out by one % format, at C speed."""
     names = list(HEADINGS)
     heading = tuple(HEADINGS.values())
-    columns = list(zip(heading, *rows, strict=True))
-    shown = [at for at, name in enumerate(names) if name not in SPARSE or any(columns[at][1:])]
-    plain = all(_plain("".join(columns[at])) for at in shown)
-    widths = {at: column_width(columns[at]) for at in shown}
-    del columns
+    columns = columns or [[] for _ in names]
+    shown = [at for at, name in enumerate(names) if name not in SPARSE or any(columns[at])]
+    plain = all(_plain(heading[at] + "".join(columns[at])) for at in shown)
+    widths = {at: column_width([heading[at]], columns[at]) for at in shown}
     right = names.index("entries")
     gap = " " * GAP
-    if plain:  # every cell's length is its width: the rows go through % at C speed
+    rows = chain([heading], zip(*columns, strict=True))  # made one at a time
+    if plain:  # every cell's length is its width
         last = shown[-1]
         template = "".join(
             "%.0s"  # a column not shown takes its cell and prints nothing
@@ -37,11 +44,11 @@ def cell_lines(rows: Sequence[Sequence[str]]) -> str:
             + ("%s" if at == last else f"%{'' if at == right else '-'}{widths[at]}s")
             for at in range(len(names))
         )
-        text = "\n".join(map(template.__mod__, [heading, *rows])) + "\n"
+        text = "\n".join(map(template.__mod__, rows)) + "\n"
         # Lines whose last cells are empty end in spaces: trimmed, as rstrip would.
         return re.sub(" +\n", "\n", text) if " \n" in text else text
     lines = []
-    for row in (heading, *rows):
+    for row in rows:
         parts = []
         for at in shown:
             text, wide = row[at], widths[at]
@@ -51,10 +58,11 @@ def cell_lines(rows: Sequence[Sequence[str]]) -> str:
     return "".join(lines)
 
 
-def column_width(column: Sequence[str]) -> int:
-    if _plain("".join(column)):
-        return max(map(len, column))
-    return max(text_width(text) for text in column)
+def column_width(first: Sequence[str], column: Sequence[str]) -> int:
+    """The widest of ``first`` and ``column`` (a column of 100,000 cells is not copied)."""
+    if _plain("".join(first) + "".join(column)):
+        return max(max(map(len, first)), max(map(len, column), default=0))
+    return max(max(map(text_width, first)), max(map(text_width, column), default=0))
 
 
 def _plain(text: str) -> bool:

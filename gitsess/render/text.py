@@ -165,11 +165,12 @@ class Clock:
         if -60 <= age < 7 * 86400:  # recent: said in words
             return when_epoch(epoch, now=self.now)
         try:
-            return self._absolute(epoch)
+            return self.absolute(epoch)
         except (OverflowError, OSError, ValueError):  # out of the platform's range
             return when_epoch(epoch, now=self.now)
 
-    def _absolute(self, epoch: float) -> str:
+    def absolute(self, epoch: float) -> str:
+        """when(relative=False): "2026-03-04 14:05"."""
         seconds = int(epoch // 1)  # as localtime floors it
         quarter = seconds // 900
         offset = self.offsets.get(quarter, 1)

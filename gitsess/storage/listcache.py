@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any, BinaryIO
 
+    from ..render.text import Clock
+
 FILE = "listing"
 MAGIC = b"gitsess-listing 3"
 HEAD_MAX = 4096
@@ -104,12 +106,13 @@ class Snapshot:
     ``names`` holds, in the same order, the fields name lookups need (a sixth of the
     size): ``oid id flags title branch``; ``body`` is b"" when only they were read."""
 
-    __slots__ = ("body", "names", "refs")
+    __slots__ = ("body", "names", "refs", "zone")
 
-    def __init__(self, names: bytes, body: bytes, refs: bytes) -> None:
+    def __init__(self, names: bytes, body: bytes, refs: bytes, zone: bytes = ABSENT) -> None:
         self.names = names
         self.body = body
         self.refs = refs
+        self.zone = zone  # zone_key() of the local times the names hold
 
     def lines(self) -> Iterator[bytes]:
         body, pos = self.body, 0
@@ -185,10 +188,12 @@ def load_file(path: str, whole: bool = True) -> Snapshot | None:
             start = handle.read(HEAD_MAX)
             head_end = start.find(b"\n\n")
             head = start[:head_end].split(b"\n") if head_end >= 0 else []
-            if len(head) != 4 or head[0] != MAGIC or not head[1].startswith(b"refs "):
+            if len(head) != 5 or head[0] != MAGIC or not head[1].startswith(b"refs "):
+                return None
+            if not head[2].startswith(b"zone "):
                 return None
             sizes = [
-                _section(line, name) for line, name in ((head[2], b"names"), (head[3], b"body"))
+                _section(line, name) for line, name in ((head[3], b"names"), (head[4], b"body"))
             ]
             if None in sizes:
                 return None
@@ -202,7 +207,7 @@ def load_file(path: str, whole: bool = True) -> Snapshot | None:
         return None
     if whole and (len(body) != body_size or zlib.crc32(body) != body_crc):
         return None
-    return Snapshot(names, body, head[1][5:])
+    return Snapshot(names, body, head[1][5:], head[2][5:])
 
 
 def _section(line: bytes, name: bytes) -> tuple[int, int] | None:
@@ -275,7 +280,7 @@ def row(
         ]
         cells = [
             b"%d" % count,
-            repr(epoch).encode("ascii") if epoch is not None else when_field(when),
+            local_field(epoch) if epoch is not None else when_field(when),
             from_field(meta.get("parent")),
         ]
     except (ValueError, RecursionError, TypeError):
@@ -317,7 +322,48 @@ def when_field(updated: object) -> bytes:
         from ..render.text import epoch_of
 
         epoch = epoch_of(text)
-    return ascii_json(text) if epoch is None else repr(epoch).encode("ascii")
+    return ascii_json(text) if epoch is None else local_field(epoch)
+
+
+def local_field(epoch: float) -> bytes:
+    """The `updated` field of a timestamp: its seconds since the epoch and, after a
+    space, the local time render/text.py ``when`` shows once it is a week old (in the
+    zone the file's header names: zone_key())."""
+    from ..render.text import Clock
+
+    global _ROW_CLOCK
+    if _ROW_CLOCK is None:
+        _ROW_CLOCK = Clock()
+    try:
+        return f"{epoch!r} {_ROW_CLOCK.absolute(epoch)}".encode("ascii")
+    except (OverflowError, OSError, ValueError):  # out of the platform's range
+        return repr(epoch).encode("ascii")
+
+
+_ROW_CLOCK: Clock | None = None
+
+
+def rezoned(name: bytes) -> bytes:
+    """A names line with its local time made again in this zone."""
+    fields = name.split(b"\t")
+    if fields[6][:1] != b'"':
+        fields[6] = local_field(float(fields[6].split(b" ", 1)[0]))
+    return b"\t".join(fields)
+
+
+def zone_key() -> bytes:
+    """What the local times depend on: TZ (and TZDIR), and the zone file in use (its
+    inode, size and time: a tzdata update changes them)."""
+    tz = os.environ.get("TZ")
+    folder = os.environ.get("TZDIR", "/usr/share/zoneinfo")
+    path = "/etc/localtime" if tz is None else os.path.join(folder, tz.lstrip(":"))
+    try:
+        st = os.stat(path)
+        found = f"{st.st_ino} {st.st_size} {st.st_mtime_ns}"
+    except (OSError, ValueError):
+        found = "-"
+    text = f"{tz}\0{folder}\0{path}\0{found}".encode("utf-8", "surrogateescape")
+    return f"{zlib.crc32(text):08x}{zlib.adler32(text):08x}".encode()
 
 
 class _Epochs:
@@ -385,9 +431,11 @@ class Builder:
     the bodies (nine tenths of the file) wait in a temporary file (or in the old cache
     file's body, for the rows kept), and only their places are sorted."""
 
-    def __init__(self, common_dir: str, old: bytes = b"") -> None:
+    def __init__(self, common_dir: str, old: bytes = b"", old_zone: bytes = ABSENT) -> None:
         from array import array  # here: the hot commands never build the file
 
+        self.zone = zone_key()
+        self.rezone = old_zone != self.zone  # kept rows' local times are made again
         self.common_dir = common_dir
         self.folder = state_folder(common_dir)
         self.spill: int | None = None
@@ -426,7 +474,7 @@ class Builder:
             tabs.append(old.index(b"\t", tabs[-1] + 1))
         self.keys.append(decoded_key(old[tabs[3] + 1 : tabs[4]]))
         self.ids.append(old[tabs[0] + 1 : tabs[1]])
-        self.names.append(name)
+        self.names.append(rezoned(name) if self.rezone else name)
         self.starts.append(-1 - start)
         self.lengths.append(end - start)
 
@@ -461,7 +509,7 @@ class Builder:
             if not self._write(tmp, refs, names, order):
                 body = io.BytesIO()
                 self._copy_bodies(order, body)
-                return Snapshot(names, body.getvalue(), refs)
+                return Snapshot(names, body.getvalue(), refs, self.zone)
             del names, order  # before the file is read back: never both in memory
             self.close()
             found = load_file(tmp)
@@ -479,7 +527,13 @@ class Builder:
 
     def _write(self, tmp: str, refs: bytes, names: bytes, order: list[int]) -> bool:
         size = sum(self.lengths) + len(order)
-        head = b"%s\nrefs %s\nnames %08x %d\nbody " % (MAGIC, refs, zlib.crc32(names), len(names))
+        head = b"%s\nrefs %s\nzone %s\nnames %08x %d\nbody " % (
+            MAGIC,
+            refs,
+            self.zone,
+            zlib.crc32(names),
+            len(names),
+        )
         try:
             with open(tmp, "wb") as handle:
                 handle.write(head + b"00000000 %d\n\n" % size)

@@ -358,7 +358,11 @@ class LogStore:
             built = self._cold_cache(common, refs or b"-")
             if built is not None:
                 return built
-        builder = listcache.Builder(common, cached.body if cached is not None else b"")
+        builder = (
+            listcache.Builder(common, cached.body, cached.zone)
+            if cached is not None
+            else listcache.Builder(common)
+        )
         try:
             known = cached.places() if cached is not None else {}
             wanted: list[tuple[str, str]] = []
