@@ -176,13 +176,14 @@ def _rows_with(
     return found
 
 
-def load(common_dir: str, whole: bool = True) -> Snapshot | None:
-    """The cache file (without ``whole``: its names alone, body b""), or None when it is
-    missing, foreign, damaged or unreadable."""
-    return load_file(os.path.join(state_folder(common_dir), FILE), whole)
+def load(common_dir: str, whole: bool = True, names: bool = True) -> Snapshot | None:
+    """The cache file (without ``whole``: its names alone, body b""; without ``names``,
+    names b"": `list --json` reads the body alone), or None when it is missing, foreign,
+    damaged or unreadable."""
+    return load_file(os.path.join(state_folder(common_dir), FILE), whole, names)
 
 
-def load_file(path: str, whole: bool = True) -> Snapshot | None:
+def load_file(path: str, whole: bool = True, with_names: bool = True) -> Snapshot | None:
     try:
         with open(path, "rb") as handle:
             start = handle.read(HEAD_MAX)
@@ -198,12 +199,12 @@ def load_file(path: str, whole: bool = True) -> Snapshot | None:
             if None in sizes:
                 return None
             (names_crc, names_size), (body_crc, body_size) = sizes  # type: ignore[misc]
-            handle.seek(head_end + 2)
-            names = handle.read(names_size)
+            handle.seek(head_end + 2 + (0 if with_names else names_size))
+            names = handle.read(names_size) if with_names else b""
             body = handle.read(body_size + 1) if whole else b""
     except OSError:
         return None
-    if len(names) != names_size or zlib.crc32(names) != names_crc:
+    if with_names and (len(names) != names_size or zlib.crc32(names) != names_crc):
         return None
     if whole and (len(body) != body_size or zlib.crc32(body) != body_crc):
         return None
@@ -496,10 +497,11 @@ class Builder:
         order.sort(key=keys.__getitem__, reverse=True)
         return order
 
-    def finish(self, refs: bytes) -> Snapshot:
+    def finish(self, refs: bytes, with_names: bool = True) -> Snapshot:
         """Write the file (renamed into place: readers see the old one or the new one)
-        and read it back; where it cannot be written (a read-only repository, which only
-        lists more slowly), the snapshot is made in memory."""
+        and read it back (``with_names``: its names too); where it cannot be written (a
+        read-only repository, which only lists more slowly), the snapshot is made in
+        memory."""
         self._spill()
         order = self.order()
         names = b"".join([self.names[at] for at in order])
@@ -511,8 +513,9 @@ class Builder:
                 self._copy_bodies(order, body)
                 return Snapshot(names, body.getvalue(), refs, self.zone)
             del names, order  # before the file is read back: never both in memory
+            self.old = b""
             self.close()
-            found = load_file(tmp)
+            found = load_file(tmp, with_names=with_names)
             if found is None:
                 raise GitsessError(f"cannot read back {tmp}")
             from contextlib import suppress

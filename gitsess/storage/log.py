@@ -342,20 +342,23 @@ class LogStore:
             listed.sort(key=lambda r: listcache.updated_key(r.meta), reverse=True)
         return listed
 
-    def listing_cache(self, whole: bool = True) -> listcache.Snapshot:
+    def listing_cache(self, whole: bool = True, names: bool = True) -> listcache.Snapshot:
         """The listing cache, brought up to date: when the session refs changed since it was
         written, one for-each-ref (no objects) and a read of the new logs alone; with no
         cache at all, every session in one stream (storage/listread.py). Without
-        ``whole``, only the names may be read (name lookups need no more)."""
+        ``whole``, only the names may be read (name lookups need no more); without
+        ``names``, only the body (`list --json` needs no more)."""
         common = self.repo.common_dir_path
         refs = listcache.fingerprint(common)  # before listing: a change after it shows next time
-        cached = listcache.load(common, whole)
+        cached = listcache.load(common, whole, names)
         if cached is not None and refs is not None and cached.refs == refs:
             return cached
+        if not names:
+            cached = listcache.load(common, whole)
         if not whole:
             cached = listcache.load(common)
         if cached is None:
-            built = self._cold_cache(common, refs or b"-")
+            built = self._cold_cache(common, refs or b"-", names)
             if built is not None:
                 return built
         builder = (
@@ -378,11 +381,14 @@ class LogStore:
                 builder.add(made)
             if cached is not None and not wanted and not known and cached.refs == (refs or b"-"):
                 return cached
-            return builder.finish(refs or b"-")
+            del cached, known  # the old file is read back no more: never both in memory
+            return builder.finish(refs or b"-", names)
         finally:
             builder.close()
 
-    def _cold_cache(self, common: str, refs: bytes) -> listcache.Snapshot | None:
+    def _cold_cache(
+        self, common: str, refs: bytes, names: bool = True
+    ) -> listcache.Snapshot | None:
         """The cache made from nothing: every log commit and session.json in one stream,
         each row written as read. None when git could not read them all (then they are
         read the careful way)."""
@@ -429,7 +435,7 @@ class LogStore:
                 oid, ref = line.split(" ", 1)
                 if oid in stream.lost:
                     builder.add(listcache.reread(oid, ref[len(SESSIONS) :]))
-        return builder.finish(refs)
+        return builder.finish(refs, names)
 
     CHUNK = 5000  # sessions read per cat-file: memory stays bounded however many are new
 
