@@ -106,13 +106,38 @@ class Snapshot:
     ``names`` holds, in the same order, the fields name lookups need (a sixth of the
     size): ``oid id flags title branch``; ``body`` is b"" when only they were read."""
 
-    __slots__ = ("body", "names", "refs", "zone")
+    __slots__ = ("body", "names", "refs", "stored", "zone")
 
     def __init__(self, names: bytes, body: bytes, refs: bytes, zone: bytes = ABSENT) -> None:
         self.names = names
         self.body = body
         self.refs = refs
         self.zone = zone  # zone_key() of the local times the names hold
+        # Where the body is in the file (path, offset, size, crc32), to read it a piece
+        # at a time: None when the snapshot was made in memory.
+        self.stored: tuple[str, int, int, int] | None = None
+
+    def stored_lines(self) -> Iterator[bytes]:
+        """The body's lines read from the file a megabyte at a time (never all of it in
+        memory); ValueError at the end if they are not what the file was written with."""
+        if self.stored is None:
+            yield from self.lines()
+            return
+        path, at, size, crc = self.stored
+        found, rest = 0, b""
+        with open(path, "rb") as handle:
+            handle.seek(at)
+            while size > 0:
+                chunk = handle.read(min(size, 1 << 20))
+                if not chunk:
+                    break
+                size -= len(chunk)
+                found = zlib.crc32(chunk, found)
+                lines = (rest + chunk).split(b"\n")
+                rest = lines.pop()
+                yield from lines
+        if size or rest or found != crc:
+            raise ValueError("the listing cache changed while read")
 
     def lines(self) -> Iterator[bytes]:
         body, pos = self.body, 0
@@ -176,6 +201,18 @@ def _rows_with(
     return found
 
 
+def stored_refs(common_dir: str) -> bytes | None:
+    """The ``refs`` line of the cache file's header (None: no file of this format)."""
+    try:
+        with open(os.path.join(state_folder(common_dir), FILE), "rb") as handle:
+            head = handle.read(HEAD_MAX).split(b"\n", 2)
+    except OSError:
+        return None
+    if len(head) < 3 or head[0] != MAGIC or not head[1].startswith(b"refs "):
+        return None
+    return head[1][5:]
+
+
 def load(common_dir: str, whole: bool = True, names: bool = True) -> Snapshot | None:
     """The cache file (without ``whole``: its names alone, body b""; without ``names``,
     names b"": `list --json` reads the body alone), or None when it is missing, foreign,
@@ -208,7 +245,9 @@ def load_file(path: str, whole: bool = True, with_names: bool = True) -> Snapsho
         return None
     if whole and (len(body) != body_size or zlib.crc32(body) != body_crc):
         return None
-    return Snapshot(names, body, head[1][5:], head[2][5:])
+    found = Snapshot(names, body, head[1][5:], head[2][5:])
+    found.stored = (path, head_end + 2 + names_size, body_size, body_crc)
+    return found
 
 
 def _section(line: bytes, name: bytes) -> tuple[int, int] | None:
@@ -466,6 +505,16 @@ class Builder:
         self.spilled += len(made.body)
         if len(self.kept) >= 2000 and self.spill is not None:
             self._spill()
+
+    def add_line(self, body: bytes, name: bytes) -> None:
+        """A row of the old file, kept as it is (its local time made again in another
+        zone)."""
+        tabs = [body.index(b"\t")]
+        for _ in range(4):
+            tabs.append(body.index(b"\t", tabs[-1] + 1))
+        sid = body[tabs[0] + 1 : tabs[1]]
+        name = rezoned(name) if self.rezone else name
+        self.add(Row(body, name, decoded_key(body[tabs[3] + 1 : tabs[4]]), sid))
 
     def keep(self, name: bytes, start: int, end: int) -> None:
         """A row of the old body (``old[start:end]``) and its names line, kept as it is."""

@@ -350,14 +350,22 @@ class LogStore:
         ``names``, only the body (`list --json` needs no more)."""
         common = self.repo.common_dir_path
         refs = listcache.fingerprint(common)  # before listing: a change after it shows next time
-        cached = listcache.load(common, whole, names)
-        if cached is not None and refs is not None and cached.refs == refs:
-            return cached
-        if not names:
-            cached = listcache.load(common, whole)
-        if not whole:
-            cached = listcache.load(common)
-        if cached is None:
+        stored = listcache.stored_refs(common)  # the header alone: nothing read in vain
+        if stored is not None and refs is not None and stored == refs:
+            cached = listcache.load(common, whole, names)
+            if cached is not None and cached.refs == refs:
+                return cached
+        if stored is None:
+            built = self._cold_cache(common, refs or b"-", names)
+            if built is not None:
+                return built
+        else:
+            updated = self._updated_cache(common, refs or b"-", names)
+            if updated is not None:
+                return updated
+        # git could not stream every session, or the file changed under us: read it whole.
+        cached = listcache.load(common)
+        if cached is None and stored is not None:  # damaged: made again from nothing
             built = self._cold_cache(common, refs or b"-", names)
             if built is not None:
                 return built
@@ -383,6 +391,35 @@ class LogStore:
                 return cached
             del cached, known  # the old file is read back no more: never both in memory
             return builder.finish(refs or b"-", names)
+        finally:
+            builder.close()
+
+    def _updated_cache(self, common: str, refs: bytes, names: bool) -> listcache.Snapshot | None:
+        """The cache file brought up to date a row at a time: the old rows whose ref still
+        names their log copied as they are (its body read a megabyte at a time: never all
+        of it in memory), the new logs read from git. None when the old file changed
+        under us (then it is read whole)."""
+        old = listcache.load(common, whole=False)
+        if old is None or old.stored is None:
+            return None
+        now: dict[bytes, None] = {}
+        for line in self.repo.refs(SESSIONS):
+            oid, ref = line.split(" ", 1)
+            now[f"{oid}\t{ref[len(SESSIONS) :]}".encode("utf-8", "surrogateescape")] = None
+        builder = listcache.Builder(common, old_zone=old.zone)
+        try:
+            try:
+                for name, body in zip(old.names.splitlines(True), old.stored_lines(), strict=True):
+                    cut = name.index(b"\t", name.index(b"\t") + 1)
+                    if now.pop(name[:cut], False) is None:
+                        builder.add_line(body, name)
+            except ValueError:  # changed while read, or its sections do not match
+                return None
+            del old
+            pairs = (key.decode("utf-8", "surrogateescape").split("\t", 1) for key in now)
+            for made in self._cache_rows([(oid, sid) for oid, sid in pairs]):
+                builder.add(made)
+            return builder.finish(refs, names)
         finally:
             builder.close()
 
