@@ -24,6 +24,7 @@ class _Codec:
 
     decode: Callable[[bytes], Any] | None = None
     encode: Callable[[Any], bytes] | None = None
+    format: Callable[..., bytes] | None = None
     errors: tuple[type[BaseException], ...] = (ValueError,)
     loaded = False
 
@@ -33,10 +34,10 @@ class _Codec:
             cls.loaded = True
             try:
                 from msgspec import MsgspecError
-                from msgspec.json import Decoder, Encoder
+                from msgspec.json import Decoder, Encoder, format
             except ImportError:  # a dependency; json alone is correct, only slower
                 return cls
-            cls.decode, cls.encode = Decoder().decode, Encoder().encode
+            cls.decode, cls.encode, cls.format = Decoder().decode, Encoder().encode, format
             cls.errors = (MsgspecError, ValueError)
         return cls
 
@@ -52,6 +53,14 @@ DEEP = 256
 
 
 NOT_READ = object()  # quick()'s answer when json must decide
+
+
+def one_line(document: bytes) -> bytes | None:
+    """A JSON ``document`` quick() read, on one line as json.dumps(ensure_ascii=False)
+    writes it (", " and ": " between items; numbers and escapes as written: the same
+    values), without decoding it again; None without msgspec."""
+    codec = _Codec.load()
+    return codec.format(document, indent=0) if codec.format is not None else None
 
 
 def quick(line: bytes) -> Any:

@@ -229,7 +229,7 @@ class Sessions:
         ``limit``, given as it is read (never all of them in memory twice); the warnings
         for the sessions listed go in ``warnings``. None when some session must be read
         afresh (then listing() says it all)."""
-        snapshot = self.store.listing_cache()
+        snapshot = self.store.listing_cache(names=False)  # the body says it all
         if snapshot.rows_with(3, REREAD):
             return None
         return self._summaries(snapshot, include_archived, limit, warnings)

@@ -220,7 +220,7 @@ def test_list_remembers_summaries_by_log_commit(repo: Path, gs) -> None:
     [
         b"\xff garbage \x00\n",
         b"",
-        b"gitsess-listing 2\nrefs x\nnames 00000000 0\nbody 00000000 0\n\n",  # stale refs
+        b"gitsess-listing 3\nrefs x\nnames 00000000 0\nbody 00000000 0\n\n",  # stale refs
         "truncated",
         "flipped",
     ],
@@ -238,7 +238,7 @@ def test_a_damaged_listing_cache_is_ignored_and_rebuilt(repo: Path, gs, damage) 
     assert gs("list", "--json").json() == expected
     assert run_cli(repo, "show", "counted").code == 0
     assert gs("list", "--json").json() == expected  # rebuilt: the same again
-    assert cache_file(repo).read_bytes().startswith(b"gitsess-listing 2\n")
+    assert cache_file(repo).read_bytes().startswith(b"gitsess-listing 3\n")
 
 
 def test_list_sees_a_log_moved_by_plain_git(repo: Path, gs) -> None:

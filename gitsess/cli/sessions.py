@@ -159,6 +159,8 @@ def list_(
         list_json(app.sessions, include_all, count)
         return
     limit = count if count is not None or as_json or include_all else page_size(app)
+    if not tags and task is None and not as_json and plain_table(app, include_all, limit):
+        return
     if tags or task is not None:
         rows = listing_rows(app.sessions, include_all)
         if tags:
@@ -228,21 +230,54 @@ def more_line(hidden: int, shown: int) -> str | None:
 RICH_ROWS = 200
 
 
+def plain_table(app: App, include_all: bool, limit: int | None) -> bool:
+    """Show the table as aligned lines made from the listing cache's names (into a pipe,
+    or more rows than rich lays out at a terminal); False when it is not for this table
+    (rich's, or some session must be read afresh: then the rows come the long way)."""
+    from ..labels import pinned
+    from ..listtable import table_rows
+    from ..render.lines import column_lines
+    from ..storage.worktrees import by_branch
+
+    terminal = out().is_terminal
+    if terminal and limit is not None and limit <= RICH_ROWS:
+        return False
+    here = app.sessions.repo.root_path
+    elsewhere = {b: w.path for b, w in by_branch(app.sessions.repo).items() if w.path != here}
+    found = table_rows(app.sessions, include_all, limit, pinned(app.sessions), elsewhere)
+    if found is None or not found.shown or (terminal and found.shown <= RICH_ROWS):
+        return False
+    for warning in found.warnings:
+        click.echo(f"gitsess: warning: {warning}", err=True)
+    more = more_line(found.total - found.shown, found.shown)
+    show_lines(app, column_lines(found.columns), more)
+    return True
+
+
 def show_table(app: App, rows: list[dict[str, Any]], more: str | None) -> None:
     from ..render.terminal import session_lines, session_table
 
-    console = out()
-    if not console.is_terminal:  # a pipe: one whole line per session, for grep
-        sys.stdout.write("".join(line + "\n" for line in session_lines(rows)))
+    if not out().is_terminal or len(rows) > RICH_ROWS:
+        show_lines(app, session_lines(rows), more)
+        return
+    with paged(app):
+        console = out()
+        console.print(session_table(rows, console.width))
+        if more:
+            console.print(more, style="dim", markup=False, highlight=False)
+
+
+def show_lines(app: App, lines: str, more: str | None) -> None:
+    """The table as aligned lines: into a pipe one whole line per session (for grep), at
+    a terminal through the pager."""
+    if not out().is_terminal:
+        sys.stdout.write(lines)
         if more:  # on stderr: what a pipe reads stays one line per session
             click.echo(more, err=True)
         return
     with paged(app):
         console = out()
-        if len(rows) > RICH_ROWS:
-            console.file.write("".join(line + "\n" for line in session_lines(rows)))
-        else:
-            console.print(session_table(rows, console.width))
+        console.file.write(lines)
         if more:
             console.print(more, style="dim", markup=False, highlight=False)
 

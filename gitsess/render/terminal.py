@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..names import short_entry_id
+from .lines import GAP, HEADINGS, SPARSE, cell_lines
 from .noise import fold, speaker
 from .safe import visible
 from .text import clip, content_text, entry_label, entry_summary, header_parts, plural, when
@@ -71,13 +72,10 @@ def console(stderr: bool = False) -> Console:
 
 # -- the session table ---------------------------------------------------------------------
 
-GAP = 2  # columns between two columns
 TITLE_MIN = 16  # the title never gets fewer columns while an optional column is shown
 BRANCH_MIN = 16
 # Dropped in this order when the terminal is too narrow for them all.
 OPTIONAL = ("worktree", "from", "branch", "updated", "entries")
-# Shown only when some session has one.
-SPARSE = ("from", "worktree")
 
 
 def session_cells(row: dict[str, Any]) -> dict[str, str]:
@@ -110,35 +108,11 @@ def parent_id(row: dict[str, Any]) -> str:
     return source if isinstance(source, str) else ""
 
 
-HEADINGS = {"mark": "", "id": "id", "title": "title", "entries": "entries"}
-HEADINGS.update({"updated": "updated", "branch": "branch", "from": "forked from"})
-HEADINGS.update({"worktree": "worktree"})
-
-
-def session_lines(rows: list[dict[str, Any]]) -> list[str]:
+def session_lines(rows: list[dict[str, Any]]) -> str:
     """`list` for a pipe: every session on exactly one line, nothing cut or wrapped, the
-    columns aligned (so `gitsess list | grep` finds a session and shows all of it)."""
-    cells = [HEADINGS, *(session_cells(row) for row in rows)]
-    names = [n for n in HEADINGS if n not in SPARSE or any(c[n] for c in cells[1:])]
-    # Each cell's width measured once (`list --all` of 100,000 sessions lays out 700,000).
-    sized = [[(c[n], text_width(c[n])) for n in names] for c in cells]
-    widths = [max(row[at][1] for row in sized) for at in range(len(names))]
-    right = names.index("entries")
-    gap = " " * GAP
-    lines = []
-    for row in sized:
-        parts = [
-            " " * (wide - used) + text if at == right else text + " " * (wide - used)
-            for at, ((text, used), wide) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append(gap.join(parts).rstrip())
-    return lines
-
-
-def text_width(text: str) -> int:
-    """Columns ``text`` takes: its length when printable ASCII (nearly always), else
-    rich's count."""
-    return len(text) if text.isascii() and text.isprintable() else cell_len(text)
+    columns aligned (so `gitsess list | grep` finds a session and shows all of it); the
+    lines, each ending in a newline."""
+    return cell_lines([tuple(session_cells(row).values()) for row in rows])
 
 
 ARCHIVED = " (archived)"

@@ -115,6 +115,11 @@ def when(ts: Any, relative: bool = True, now: float | None = None) -> str:
     epoch = epoch_of(text)
     if epoch is None:
         return text[:16].replace("T", " ") if len(text) >= 16 else text
+    return when_epoch(epoch, relative, now)
+
+
+def when_epoch(epoch: float, relative: bool = True, now: float | None = None) -> str:
+    """when() of a timestamp's seconds since the epoch."""
     import time
 
     local = time.localtime(epoch)
@@ -137,6 +142,60 @@ def when(ts: Any, relative: bool = True, now: float | None = None) -> str:
     if days == 1:
         return f"yesterday {clock}"
     return f"{time.strftime('%a', local)} {clock}"  # within the week: "Tue 09:30"
+
+
+class Clock:
+    """when() for many timestamps at one moment (`list --all`: 100,000 of them), ten times
+    faster and the same: a time long ago is laid out from the zone's offset (asked once per
+    quarter of an hour) and the date (once per day) instead of by strftime each time."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._time = time
+        self.now = time.time()
+        self.offsets: dict[int, int | None] = {}
+        self.dates: dict[int, str] = {}
+
+    def when_text(self, ts: Any) -> str:
+        return when(ts, now=self.now)
+
+    def when(self, epoch: float) -> str:
+        age = self.now - epoch
+        if -60 <= age < 7 * 86400:  # recent: said in words
+            return when_epoch(epoch, now=self.now)
+        try:
+            return self.absolute(epoch)
+        except (OverflowError, OSError, ValueError):  # out of the platform's range
+            return when_epoch(epoch, now=self.now)
+
+    def absolute(self, epoch: float) -> str:
+        """when(relative=False): "2026-03-04 14:05"."""
+        seconds = int(epoch // 1)  # as localtime floors it
+        quarter = seconds // 900
+        offset = self.offsets.get(quarter, 1)
+        if offset == 1:  # not asked yet (1 second is no zone's offset)
+            offset = self.offsets[quarter] = self._offset(quarter)
+        if offset is None:
+            return self._time.strftime("%Y-%m-%d %H:%M", self._time.localtime(epoch))
+        day, second = divmod(seconds + offset, 86400)
+        date = self.dates.get(day)
+        if date is None:
+            date = self.dates[day] = self._time.strftime(
+                "%Y-%m-%d ", self._time.gmtime(day * 86400)
+            )
+        return date + _CLOCK[second // 60]
+
+    def _offset(self, quarter: int) -> int | None:
+        """The zone's offset through the quarter of an hour ``quarter`` (None: it changes
+        within it). Zones change offset on quarter hours: the same offset at both ends
+        holds for the whole quarter."""
+        early = self._time.localtime(quarter * 900).tm_gmtoff
+        late = self._time.localtime(quarter * 900 + 899).tm_gmtoff
+        return early if early == late else None
+
+
+_CLOCK = [f"{minute // 60:02d}:{minute % 60:02d}" for minute in range(1440)]
 
 
 def _day_number(moment: Any) -> int:

@@ -342,41 +342,144 @@ class LogStore:
             listed.sort(key=lambda r: listcache.updated_key(r.meta), reverse=True)
         return listed
 
-    def listing_cache(self, whole: bool = True) -> listcache.Snapshot:
+    def listing_cache(self, whole: bool = True, names: bool = True) -> listcache.Snapshot:
         """The listing cache, brought up to date: when the session refs changed since it was
-        written, one for-each-ref (no objects) and a read of the new logs alone. Without
-        ``whole``, only the names may be read (name lookups need no more)."""
+        written, one for-each-ref (no objects) and a read of the new logs alone; with no
+        cache at all, every session in one stream (storage/listread.py). Without
+        ``whole``, only the names may be read (name lookups need no more); without
+        ``names``, only the body (`list --json` needs no more)."""
         common = self.repo.common_dir_path
         refs = listcache.fingerprint(common)  # before listing: a change after it shows next time
-        cached = listcache.load(common, whole)
-        if cached is not None and refs is not None and cached.refs == refs:
-            return cached
-        if not whole:
-            cached = listcache.load(common)
-        known = cached.keyed() if cached is not None else {}
-        rows: list[bytes] = []
-        wanted: list[tuple[str, str]] = []
+        stored = listcache.stored_refs(common)  # the header alone: nothing read in vain
+        if stored is not None and refs is not None and stored == refs:
+            cached = listcache.load(common, whole, names)
+            if cached is not None and cached.refs == refs:
+                return cached
+        if stored is None:
+            built = self._cold_cache(common, refs or b"-", names)
+            if built is not None:
+                return built
+        else:
+            updated = self._updated_cache(common, refs or b"-", names)
+            if updated is not None:
+                return updated
+        # git could not stream every session, or the file changed under us: read it whole.
+        cached = listcache.load(common)
+        if cached is None and stored is not None:  # damaged: made again from nothing
+            built = self._cold_cache(common, refs or b"-", names)
+            if built is not None:
+                return built
+        builder = (
+            listcache.Builder(common, cached.body, cached.zone)
+            if cached is not None
+            else listcache.Builder(common)
+        )
+        try:
+            known = cached.places() if cached is not None else {}
+            wanted: list[tuple[str, str]] = []
+            for line in self.repo.refs(SESSIONS):
+                oid, ref = line.split(" ", 1)
+                session_id = ref[len(SESSIONS) :]
+                found = known.pop(f"{oid}\t{session_id}".encode("utf-8", "surrogateescape"), None)
+                if found is None:
+                    wanted.append((oid, session_id))
+                else:
+                    builder.keep(*found)
+            for made in self._cache_rows(wanted):
+                builder.add(made)
+            if cached is not None and not wanted and not known and cached.refs == (refs or b"-"):
+                return cached
+            del cached, known  # the old file is read back no more: never both in memory
+            return builder.finish(refs or b"-", names)
+        finally:
+            builder.close()
+
+    def _updated_cache(self, common: str, refs: bytes, names: bool) -> listcache.Snapshot | None:
+        """The cache file brought up to date a row at a time: the old rows whose ref still
+        names their log copied as they are (its body read a megabyte at a time: never all
+        of it in memory), the new logs read from git. None when the old file changed
+        under us (then it is read whole)."""
+        old = listcache.load(common, whole=False)
+        if old is None or old.stored is None:
+            return None
+        now: dict[bytes, None] = {}
         for line in self.repo.refs(SESSIONS):
             oid, ref = line.split(" ", 1)
-            session_id = ref[len(SESSIONS) :]
-            found = known.pop(f"{oid}\t{session_id}".encode("utf-8", "surrogateescape"), None)
-            if found is None:
-                wanted.append((oid, session_id))
-            else:
-                rows.append(found)
-        rows += self._cache_rows(wanted)
-        snapshot = listcache.Snapshot(*listcache.ordered(rows), refs or b"-")
-        if cached is None or wanted or known or cached.refs != snapshot.refs:
-            listcache.save(common, snapshot)
-        return snapshot
+            now[f"{oid}\t{ref[len(SESSIONS) :]}".encode("utf-8", "surrogateescape")] = None
+        builder = listcache.Builder(common, old_zone=old.zone)
+        try:
+            try:
+                for name, body in zip(old.names.splitlines(True), old.stored_lines(), strict=True):
+                    cut = name.index(b"\t", name.index(b"\t") + 1)
+                    if now.pop(name[:cut], False) is None:
+                        builder.add_line(body, name)
+            except ValueError:  # changed while read, or its sections do not match
+                return None
+            del old
+            pairs = (key.decode("utf-8", "surrogateescape").split("\t", 1) for key in now)
+            for made in self._cache_rows([(oid, sid) for oid, sid in pairs]):
+                builder.add(made)
+            return builder.finish(refs, names)
+        finally:
+            builder.close()
+
+    def _cold_cache(
+        self, common: str, refs: bytes, names: bool = True
+    ) -> listcache.Snapshot | None:
+        """The cache made from nothing: every log commit and session.json in one stream,
+        each row written as read. None when git could not read them all (then they are
+        read the careful way)."""
+        from ..ids import DEFAULT_BRANCH_PREFIX, branch_problem
+        from ..jsonl import NOT_READ, one_line, quick
+        from .listread import LogStream, Unfinished
+        from .objects import GitObject
+
+        builder = listcache.Builder(common)
+        stream = LogStream(self.repo.git, META_MAX_BYTES)
+        uncounted: list[tuple[str, str, Meta]] = []
+        try:
+            for log in stream:
+                oid, session_id = log.oid, log.session_id
+                if log.commit is None or log.meta is None:
+                    builder.add(listcache.reread(oid, session_id))
+                    continue
+                meta = quick(log.meta)
+                text = one_line(log.meta) if meta is not NOT_READ else None
+                if type(meta) is not dict or meta.get("id") != session_id:
+                    text = None  # json reads it, for the verdict json gives
+                    try:
+                        meta = load_meta(session_id, GitObject(oid, "blob", log.meta))
+                    except BrokenSession:
+                        builder.add(listcache.reread(oid, session_id))
+                        continue
+                count = written_count(log.commit)
+                if count is None:  # a log written before the trailer existed: counted below
+                    uncounted.append((oid, session_id, meta))
+                    continue
+                problem = branch_problem(meta.get("branch"), session_id, DEFAULT_BRANCH_PREFIX)
+                builder.add(listcache.row(oid, session_id, count, meta, problem is None, text))
+        except Unfinished:
+            stream.close()
+            builder.close()
+            return None
+        for oid, session_id, meta in uncounted:
+            state = self.state(session_id, at=oid)
+            problem = branch_problem(meta.get("branch"), session_id, DEFAULT_BRANCH_PREFIX)
+            count = state.count if state else 0
+            builder.add(listcache.row(oid, session_id, count, meta, problem is None))
+        if stream.lost:  # refs naming objects git does not have: unreadable, said later
+            for line in self.repo.refs(SESSIONS):
+                oid, ref = line.split(" ", 1)
+                if oid in stream.lost:
+                    builder.add(listcache.reread(oid, ref[len(SESSIONS) :]))
+        return builder.finish(refs, names)
 
     CHUNK = 5000  # sessions read per cat-file: memory stays bounded however many are new
 
-    def _cache_rows(self, wanted: list[tuple[str, str]]) -> list[bytes]:
+    def _cache_rows(self, wanted: list[tuple[str, str]]) -> Iterator[listcache.Row]:
         """Cache rows for the logs in ``wanted`` ((log commit, session id) pairs)."""
         from ..ids import DEFAULT_BRANCH_PREFIX, branch_problem
 
-        rows = []
         for at in range(0, len(wanted), self.CHUNK):
             chunk = wanted[at : at + self.CHUNK]
             specs = [f"{oid}:{META_FILE}" for oid, _ in chunk] + [oid for oid, _ in chunk]
@@ -384,20 +487,19 @@ class LogStore:
             blobs, commits = found[: len(chunk)], found[len(chunk) :]
             for (oid, session_id), blob, commit in zip(chunk, blobs, commits, strict=True):
                 if blob is None or commit is None or commit.kind != "commit":
-                    rows.append(listcache.reread(oid, session_id))
+                    yield listcache.reread(oid, session_id)
                     continue
                 try:
                     meta = load_meta(session_id, blob)
                 except BrokenSession:
-                    rows.append(listcache.reread(oid, session_id))
+                    yield listcache.reread(oid, session_id)
                     continue
                 count = written_count(commit.data)
                 if count is None:  # a log written before the trailer existed: count it
                     state = self.state(session_id, at=oid)
                     count = state.count if state else 0
                 problem = branch_problem(meta.get("branch"), session_id, DEFAULT_BRANCH_PREFIX)
-                rows.append(listcache.row(oid, session_id, count, meta, problem is None))
-        return rows
+                yield listcache.row(oid, session_id, count, meta, problem is None)
 
     def _read_listed(self, pairs: list[tuple[str, str]]) -> list[Listed]:
         """Sessions read from git, not the cache ((log commit, id) pairs): the readable
