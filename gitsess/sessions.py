@@ -222,6 +222,57 @@ class Sessions:
         ]
         return sorted(rows, key=lambda r: str(r.meta.get("updated", "")), reverse=True)
 
+    def family(self, session_id: str) -> list[Listed] | None:
+        """The sessions of ``session_id``'s fork family: the root its parents lead to and
+        every session forked from it, at most FAMILY_LIMIT. Found by byte searches of the
+        listing cache's names (each row names the session it was forked from), so no
+        other session is read: the viewer shows a family on every session page. None when
+        the cache cannot say (a session that must be read afresh): then tree.families over
+        listing() does."""
+        snapshot = self.store.listing_cache()
+        if snapshot.names_with(2, REREAD):
+            return None
+        root, seen = session_id, {session_id}
+        while (source := _source_of(snapshot, root)) is not None and source not in seen:
+            seen.add(source)
+            root = source
+        members, queue = {root: None}, [root]
+        while queue and len(members) < FAMILY_LIMIT:
+            for name in snapshot.names_with(7, ascii_json(queue.pop())):
+                child = name[1].decode("utf-8", "surrogateescape")
+                if child not in members:
+                    members[child] = None
+                    queue.append(child)
+        return self._cached_rows(snapshot, list(members)[:FAMILY_LIMIT])
+
+    def with_task(self, task: str, limit: int) -> list[Listed] | None:
+        """Up to ``limit`` sessions whose `task` is ``task``, most recent first: the rows
+        whose summary holds the task's JSON, checked once parsed. None when the cache
+        cannot say."""
+        snapshot = self.store.listing_cache(names=False)
+        if snapshot.rows_with(3, REREAD):
+            return None
+        needles = {ascii_json(task), json.dumps(task, ensure_ascii=False).encode()}
+        found: list[Listed] = []
+        for line in snapshot.lines():
+            if len(found) >= limit:
+                break
+            if any(needle in line for needle in needles):
+                fields = line.split(b"\t", 7)
+                meta = summary_meta(fields[7])
+                if meta.get("task") == task:
+                    found.append(Listed(meta, int(fields[2]), fields[0].decode()))
+        return found
+
+    def _cached_rows(self, snapshot: Snapshot, session_ids: list[str]) -> list[Listed]:
+        rows = []
+        for sid in session_ids:
+            found = snapshot.rows_with(1, sid.encode("utf-8", "surrogateescape"))
+            if found:
+                fields = found[0]
+                rows.append(Listed(summary_meta(fields[7]), int(fields[2]), fields[0].decode()))
+        return rows
+
     def listing_json(
         self, include_archived: bool, limit: int | None, warnings: dict[str, str]
     ) -> Iterator[bytes] | None:
@@ -876,3 +927,13 @@ def _input_lines(entries: list[Entry]) -> list[bytes]:
         except RecursionError:
             raise BadInput(f"entry {entry.get('id')!r}: nested too deeply") from None
     raise BadInput("an entry cannot be stored as JSON")
+
+
+FAMILY_LIMIT = 2_000  # sessions of one fork family read for a tree (a hostile one can be huge)
+
+
+def _source_of(snapshot: Snapshot, session_id: str) -> str | None:
+    """The session ``session_id`` was forked from, as its cache names line says."""
+    found = snapshot.names_with(1, session_id.encode("utf-8", "surrogateescape"))
+    source = field_value(found[0][7].rstrip(b"\t")) if found and len(found[0]) > 7 else None
+    return source if isinstance(source, str) and source else None

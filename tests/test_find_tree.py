@@ -152,3 +152,34 @@ def test_list_shows_pins_first_forks_and_filters_by_tag(repo: Path) -> None:
     both = run_cli(repo, "list", "--tag", "db", "--tag", "keep").out
     assert ids["b"] in both and ids["a"] not in both
     assert run_cli(repo, "list", "--tag", "nope").out == "No sessions tagged nope.\n"
+
+
+def _containing(roots: list[dict[str, Any]], session_id: str) -> dict[str, Any] | None:
+    def holds(node: dict[str, Any]) -> bool:
+        return node["id"] == session_id or any(holds(c) for c in node["children"])
+
+    return next((root for root in roots if holds(root)), None)
+
+
+def test_one_familys_tree_is_the_same_read_alone(repo: Path) -> None:
+    """`tree SESSION` (and the viewer's family panel) reads only the family's sessions,
+    found through the listing cache's names; it draws what the tree of every family
+    draws for it: forks of forks, a deleted root, parents that loop, a self-parent."""
+    ids = family(repo)
+    x = sid_of(run_cli(repo, "new", "x", "--no-checkout", "--json"))
+    y = sid_of(run_cli(repo, "new", "y", "--no-checkout", "--json"))
+    forge(repo, x, {"parent": {"session": y, "entry": "e0"}}, [{"type": "event", "name": "n"}])
+    forge(repo, y, {"parent": {"session": x, "entry": "e0"}}, [{"type": "event", "name": "n"}])
+    me = sid_of(run_cli(repo, "new", "me", "--no-checkout", "--json"))
+    forge(repo, me, {"parent": {"session": me, "entry": None}}, [])
+    child = sid_of(run_cli(repo, "fork", me, "--title", "of me", "--no-checkout", "--json"))
+    for deleted in (False, True):
+        if deleted:
+            assert run_cli(repo, "delete", ids["root"]).code == 0
+        every = run_cli(repo, "tree", "--all", "--json").json()
+        for session_id in [*ids.values(), x, y, me, child]:
+            if deleted and session_id == ids["root"]:
+                continue
+            alone = run_cli(repo, "tree", session_id, "--json")
+            assert alone.code == 0, alone.err
+            assert alone.json() == _containing(every, session_id), session_id

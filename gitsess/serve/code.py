@@ -108,8 +108,7 @@ def code_context(reader: Reader, session_id: str) -> dict[str, Any]:
     from ..tasks import task_of
     from ..tree import families, family_of
 
-    listed = reader.listed()
-    root = family_of(families(listed, session_id), session_id)
+    root = family_of(families(reader.family(session_id), session_id), session_id)
     family: list[dict[str, Any]] = []
     more = 0
     for depth, node in root.walk() if root else ():
@@ -127,15 +126,15 @@ def code_context(reader: Reader, session_id: str) -> dict[str, Any]:
                 "depth": depth if depth <= 8 else "deep",
             }
         )
-    task = next((task_of(row.meta) for row in listed if row.meta.get("id") == session_id), None)
+    task = task_of(reader.state(session_id).meta)
     attempts = [
         {
             "id": str(row.meta.get("id")),
             "title": _text(row.meta.get("title")),
             "status": row.meta.get("status"),
         }
-        for row in listed
-        if task and task_of(row.meta) == task and row.meta.get("id") != session_id
+        for row in (reader.with_task(task, MAX_ATTEMPTS + 1) if task else [])
+        if task_of(row.meta) == task and row.meta.get("id") != session_id
     ]
     return {
         "family": family if len(family) > 1 else [],
