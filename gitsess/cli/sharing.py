@@ -111,11 +111,14 @@ def push(
         return 1 if failed else 0
     # What was sent on stdout, session by session; what was refused, and what to do about
     # it, on stderr, one line per refused ref.
-    for session_id in report.pushed:
-        detail = report.sessions[session_id]
-        click.echo(f"Pushed {session_id} to {report.remote.url}: {detail.describe()}.")
+    lines = [
+        f"Pushed {sid} to {report.remote.url}: {report.sessions[sid].describe()}."
+        for sid in report.pushed
+    ]
     if report.up_to_date:
-        click.echo(f"Up to date on {report.remote.url}: {', '.join(report.up_to_date)}.")
+        lines.append(f"Up to date on {report.remote.url}: {', '.join(report.up_to_date)}.")
+    if lines:  # one write: 10,000 echo calls cost a third of a second
+        click.echo("\n".join(lines))
     for session_id, detail in report.sessions.items():
         for reason in detail.refused:
             click.echo(f"gitsess: {session_id}: {reason}", err=True)
