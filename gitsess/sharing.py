@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 BRANCH_RETRIES = 3
 # Sessions whose objects are read in one batch, then checked (memory stays bounded).
 PREFETCH_SESSIONS = 2000
+# From this many sessions changed by a fetch, they are checked through the listing cache.
+LISTED_FROM = 100
 
 
 @dataclass
@@ -593,6 +595,8 @@ class Sharing:
     def _problems(self, outcomes: dict[str, str]) -> dict[str, str]:
         """Why sessions a fetch changed cannot be used as they came, by session id."""
         changed = [sid for sid, what in outcomes.items() if what != "up to date"]
+        if len(changed) >= LISTED_FROM:
+            return self._problems_listed(changed)
         problems: dict[str, str] = {}
         for start in range(0, len(changed), PREFETCH_SESSIONS):
             chunk = changed[start : start + PREFETCH_SESSIONS]
@@ -602,6 +606,36 @@ class Sharing:
             finally:
                 self.repo.reader.forget()
         return problems
+
+    def _problems_listed(self, changed: list[str]) -> dict[str, str]:
+        """_problems() for many sessions, from the listing cache (storage/listcache.py),
+        which reads each new log's session.json and commit once, flags the unreadable
+        ones and those whose branch needs checking, and so also has the next `list`
+        ready. The flagged, the not merged and any not listed are looked at one by one."""
+        from .storage.listcache import REREAD
+
+        wanted = set(changed) - set(self.not_merged)
+        found: dict[str, str] = {}
+        again: list[str] = [sid for sid in changed if sid in self.not_merged]
+        for line in self.store.listing_cache().lines():
+            fields = line.split(b"\t", 7)
+            session_id = fields[1].decode("utf-8", "surrogateescape")
+            if session_id not in wanted:
+                continue
+            wanted.discard(session_id)
+            if REREAD in fields[3]:
+                again.append(session_id)
+            else:
+                self.sessions._check_row(fields, found)
+        again += wanted  # not listed (gone meanwhile): asked as before
+        for start in range(0, len(again), PREFETCH_SESSIONS):
+            chunk = again[start : start + PREFETCH_SESSIONS]
+            self.store.prefetch_states(chunk)
+            try:
+                found.update(self._problems_of(chunk))
+            finally:
+                self.repo.reader.forget()
+        return {sid: found[sid] for sid in changed if sid in found}
 
     def _problems_of(self, session_ids: list[str]) -> dict[str, str]:
         problems = {}

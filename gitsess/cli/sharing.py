@@ -164,9 +164,13 @@ def fetch(app: App, args: tuple[str, ...], remote: str | None, as_json: bool) ->
         counts[what] = counts.get(what, 0) + 1
     summary = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
     click.echo(f"Fetched from {report.remote.url}: {summary}.")
-    for session_id, what in sorted(changed.items()):
-        if session_id not in report.problems:
-            click.echo(f"  {what:>10}  {session_id}")
+    lines = [
+        f"  {what:>10}  {session_id}"
+        for session_id, what in sorted(changed.items())
+        if session_id not in report.problems
+    ]
+    if lines:  # one write, however many sessions came
+        click.echo("\n".join(lines))
     for _, problem in sorted(report.problems.items()):
         click.echo(f"gitsess: warning: {problem}", err=True)
     for branch in report.missing_branches:
