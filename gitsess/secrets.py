@@ -248,6 +248,10 @@ def _scan_in_parallel(lines: list[str]) -> Iterator[tuple[int, Finding]]:
         return
     size = -(-len(lines) // cores)
     starts = list(range(0, len(lines), size))
+    # Import detect-secrets and build the prefilter once, here: each forked process
+    # inherits them instead of loading them again (~0.3 s of CPU each).
+    for _ in _scan_lines(["gitsess"]):
+        pass
     with multiprocessing.get_context("fork").Pool(len(starts)) as pool:
         found = pool.map(_scan_chunk, [lines[start : start + size] for start in starts])
     for start, chunk in zip(starts, found, strict=True):
