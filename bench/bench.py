@@ -62,6 +62,8 @@ class Figure:
     gitsess_samples: list[float] = field(default_factory=list)
     floor_samples: list[float] = field(default_factory=list)
     error: str | None = None
+    size: int | None = None  # sessions, for a scale figure: a column of the scale table
+    row: str = ""  # a scale figure's row of that table: its title without the size
 
     @property
     def scale(self) -> float:
@@ -105,6 +107,7 @@ class Figure:
             "gitsess_samples_ms": [_round(s * self.scale, 3) for s in self.gitsess_samples],
             "floor_samples_ms": [_round(s * self.scale, 3) for s in self.floor_samples],
             "error": self.error,
+            "sessions": self.size,
         }
 
 
@@ -122,6 +125,8 @@ class Spec:
     floor: str
     goal: float
     run: FigureFn
+    size: int | None = None  # sessions, for a figure of the scale table
+    row: str = ""
 
 
 FIGURES: list[Spec] = []
@@ -207,6 +212,7 @@ class Bench:
         self._shared: dict[int, Path] = {}
         self.current = ""
         self.notes: list[str] = []  # lines printed under the table
+        self.memories: list[Memory] = []  # peak memory readings figures took on the way
 
     # -- output ----------------------------------------------------------------
 
@@ -581,36 +587,6 @@ def fig_record_batch(bench: Bench, fig: Figure) -> None:
     parse = f"import json; [json.loads(l) for l in open({str(source)!r}, 'rb')]"
     floor = bench.command([bench.python, "-c", parse], repo)
     bench.compare(fig, mine, floor, repeat=bench.sizes.heavy_repeat, warmup=0)
-
-
-@figure("list", "gitsess list --json ({sessions} sessions)", "for-each-ref | cat-file --batch", 4.0)
-def fig_list(bench: Bench, fig: Figure) -> None:
-    list_figure(bench, fig, bench.sizes.sessions)
-
-
-@figure(
-    "list-many",
-    "gitsess list --json ({many_sessions} sessions)",
-    "for-each-ref | cat-file --batch",
-    4.0,
-)
-def fig_list_many(bench: Bench, fig: Figure) -> None:
-    list_figure(bench, fig, bench.sizes.sessions * 10)
-
-
-def list_figure(bench: Bench, fig: Figure, count: int) -> None:
-    repo = bench.new_repo(f"list-{count}")
-    bench.progress(f"creating {count:,} sessions")
-    make_sessions(bench, repo, count)
-    listed = bench.gitsess_json("list", cwd=repo)
-    if len(listed) != count:
-        raise CommandFailed(["gitsess", "list"], 0, f"{len(listed)} sessions, not {count}".encode())
-    mine = bench.command([bench.gitsess_exe, "list", "--json"], repo)
-    pipeline = (
-        "git for-each-ref --format='%(objectname):session.json' refs/sessions/"
-        " | git cat-file --batch >/dev/null"
-    )
-    bench.compare(fig, mine, bench.command(["sh", "-c", pipeline], repo))
 
 
 @figure(
@@ -1035,60 +1011,45 @@ def doctor_repo(bench: Bench, count: int) -> Path:
 
 def doctor_figure(bench: Bench, fig: Figure, count: int, *, first: bool) -> None:
     """`doctor` on ``count`` sessions against git reading every object of every log: as
-    a first run (nothing remembered), or a second (every log verified before)."""
+    a first run (nothing remembered), or a second (every log verified before). CPU time:
+    a first run at 100,000 sessions takes minutes, and the machine is rarely quiet that
+    long."""
     repo = doctor_repo(bench, count)
-    memory = repo / ".git" / "gitsess" / "doctor-verified"
+    verified = repo / ".git" / "gitsess" / "doctor-verified"
 
     def forget() -> None:
-        memory.unlink(missing_ok=True)
+        verified.unlink(missing_ok=True)
 
     argv = [bench.gitsess_exe, "doctor"]
-    mine = bench.prepared(forget, argv, repo) if first else bench.command(argv, repo)
+    mine = cpu_prepared(bench, forget if first else None, argv, repo)
     if not first:
         bench.run(argv, repo)  # the first run, not timed
     repeat = bench.sizes.heavy_repeat if count > 1000 else None
-    floor = bench.command(["sh", "-c", DOCTOR_FLOOR], repo)
+    floor = cpu_prepared(bench, None, ["sh", "-c", DOCTOR_FLOOR], repo)
     bench.compare(fig, mine, floor, repeat=repeat, warmup=0 if count > 1000 else 1)
+    if first:
+        forget()
+        bench.memories.append(memory(bench, f"{count:,}: doctor, first run", ["doctor"], repo))
 
 
-@figure(
-    "doctor-first",
-    "gitsess doctor, first run ({sessions} sessions)",
-    "cat-file of every log object",
-    5.0,
-)
-def fig_doctor_first(bench: Bench, fig: Figure) -> None:
-    doctor_figure(bench, fig, bench.sizes.sessions, first=True)
+def doctor_scale_figure(count: int, *, first: bool) -> None:
+    """Register the doctor figure of ``count`` sessions, first or second run."""
+    run = "first" if first else "second"
 
+    def figure_fn(bench: Bench, fig: Figure) -> None:
+        doctor_figure(bench, fig, count, first=first)
 
-@figure(
-    "doctor-again",
-    "gitsess doctor, second run ({sessions} sessions)",
-    "cat-file of every log object",
-    1.0,
-)
-def fig_doctor_again(bench: Bench, fig: Figure) -> None:
-    doctor_figure(bench, fig, bench.sizes.sessions, first=False)
-
-
-@figure(
-    "doctor-first-many",
-    "gitsess doctor, first run ({many_sessions} sessions)",
-    "cat-file of every log object",
-    5.0,
-)
-def fig_doctor_first_many(bench: Bench, fig: Figure) -> None:
-    doctor_figure(bench, fig, bench.sizes.sessions * 10, first=True)
-
-
-@figure(
-    "doctor-again-many",
-    "gitsess doctor, second run ({many_sessions} sessions)",
-    "cat-file of every log object",
-    1.0,
-)
-def fig_doctor_again_many(bench: Bench, fig: Figure) -> None:
-    doctor_figure(bench, fig, bench.sizes.sessions * 10, first=False)
+    FIGURES.append(
+        Spec(
+            f"doctor-{'first' if first else 'again'}-{scale_label(count)}",
+            f"gitsess doctor, {run} run ({count:,} sessions), CPU",
+            "cat-file of every log object",
+            5.0 if first else 1.0,
+            figure_fn,
+            size=count,
+            row=f"doctor, {run} run ({DOCTOR_ENTRIES} entries a session)",
+        )
+    )
 
 
 def forget_pushes(bench: Bench, repo: Path, *, scan_cache: bool) -> None:
@@ -1788,7 +1749,13 @@ def share_scale_figure(kind: str, count: int) -> None:
 
     FIGURES.append(
         Spec(
-            f"share-{kind}-{label}", title.format(n=f"{count:,}") + ", CPU", floor, goal, figure_fn
+            f"share-{kind}-{label}",
+            title.format(n=f"{count:,}") + ", CPU",
+            floor,
+            goal,
+            figure_fn,
+            size=count,
+            row=title.format(n="N"),
         )
     )
 
@@ -1972,6 +1939,100 @@ for _count in SHARE_SCALES[:2]:
     share_scale_figure("fetch-all", _count)
 for _kind in ("push-all", "push-again"):
     share_scale_figure(_kind, 10_000)
+for _count in SCALE_SIZES:
+    doctor_scale_figure(_count, first=True)
+    doctor_scale_figure(_count, first=False)
+
+
+# -- a separate sessions remote (gitsess.sessionsRemote) ----------------------------------
+
+
+def split_remotes(bench: Bench, scale: ScaleRepos, branches: list[str]) -> Path:
+    """Make the scale remote the clone's sessions remote, beside a code remote of its own
+    (`code`: main and ``branches``); undo_split_remotes puts the clone back as it was."""
+    local = scale.local
+    code = bench.empty_repo(bench.root / f"split-code-{scale.count}.git", bare=True)
+    specs = [f"refs/remotes/origin/{b}:refs/heads/{b}" for b in branches]
+    bench.git("push", "-q", str(code), "main", *specs, cwd=local)
+    bench.git("remote", "add", "code", str(code), cwd=local)
+    bench.git("config", "gitsess.sessionsRemote", "origin", cwd=local)
+    return code
+
+
+def undo_split_remotes(bench: Bench, scale: ScaleRepos) -> None:
+    bench.git("config", "--unset", "gitsess.sessionsRemote", cwd=scale.local)
+    bench.git("remote", "remove", "code", cwd=scale.local)
+
+
+def fig_split_fetch_one(bench: Bench, fig: Figure, scale: ScaleRepos) -> None:
+    """`gitsess fetch --remote code ONE-ID` with the logs on the scale remote (origin, as
+    gitsess.sessionsRemote) and the branches on a code remote of their own: against the
+    two git fetches of the same refs."""
+    local, session = scale.local, scale.ids[0]
+    branch = f"session/scale-{session}"
+    tracking = f"{TRACKING_ROOT}origin/sessions/{session}"
+    split_remotes(bench, scale, [branch])
+    try:
+        drop = "".join(f"delete {ref}\n" for ref in (tracking, f"refs/remotes/code/{branch}"))
+
+        def forget() -> None:
+            bench.git("update-ref", "--stdin", cwd=local, input=drop.encode())
+
+        argv = [bench.gitsess_exe, "fetch", "--remote", "code", session]
+        mine = cpu_prepared(bench, forget, argv, local)
+        fetch = "git fetch -q --no-write-fetch-head"
+        script = (
+            f"{fetch} origin +refs/sessions/{session}:{tracking} && "
+            f"{fetch} code +refs/heads/{branch}:refs/remotes/code/{branch}"
+        )
+        floor = cpu_prepared(bench, forget, ["sh", "-c", script], local)
+        bench.compare(fig, mine, floor)
+    finally:
+        undo_split_remotes(bench, scale)
+
+
+def fig_split_push_one(bench: Bench, fig: Figure, scale: ScaleRepos) -> None:
+    """`gitsess push --remote code ONE-ID` (one new entry) with the logs going to the scale
+    remote (gitsess.sessionsRemote) and the branch to a code remote of its own: against
+    the two git pushes of the same refs."""
+    local, remote, session = scale.local, scale.remote, scale.ahead
+    log, tracking = f"refs/sessions/{session}", f"{TRACKING_ROOT}origin/sessions/{session}"
+    branch = f"refs/heads/session/scale-{session}"
+    split_remotes(bench, scale, [branch.removeprefix("refs/heads/")])
+    try:
+
+        def behind() -> None:
+            bench.git("update-ref", log, scale.behind, cwd=remote)
+            bench.git("update-ref", tracking, scale.behind, cwd=local)
+
+        argv = [bench.gitsess_exe, "push", "--remote", "code", session]
+        mine = cpu_prepared(bench, behind, argv, local)
+        script = f"git push -q origin {log}:{log} && git push -q code {branch}:{branch}"
+        floor = cpu_prepared(bench, behind, ["sh", "-c", script], local)
+        bench.compare(fig, mine, floor)
+    finally:
+        undo_split_remotes(bench, scale)
+
+
+SHARE_SCALE_KINDS.update(
+    {
+        "split-fetch-one": (
+            "fetch --remote code ONE-ID, logs on a sessions remote of {n} sessions",
+            "git fetch of the log, then of the branch",
+            1.2,
+            fig_split_fetch_one,
+        ),
+        "split-push-one": (
+            "push --remote code ONE-ID (one new entry), logs to a sessions remote of {n}",
+            "git push of the log, then of the branch",
+            1.2,
+            fig_split_push_one,
+        ),
+    }
+)
+for _count in SHARE_SCALES:
+    for _kind in ("split-fetch-one", "split-push-one"):
+        share_scale_figure(_kind, _count)
 
 
 def scale_layout(
@@ -2009,7 +2070,12 @@ def scale_layout(
     figures = []
     for title, floor_title, goal, measured, base in specs:
         fig = Figure(
-            f"scale-{len(ids)}-{label}", f"{len(ids):,} {label}: {title}", floor_title, goal
+            f"scale-{len(ids)}-{label}",
+            f"{len(ids):,} {label}: {title}",
+            floor_title,
+            goal,
+            size=len(ids),
+            row=f"{title.replace(prefix, 'PREFIX')}, {label} refs",
         )
         bench.progress(fig.title)
         try:
@@ -2147,18 +2213,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         metavar="KEYS",
-        help="comma-separated figures to run: " + ", ".join(s.key for s in FIGURES),
+        help="comma-separated figures to run: "
+        + ", ".join([*(s.key for s in FIGURES), SCALE_LIST]),
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary repositories")
     parser.add_argument(
         "--scale",
         action="store_true",
-        help="only the scale section: 1k, 10k and 100k sessions, loose and packed refs",
+        help="only the scale section (list, names, sharing at 1k, 10k and 100k sessions)",
+    )
+    parser.add_argument(
+        "--no-scale", action="store_true", help="leave the scale section out (minutes at 100k)"
     )
     parser.add_argument(
         "--scale-sizes",
         metavar="N,N",
-        help="session counts for --scale (default 1000,10000,100000)",
+        help="session counts of the scale section (default 1000,10000,100000; --quick 1000)",
     )
     return parser.parse_args(argv)
 
@@ -2181,38 +2251,31 @@ def main(argv: list[str] | None = None) -> int:
         print("bench: no `gitsess` on PATH", file=sys.stderr)
         return 2
     wanted = set(args.only.split(",")) if args.only else None
-    unknown = wanted - {s.key for s in FIGURES} if wanted else set()
+    unknown = wanted - {s.key for s in FIGURES} - {SCALE_LIST} if wanted else set()
     if unknown:
         print(f"bench: unknown figure(s): {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
+    counts = scale_counts(args)
+    specs = [
+        spec
+        for spec in FIGURES
+        if (not wanted or spec.key in wanted)
+        and (spec.size is None or (counts and spec.size in counts))
+        and not (args.scale and spec.size is None)
+    ]
+    list_section = bool(counts) and (not wanted or SCALE_LIST in wanted)
     root = Path(tempfile.mkdtemp(prefix="gitsess-bench-"))
     bench = Bench(root, exe, console_python(exe), sizes)
     bench.progress(f"gitsess {exe}, python {bench.python}, in {root}")
     bench.compile_package()
-    if args.scale:
-        return scale_main(bench, args, root)
-    figures: list[Figure] = []
     started = time.perf_counter()
+    memories: list[Memory] = []
     try:
-        for spec in FIGURES:
-            if wanted and spec.key not in wanted:
-                continue
-            names = sizes.fields()
-            title, floor = spec.title.format(**names), spec.floor.format(**names)
-            fig = Figure(spec.key, title, floor, spec.goal)
-            bench.current = spec.key
-            bench.progress(fig.title)
-            lap = time.perf_counter()
-            try:
-                spec.run(bench, fig)
-            except CommandFailed as exc:
-                fig.error = str(exc)
-                bench.progress(f"error: {exc}")
-            except Skipped as exc:
-                fig.error = f"skipped: {exc}"
-                bench.progress(fig.error)
-            bench.progress(f"done in {time.perf_counter() - lap:.1f}s")
-            figures.append(fig)
+        figures = run_figures(bench, specs)
+        if list_section:
+            found, memories = run_scale(bench, counts, max(1, args.repeat or 3))
+            figures = [*found, *figures]
+        memories += bench.memories
     finally:
         bench.current = ""
         if args.keep:
@@ -2221,68 +2284,140 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(root, ignore_errors=True)
     total = time.perf_counter() - started
     if args.json:
-        document = {
-            "config": {
-                "repeat": sizes.repeat,
-                "heavy_repeat": sizes.heavy_repeat,
-                "entries": sizes.entries,
-                "sessions": sizes.sessions,
-                "share_sessions": sizes.shared,
-                "quick": quick,
-                "gitsess": exe,
-                "python": bench.python,
-                "git": git_version(),
-                "seconds": round(total, 1),
-                "notes": bench.notes,
-            },
-            "figures": [fig.as_dict() for fig in figures],
-        }
-        print(json.dumps(document, indent=2))
+        print(json.dumps(report_json(bench, args, figures, memories, total), indent=2))
         return 0
-    print(table(figures))
-    print()
-    print(
-        f"Medians of {sizes.repeat} alternating runs ({sizes.heavy_repeat} for batches); "
-        f"{git_version()}; python {bench.python}; {total:.0f}s in all."
-    )
-    for fig in figures:
-        if fig.error:
-            print(f"- {fig.key}: {fig.error}")
-    for note in bench.notes:
-        print(f"- {note}")
+    report_text(bench, figures, memories, total)
     return 0
 
 
-def scale_main(bench: Bench, args: argparse.Namespace, root: Path) -> int:
-    """`--scale`: build each size's repository, time it loose and packed, print the tables."""
-    counts = [int(n) for n in args.scale_sizes.split(",")] if args.scale_sizes else SCALE_SIZES
-    repeat = max(1, args.repeat or 3)
-    started = time.perf_counter()
-    try:
-        figures, memories = run_scale(bench, counts, repeat)
-    finally:
-        if args.keep:
-            bench.progress(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-    total = time.perf_counter() - started
-    if args.json:
-        document = {
-            "figures": [fig.as_dict() for fig in figures],
-            "memory_mb": [m.__dict__ for m in memories],
+SCALE_LIST = "scale-list"  # --only's name for the scale section's list figures
+
+
+def scale_counts(args: argparse.Namespace) -> tuple[int, ...]:
+    """The session counts of the scale section: none with --no-scale, 1,000 with --quick."""
+    if args.scale_sizes:
+        return tuple(int(n) for n in args.scale_sizes.split(","))
+    if args.no_scale:
+        return ()
+    return SCALE_SIZES[:1] if args.quick else SCALE_SIZES
+
+
+def run_figures(bench: Bench, specs: list[Spec]) -> list[Figure]:
+    figures = []
+    names = bench.sizes.fields()
+    for spec in specs:
+        title, floor = spec.title.format(**names), spec.floor.format(**names)
+        fig = Figure(spec.key, title, floor, spec.goal, size=spec.size, row=spec.row)
+        bench.current = spec.key
+        bench.progress(fig.title)
+        lap = time.perf_counter()
+        try:
+            spec.run(bench, fig)
+        except CommandFailed as exc:
+            fig.error = str(exc)
+            bench.progress(f"error: {exc}")
+        except Skipped as exc:
+            fig.error = f"skipped: {exc}"
+            bench.progress(fig.error)
+        bench.progress(f"done in {time.perf_counter() - lap:.1f}s")
+        figures.append(fig)
+    return figures
+
+
+def report_json(
+    bench: Bench,
+    args: argparse.Namespace,
+    figures: list[Figure],
+    memories: list[Memory],
+    total: float,
+) -> dict[str, Any]:
+    sizes = bench.sizes
+    return {
+        "config": {
+            "repeat": sizes.repeat,
+            "heavy_repeat": sizes.heavy_repeat,
+            "entries": sizes.entries,
+            "sessions": sizes.sessions,
+            "share_sessions": sizes.shared,
+            "scale_sizes": list(scale_counts(args)),
+            "quick": args.quick,
+            "gitsess": bench.gitsess_exe,
+            "python": bench.python,
+            "git": git_version(),
             "seconds": round(total, 1),
-        }
-        print(json.dumps(document, indent=2))
-        return 0
-    print(table(figures))
-    print()
-    print(memory_table(memories))
-    print()
-    print(f"Medians of {repeat} alternating runs; {git_version()}; {total:.0f}s in all.")
+            "notes": bench.notes,
+        },
+        "figures": [fig.as_dict() for fig in figures],
+        "memory_mb": [m.__dict__ for m in memories],
+    }
+
+
+def report_text(bench: Bench, figures: list[Figure], memories: list[Memory], total: float) -> None:
+    plain = [fig for fig in figures if fig.size is None]
+    scaled = [fig for fig in figures if fig.size is not None]
+    if plain:
+        print(table(plain))
+        print()
+        print(
+            f"Medians of {bench.sizes.repeat} alternating runs ({bench.sizes.heavy_repeat} for "
+            "batches), wall clock."
+        )
+        print()
+    if scaled:
+        print(scale_table(scaled))
+        print()
+        print(
+            "Scale: CPU seconds (user + system of the command and the git processes it waits "
+            "for), medians of alternating runs; each cell is gitsess vs its floor in the same "
+            "run, and their ratio (! where over the goal)."
+        )
+        print()
+    if memories:
+        print(memory_table(memories))
+        print()
+    print(f"{git_version()}; python {bench.python}; {total:.0f}s in all.")
     for fig in figures:
         if fig.error:
             print(f"- {fig.title}: {fig.error}")
-    return 0
+    for note in bench.notes:
+        print(f"- {note}")
+
+
+def scale_table(figures: list[Figure]) -> str:
+    """The scale figures as one table: a row per command, a column per session count."""
+    counts = sorted({fig.size for fig in figures if fig.size is not None})
+    rows: dict[str, dict[int, Figure]] = {}
+    for fig in figures:
+        rows.setdefault(fig.row or fig.title, {})[fig.size or 0] = fig
+    header = ["command", "floor", "goal", *(f"{scale_label(n)} sessions" for n in counts)]
+    lines = [header]
+    for row, by_size in rows.items():
+        first = next(iter(by_size.values()))
+        cells = [row.replace("|", "\\|"), first.floor.replace("|", "\\|"), f"<= {first.goal:g}x"]
+        lines.append([*cells, *(_scale_cell(by_size.get(n)) for n in counts)])
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |"
+        for line in lines
+    ]
+    text.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(text)
+
+
+def _scale_cell(fig: Figure | None) -> str:
+    if fig is None:
+        return ""
+    if fig.error:
+        return "skipped" if fig.error.startswith("skipped") else "error"
+    mine, floor, ratio = fig.gitsess_ms, fig.floor_ms, fig.ratio
+    if mine is None or floor is None or ratio is None:
+        return "-"
+    flag = "" if fig.ok else " !"
+    return f"{_seconds(mine)} vs {_seconds(floor)}: {ratio:.2f}x{flag}"
+
+
+def _seconds(ms: float) -> str:
+    return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.0f} ms"
 
 
 if __name__ == "__main__":

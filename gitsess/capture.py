@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from .agent_names import AGENT_ALIASES
+
 # typing's flag without importing typing (~3 ms of every hot command's start-up): type
 # checkers take the first branch, Python the second; annotations are never evaluated.
 TYPE_CHECKING = False
@@ -37,13 +39,6 @@ if TYPE_CHECKING:
 else:
     Any = object
 
-AGENT_ALIASES = {
-    "claude": "claude-code",
-    "claude-code": "claude-code",
-    "codex": "codex",
-    "gemini": "gemini",
-    "gemini-cli": "gemini",
-}
 USAGE = "usage: gitsess capture [--agent claude-code|codex|gemini] [PAYLOAD] < hook JSON"
 WINDOW = 8 << 20  # bytes of a large transcript read per window (gitsess.captureWindow)
 BUDGET = 2.0  # seconds a capture of a large transcript may take (gitsess.captureBudget)

@@ -51,6 +51,7 @@ from .storage.log import (
 from .storage.repo import RefMoved
 from .storage.trash import Trash
 from .storage.verified import VerifiedLogs
+from .validate import plainly_valid_meta
 
 ERROR = "error"
 WARNING = "warning"
@@ -792,13 +793,22 @@ def meta_problems(session_id: str, data: bytes) -> tuple[Meta | None, dict[str, 
         return None, {}, f"not JSON ({exc})"
     if not isinstance(value, dict):
         return None, {}, f"a JSON {type(value).__name__}, not an object"
+    bad: dict[str, str] = {}
+    if "format" not in value:
+        bad["format"] = "missing"
+    if not plainly_valid_meta(value):  # pydantic (~150 ms to load) only for the doubtful
+        _model_problems(value, bad)
+    if "id" not in bad and value.get("id") != session_id:
+        bad["id"] = f"{value.get('id')!r} is not the ref's {session_id}"
+    return value, bad, ""
+
+
+def _model_problems(value: dict[str, Any], bad: dict[str, str]) -> None:
+    """What model.SessionMeta refuses in ``value``, a field each, into ``bad``."""
     from pydantic import ValidationError
 
     from .model import SessionMeta
 
-    bad: dict[str, str] = {}
-    if "format" not in value:
-        bad["format"] = "missing"
     try:
         SessionMeta.model_validate(value)
     except ValidationError as exc:
@@ -807,9 +817,6 @@ def meta_problems(session_id: str, data: bytes) -> tuple[Meta | None, dict[str, 
             bad.setdefault(
                 key, error["msg"].lower() if error["type"] == "missing" else error["msg"]
             )
-    if "id" not in bad and value.get("id") != session_id:
-        bad["id"] = f"{value.get('id')!r} is not the ref's {session_id}"
-    return value, bad, ""
 
 
 def _heads(entries: list[Entry]) -> list[str]:
@@ -879,6 +886,6 @@ def _some(items: list[str]) -> str:
 
 
 def _same_agent(agent: str, name: str) -> bool:
-    from .capture import AGENT_ALIASES
+    from .agent_names import AGENT_ALIASES
 
     return AGENT_ALIASES.get(agent, agent) == name

@@ -182,7 +182,10 @@ def main(args: list[str]) -> int:
         if os.environ.get("GITSESS_DEBUG"):
             raise
         message = " ".join(str(exc).split()) or type(exc).__name__
-        line = f"gitsess {name}: {message} (the commit is fine; gitsess did not record it)"
+        outcome = "the commit is fine; gitsess did not record it"
+        if name == "pre-push":  # only a refusal stops git's push
+            outcome = "git's push goes on; gitsess pushed no session log"
+        line = f"gitsess {name}: {message} ({outcome})"
         if background:
             _log_background(line)
         else:
@@ -266,6 +269,7 @@ def post_rewrite(args: list[str], stdin: str) -> None:
     pairs = [line.split()[:2] for line in stdin.splitlines() if len(line.split()) >= 2]
     if not pairs:
         return
+    from .storage import history
     from .storage.repo import Repository
 
     repo = Repository(Path.cwd())
@@ -273,17 +277,10 @@ def post_rewrite(args: list[str], stdin: str) -> None:
         sessions = _sessions(repo)
         candidates = {s for s in [_current_session_id(repo)] if s}
         news = [new for _, new in pairs]
-        out = repo.git.text(
-            "log",
-            "--no-walk",
-            f"--format=%H%x00%T%x00%P%x00%s%x00%(trailers:key={TRAILER},valueonly,separator=%x2C)",
-            *news,
-        )
         described: dict[str, dict[str, Any]] = {}
-        for line in out.splitlines():
-            sha, tree, parents, subject, trailers = ([*line.split("\x00"), "", "", "", ""])[:5]
-            described[sha] = {"subject": subject, "tree": tree, "parents": parents.split()}
-            candidates |= {t.strip() for t in trailers.split(",") if is_session_id(t.strip())}
+        for sha, about, trailers in history.described(repo, news, TRAILER):
+            described[sha] = about
+            candidates |= {t for t in trailers if is_session_id(t)}
         kind = args[0] if args else "rewrite"
         for session_id in sorted(candidates):
             state = sessions.store.state(session_id)
@@ -511,8 +508,7 @@ def _current_session_id(repo: Repository) -> str | None:
 
 def hooks_dir(repo: Repository) -> Path:
     """Where git runs hooks from: honours core.hooksPath (Husky, pre-commit, team folders)."""
-    path = Path(repo.git.text("rev-parse", "--git-path", "hooks"))
-    return path if path.is_absolute() else repo.root / path
+    return repo.git_path("hooks")
 
 
 def is_ours(path: Path) -> bool:

@@ -15,6 +15,8 @@ from __future__ import annotations
 # uuid, ...), which pays for itself over about a thousand lines: a command that reads or
 # writes fewer never loads it.
 QUICK_AFTER = 1000
+# A file read whole whose size says it holds thousands of lines: msgspec from its first.
+QUICK_BYTES = 1 << 20
 
 
 class _Codec:
@@ -41,8 +43,8 @@ class _Codec:
 
 TYPE_CHECKING = False  # typing's flag, without importing typing
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import Any
+    from collections.abc import Callable, Iterator
+    from typing import Any, BinaryIO
 
 # Lines with this many brackets are left to json: msgspec reads a few levels deeper than
 # json can (997 against ~993), and a line json cannot read back must never be stored.
@@ -68,13 +70,13 @@ def quick(line: bytes) -> Any:
 
 def encode_lines(entries: list[Any], fallback: Callable[[Any], bytes]) -> list[bytes]:
     """Each entry as a compact JSON line, as ``fallback`` (storage's encode_json) writes
-    it where the two could differ: an entry whose msgspec output holds `null` anywhere
-    (msgspec writes NaN and infinities as null; json refuses them) or that msgspec
-    cannot encode (lone surrogates, keys that are not strings, deep nesting). Fewer than
+    it where the two could differ: an entry whose msgspec output holds a `null` that was
+    not a None (msgspec writes NaN and infinities as null; json refuses them) or that
+    msgspec cannot encode (lone surrogates, keys that are not strings, deep nesting). Fewer than
     QUICK_AFTER entries: ``fallback`` alone."""
     codec = _Codec.load() if len(entries) >= QUICK_AFTER else _Codec
-    encode = codec.encode
-    if encode is None:
+    encode, decode = codec.encode, codec.decode
+    if encode is None or decode is None:
         return [fallback(entry) for entry in entries]
     failures: tuple[type[BaseException], ...] = (
         *codec.errors,
@@ -86,7 +88,51 @@ def encode_lines(entries: list[Any], fallback: Callable[[Any], bytes]) -> list[b
     for entry in entries:
         try:
             line = encode(entry)
+            # `null` is None, or NaN or an infinity msgspec wrote for json to refuse: read
+            # back, the line equals the entry only if every null was a None.
+            exact = b"null" not in line or decode(line) == entry
         except failures:
-            line = b"null"  # json's turn
-        lines.append(fallback(entry) if b"null" in line else line)
+            exact = False  # json's turn
+        lines.append(line if exact else fallback(entry))
     return lines
+
+
+def read_jsonl(source: str) -> Iterator[tuple[int, Any]]:
+    """(line number, value) of each non-blank line of ``source`` (a file, or `-` for
+    standard input); any bad line is a BadInput naming it."""
+    import sys
+    from pathlib import Path
+
+    from .errors import BadInput
+
+    if source == "-":
+        yield from parse_jsonl(sys.stdin.buffer)
+        return
+    path = Path(source)
+    if not path.is_file():
+        raise BadInput(f"cannot read {source}: no such file")
+    with path.open("rb") as handle:
+        yield from parse_jsonl(handle)
+
+
+def parse_jsonl(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
+    import json
+
+    from .errors import BadInput
+
+    for number, raw in enumerate(handle, start=1):
+        # Past the first lines, most are read at once (msgspec); json gives every verdict.
+        value = quick(raw) if number > QUICK_AFTER else NOT_READ
+        if value is not NOT_READ:
+            yield number, value
+            continue
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadInput(f"line {number}: not valid UTF-8") from None
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            raise BadInput(f"line {number}: not JSON ({exc})") from None

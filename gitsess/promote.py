@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .errors import BadInput, GitsessError
-from .storage import merging
+from .storage import history, merging
 from .storage.worktrees import by_branch, changes, operation_in_progress
 from .tasks import sessions_of_task, task_of
 
@@ -132,7 +132,7 @@ def _result(
     if mode == "merge" and can_fast_forward:
         return tip, "fast-forward"
     tree = (
-        repo.git.text("rev-parse", f"{tip}^{{tree}}")
+        history.tree_of(repo, tip)
         if can_fast_forward
         else merging.merged_tree(repo, target_tip, tip)
     )

@@ -2,9 +2,12 @@
 
 `gitsess status` runs in shell prompts and editor status lines, `list --json` and
 `--version` in scripts and editors, `capture` on every agent turn and `hook` on every
-commit. Loading click and rich costs more than all of their work, so ``dispatch``
-answers exactly these argument forms itself and returns None for anything else (help,
-unusual flags, mistakes): the full CLI then handles it, with the same behaviour and messages.
+commit; `new`, `fork` and `record` (a message, or a batch with --jsonl) at every agent
+run; `import` and `record --jsonl` are measured against json.loads of their input, and
+`search` into a pipe against git grep. Loading click and rich costs more than all of
+their work, so ``dispatch`` answers exactly these argument forms itself and returns None
+for anything else (help, unusual flags, `--opt=value`, mistakes): the full CLI then
+handles it, with the same behaviour and messages.
 """
 
 from __future__ import annotations
@@ -62,6 +65,12 @@ def _hot_command(rest: list[str]) -> Callable[[Sessions], int | None] | None:
     if message is not None:
         names, role, text, as_json = message
         return lambda sessions: record_message(sessions, names, role, text, as_json)
+    batch = _plain_form(rest[1:], *RECORD_BATCH_FORM) if rest[:1] == ["record"] else None
+    if batch is not None and "--jsonl" in batch[1]:
+        words, options, flags = batch
+        return lambda sessions: record_batch(
+            sessions, words[0] if words else None, options["--jsonl"], "--json" in flags
+        )
     if rest[:1] == ["list"] and "--json" in rest and set(rest[1:]) <= {"--json", "--all"}:
         return lambda sessions: list_json(sessions, include_all="--all" in rest)
     return _creating_command(rest)
@@ -71,6 +80,9 @@ def _hot_command(rest: list[str]) -> Callable[[Sessions], int | None] | None:
 # Anything else (--worktree, --task, `--opt=value`, help, a mistake) goes to click.
 NEW_FORM = ({"--no-checkout", "--json"}, {"--from", "--agent"}, (1, 1))
 FORK_FORM = ({"--no-checkout", "--json"}, {"--at", "--title"}, (0, 1))
+# `record [SESSION] --jsonl FILE`: an agent's batch (measured against json.loads of it).
+RECORD_BATCH_FORM = ({"--json"}, {"--jsonl"}, (0, 1))
+IMPORT_FORM = ({"--no-checkout", "--new", "--json"}, {"--format", "--title"}, (1, 1))
 
 
 def _creating_command(rest: list[str]) -> Callable[[Sessions], int | None] | None:
@@ -86,6 +98,19 @@ def _creating_command(rest: list[str]) -> Callable[[Sessions], int | None] | Non
         if parsed is not None:
             words, options, flags = parsed
             return lambda sessions: fork(sessions, words[0] if words else None, options, flags)
+    if rest[:1] == ["import"]:  # measured against json.loads of the transcript: no click
+        parsed = _plain_form(rest[1:], *IMPORT_FORM)
+        if parsed is not None:
+            words, options, flags = parsed
+            return lambda sessions: import_transcript(
+                sessions,
+                words[0],
+                options.get("--format"),
+                options.get("--title"),
+                checkout="--no-checkout" not in flags,
+                force_new="--new" in flags,
+                as_json="--json" in flags,
+            )
     return None
 
 
@@ -103,7 +128,8 @@ def _plain_form(
         if arg in flags and arg not in given:
             given.add(arg)
         elif arg in valued and arg not in options:
-            if at + 1 >= len(args) or args[at + 1].startswith("-"):
+            value = args[at + 1] if at + 1 < len(args) else "-x"
+            if value.startswith("-") and value != "-":  # "-": standard input
                 return None
             options[arg] = args[at + 1]
             at += 1
@@ -135,6 +161,50 @@ def fork(sessions: Sessions, name: str | None, options: dict[str, str], flags: s
     new_title = utf8(title, "the title") if title is not None else None
     state = sessions.fork(source, options.get("--at"), new_title, checkout)
     report_created(sessions, state, "Forked", "--json" in flags, checkout)
+
+
+def import_transcript(
+    sessions: Sessions,
+    file: str,
+    format_name: str | None,
+    title: str | None,
+    checkout: bool,
+    force_new: bool,
+    as_json: bool,
+) -> None:
+    """`gitsess import FILE`, for click's route and this one alike."""
+    from pathlib import Path
+
+    from .agents import import_conversation
+    from .ids import check_title
+
+    sessions.remote_hints = True
+    if title is not None:  # an empty --title is a mistake, not "derive one"
+        check_title(utf8(title, "the title"))
+    done = import_conversation(sessions, Path(file), format_name, title, checkout, new=force_new)
+    if as_json:  # the summary, and what this import added to it
+        existing = done.appended is not None
+        appended = done.appended if existing else done.state.count
+        emit_json({**sessions.summary_of(done.state), "existing": existing, "appended": appended})
+        return
+    if done.appended is None:
+        report_created(sessions, done.state, "Imported", as_json, checkout)
+        return
+    from .render.spans import print_spans
+
+    count = done.appended
+    what = (
+        f"Appended {count} new entr{'y' if count == 1 else 'ies'} to" if count else "Nothing new:"
+    )
+    print_spans(
+        [
+            (f"{what} session ", ""),
+            (str(done.state.meta.get("id")), "yellow"),
+            (" ", ""),
+            (str(done.state.meta.get("title", "")), "bold"),
+            (" (already imported; --new makes a new session)", "dim"),
+        ]
+    )
 
 
 def report_created(
@@ -265,6 +335,18 @@ def utf8(text: str, what: str) -> str:
     except UnicodeEncodeError:
         raise BadInput(f"{what} is not valid UTF-8") from None
     return text
+
+
+def record_batch(sessions: Sessions, name: str | None, source: str, as_json: bool) -> None:
+    """`gitsess record [SESSION] --jsonl FILE` (FILE `-`: standard input), all or nothing;
+    for click's route and this one alike."""
+    from .jsonl import read_jsonl
+
+    batch = list(read_jsonl(source))
+    session_id = sessions.resolve_or_current(name)
+    # --jsonl input is checked against the model.
+    count, oid = sessions.record(session_id, batch)
+    report_appended(session_id, count, oid, as_json)
 
 
 def report_appended(session_id: str, count: int, oid: str, as_json: bool) -> None:

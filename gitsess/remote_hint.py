@@ -61,6 +61,7 @@ def sessions_not_here(repo: Repository) -> tuple[str, int] | None:
         branch = repo.current_branch()
         name = transfer.default_remote(repo, [branch] if branch else [])
         remote = transfer.resolve_remote(repo, name)  # BadInput: no such remote, no hint
+        remote = transfer.sessions_remote(repo, remote)  # where the logs are
         on_remote = _remote_ids(repo, remote)
         if not on_remote:
             return None
@@ -77,12 +78,20 @@ def delete_notes(repo: Repository, session_id: str, branch: str | None) -> list[
     """For a session just deleted here: each remote that still has it (as gitsess last saw
     it, fetching or pushing), and the command that removes it there."""
     configured = set(repo.remotes())
+    logs_only = _sessions_remote_apart(repo, branch)
     notes = []
     for name in transfer.tracked_on(repo, session_id):
         target = name if name in configured else "URL"  # pushed to a URL: its name is a hash
         where = name if name in configured else "the remote you pushed it to by URL"
         log = f"{SESSIONS}{session_id}"
-        if branch and _has_branch(repo, name, branch):
+        if branch and name == logs_only:  # the branch went with the code, elsewhere
+            code = transfer.default_remote(repo, [branch])
+            there = f" on {code}" if _has_branch(repo, code, branch) else f", if it went to {code},"
+            how = (
+                f"`git push {target} --delete {log}`, and its branch{there} "
+                f"with `git push {code} --delete {branch}`"
+            )
+        elif branch and _has_branch(repo, name, branch):
             how = f"`git push {target} --delete {log} {branch}`"
         elif branch:  # pushed with the log, unless it did not exist then
             how = (
@@ -93,6 +102,19 @@ def delete_notes(repo: Repository, session_id: str, branch: str | None) -> list[
             how = f"`git push {target} --delete {log}`"
         notes.append(f"{where} still has session {session_id}: remove it there with {how}")
     return notes
+
+
+def _sessions_remote_apart(repo: Repository, branch: str | None) -> str | None:
+    """The tracking name of `gitsess.sessionsRemote` when it is a remote apart from the
+    one ``branch`` goes to (it then holds logs, not branches), else None."""
+    try:
+        code = transfer.resolve_remote(
+            repo, transfer.default_remote(repo, [branch] if branch else [])
+        )
+        logs = transfer.sessions_remote(repo, code)
+    except GitsessError:
+        return None
+    return logs.name if logs != code else None
 
 
 def _has_branch(repo: Repository, remote_name: str, branch: str) -> bool:

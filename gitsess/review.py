@@ -34,16 +34,12 @@ from typing import Any
 
 from .errors import BadInput
 from .sessions import Sessions
-from .storage.git import first_line
+from .storage import history
+from .storage.history import CodeCommit
 from .storage.log import Entry, Listed, LogState, parse_line
 
-# `Session: <id>` on a line of its own, anywhere in the message: a squash keeps each squashed
-# commit's trailer in its own paragraph (git's trailer parser sees only the last paragraph),
-# and `git merge --squash` indents them.
-_SESSION_LINE = re.compile(r"^[ \t]*(?i:session)[ \t]*:[ \t]*([0-9a-hjkmnp-tv-z]{10})[ \t]*$", re.M)
 _STORED_SHA = re.compile(rb'"sha"\s*:\s*"([0-9a-fA-F]{7,64})"')
 _BLAME_TARGET = re.compile(r"^(.+):([0-9]+)$")
-_LOG_FORMAT = "%H%x1f%T%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%s%x1f%B"
 READ_CHUNK = 128  # segment blobs per `cat-file` while searching logs
 MIN_SHORT_SHA = 7
 REWRITTEN_EVENT = "rewritten"  # post-rewrite's event: data {"from": old, "to": new, "kind"}
@@ -55,54 +51,6 @@ _PATCH_FILE = re.compile(r"^\*\*\* (?:Add|Update|Delete) File: (.+)$", re.M)
 
 
 # -- commits -----------------------------------------------------------------------
-
-
-@dataclass
-class CodeCommit:
-    sha: str
-    tree: str
-    parents: list[str]
-    author: dict[str, str]
-    date: str
-    subject: str
-    named: list[str]  # session ids named by `Session:` lines, in order, each once
-
-    def document(self) -> dict[str, Any]:
-        return {
-            "sha": self.sha,
-            "subject": self.subject,
-            "author": self.author,
-            "date": self.date,
-            "parents": self.parents,
-            "trailers": self.named,
-        }
-
-
-def named_sessions(message: str) -> list[str]:
-    """The session ids a commit message names with `Session: <id>` lines."""
-    return list(dict.fromkeys(m.lower() for m in _SESSION_LINE.findall(message)))
-
-
-def _parse_log(raw: bytes) -> list[CodeCommit]:
-    commits = []
-    for record in raw.decode("utf-8", "replace").split("\0"):
-        record = record.lstrip("\n")
-        if not record:
-            continue
-        fields = (record.split("\x1f", 7) + [""] * 8)[:8]
-        sha, tree, parents, name, email, date, subject, body = fields
-        commits.append(
-            CodeCommit(
-                sha,
-                tree,
-                parents.split(),
-                {"name": name, "email": email},
-                date,
-                subject,
-                named_sessions(body),
-            )
-        )
-    return commits
 
 
 # -- sessions and links --------------------------------------------------------------
@@ -316,8 +264,7 @@ class Review:
         current = self.repo.current_branch()
         remotes = self.repo.remotes()
         remotes.sort(key=lambda r: r != "origin")
-        proc = self.repo.git.run("rev-parse", "--symbolic-full-name", "@{upstream}", check=False)
-        upstream = proc.stdout.decode("utf-8", "replace").strip() if proc.returncode == 0 else ""
+        upstream = history.upstream(self.repo)
         if upstream and current:
             own = {f"refs/heads/{current}", *(f"refs/remotes/{r}/{current}" for r in remotes)}
             if upstream not in own:
@@ -348,22 +295,10 @@ class Review:
         for rev in revs:
             if rev.startswith("-") or not rev.strip():
                 raise BadInput(f"{what}: {rev!r} is not a revision or range")
-        proc = self.repo.git.run(
-            "log",
-            "--reverse",
-            "--topo-order",
-            "-z",
-            f"--format={_LOG_FORMAT}",
-            *options,
-            "--end-of-options",
-            *revs,
-            "--",
-            check=False,
-        )
-        if proc.returncode != 0:
-            reason = first_line(proc.stderr.decode("utf-8", "replace"))
-            raise BadInput(f"{what}: not a revision or range ({reason})")
-        return _parse_log(proc.stdout)
+        try:
+            return history.commits(self.repo, revs, options)
+        except history.NotFound as exc:
+            raise BadInput(f"{what}: not a revision or range ({exc})") from None
 
     def _require_head(self) -> None:
         if self.repo.ref_value("HEAD") is None:
@@ -384,15 +319,10 @@ class Review:
             raise BadInput(f"{path} is outside the repository")
         if line < 1:
             raise BadInput(f"{spec}: lines are numbered from 1")
-        proc = self.repo.git.run(
-            "blame", "--porcelain", "-L", f"{line},{line}", "--", relative, check=False
-        )
-        if proc.returncode != 0:
-            reason = first_line(proc.stderr.decode("utf-8", "replace"))
-            raise BadInput(f"unknown revision {spec!r}, and no line to blame ({reason})")
-        out = proc.stdout.decode("utf-8", "replace").splitlines()
-        sha = out[0].split()[0] if out else ""
-        text = next((row[1:] for row in out if row.startswith("\t")), "")
+        try:
+            sha, text = history.blame_line(self.repo, relative, line)
+        except history.NotFound as exc:
+            raise BadInput(f"unknown revision {spec!r}, and no line to blame ({exc})") from None
         if not sha or set(sha) == {"0"}:
             raise BadInput(f"line {line} of {path} is not committed yet: no commit to explain")
         return sha, {"file": relative.replace(os.sep, "/"), "line": line, "text": text}

@@ -818,8 +818,11 @@ class Sessions:
         )
 
     def remote_branch(self, branch: str) -> str | None:
-        """A fetched copy of ``branch``: a remote-tracking branch, or gitsess's own tracking."""
-        for remote in self.repo.remotes():
+        """A fetched copy of ``branch``: a remote-tracking branch, or gitsess's own tracking.
+        The remote `gitsess.sessionsRemote` names comes last: it holds logs, and branches
+        come from the code's remotes."""
+        logs_only = self.repo.config("gitsess.sessionsRemote")
+        for remote in sorted(self.repo.remotes(), key=lambda name: name == logs_only):
             ref = f"refs/remotes/{remote}/{branch}"
             if self.repo.ref_value(ref):
                 return ref

@@ -120,6 +120,7 @@ class PushReport:
     rejected: dict[str, str] = field(default_factory=dict)  # what was refused, what to do
     blocked: list[Blocked] = field(default_factory=list)
     sessions: dict[str, SessionPush] = field(default_factory=dict)  # per session, in detail
+    sessions_remote: Remote | None = None  # where the logs went, when not to ``remote``
 
 
 @dataclass
@@ -130,6 +131,8 @@ class FetchReport:
     # session id -> why gitsess will not use it as fetched (unreadable, another session's
     # log, a branch it ignores): a teammate's data, reported and never acted on
     problems: dict[str, str] = field(default_factory=dict)
+    sessions_remote: Remote | None = None  # where the logs came from, when not ``remote``
+    branches_error: str | None = None  # why no branch came from ``remote`` (logs did)
 
 
 class Sharing:
@@ -160,8 +163,25 @@ class Sharing:
         if current:
             yield current
 
+    def logs_remote(self, code: Remote) -> Remote:
+        """Where session logs go and come from: `gitsess.sessionsRemote`, else ``code``,
+        the remote of the branches."""
+        return transfer.sessions_remote(self.repo, code)
+
+    def remotes(self, name: str | None, session_ids: list[str]) -> tuple[Remote, Remote]:
+        """(where branches go, where logs go). REMOTE (``name``) picks where branches go;
+        logs go to `gitsess.sessionsRemote` when set. REMOTE naming the sessions remote
+        itself picks nothing new: its branches still go where they always go."""
+        code = self.remote(name, session_ids)
+        logs = self.logs_remote(code)
+        if name and logs == code and self.repo.config(transfer.SESSIONS_REMOTE):
+            usual = self.remote(None, session_ids)
+            if self.logs_remote(usual) == code:
+                code = usual
+        return code, logs
+
     def setup(self, name: str | None) -> tuple[Remote, bool]:
-        remote = self.remote(name)
+        remote = self.remote(name) if name else self.logs_remote(self.remote(None))
         if not remote.named:
             raise BadInput("`remote setup` needs a configured remote name")
         return remote, transfer.ensure_fetch_refspec(self.repo, remote)
@@ -176,14 +196,14 @@ class Sharing:
         with_branches: bool = True,
     ) -> PushReport:
         """Push the logs (and, unless the caller is git pushing them, the branches)."""
-        remote = self.remote(remote_name, session_ids)
-        transfer.ensure_fetch_refspec(self.repo, remote)
-        report = PushReport(remote)
+        remote, logs_remote = self.remotes(remote_name, session_ids)
+        transfer.ensure_fetch_refspec(self.repo, logs_remote)
+        report = PushReport(remote, sessions_remote=None if logs_remote == remote else logs_remote)
         unread = [sid for sid in session_ids if sid not in self._read]
         sessions = {sid: self._read[sid] for sid in session_ids if sid in self._read}
         sessions.update(self.store.read_many(unread))
         if not allow_secrets:
-            report.blocked = self.scan_for_push(remote, {s: sessions[s].oid for s in sessions})
+            report.blocked = self.scan_for_push(logs_remote, {s: sessions[s].oid for s in sessions})
         blocked = {b.session_id for b in report.blocked}
         ids = [sid for sid in session_ids if sid in sessions and sid not in blocked]
         # Only a branch of the form gitsess gives the session's own branches goes along: a
@@ -201,10 +221,10 @@ class Sharing:
                 branch_of[f"refs/heads/{branch}"] = session_id
         if not refs:
             return report
-        tracking_refs = {sid: remote.tracking_ref(sid) for sid in ids}
-        known = self.repo.ref_values(list(tracking_refs.values()), remote.tracking_prefix)
+        tracking_refs = {sid: logs_remote.tracking_ref(sid) for sid in ids}
+        known = self.repo.ref_values(list(tracking_refs.values()), logs_remote.tracking_prefix)
         before = {sid: known[ref] for sid, ref in tracking_refs.items() if ref in known}
-        results = transfer.push(self.repo, remote, refs)
+        results = self._send(remote, logs_remote, refs)
         local = self._local_logs(ids)
         updates, creates, logs_there = [], {}, []
         for result in results:
@@ -224,7 +244,7 @@ class Sharing:
             new = local.get(session_id)
             old = before.get(session_id)
             if new and new != old:
-                ref = remote.tracking_ref(session_id)
+                ref = logs_remote.tracking_ref(session_id)
                 if old:
                     updates.append(f"update {ref} {new} {old}")
                 else:
@@ -242,8 +262,36 @@ class Sharing:
         # They are a cache of the remote's state: no reflog.
         self.repo.update_refs(updates, "gitsess: push", reflog=False)
         self.repo.create_refs(creates, "gitsess: push")
-        self._mark_seen({remote.tracking_ref(s): local.get(s, "") for s in logs_there})
+        self._mark_seen({logs_remote.tracking_ref(s): local.get(s, "") for s in logs_there})
         return report
+
+    def _send(self, code: Remote, logs: Remote, refs: list[str]) -> list[PushedRef]:
+        """Push ``refs``: in one transfer, or with a sessions remote, the logs there first
+        and then the branches to ``code``. A sessions remote that cannot be reached stops
+        the push before any branch goes (one error that says so); a code remote that
+        cannot be reached once the logs went leaves each branch refused, with git's reason."""
+        if logs == code:
+            return transfer.push(self.repo, code, refs)
+        log_refs = [ref for ref in refs if ref.startswith(SESSIONS)]
+        branch_refs = [ref for ref in refs if not ref.startswith(SESSIONS)]
+        try:
+            results = transfer.push(self.repo, logs, log_refs) if log_refs else []
+        except GitsessError as exc:
+            if not branch_refs:
+                raise
+            branches = ", ".join(ref.removeprefix("refs/heads/") for ref in branch_refs)
+            raise GitsessError(
+                f"{exc.message}; nothing was pushed (branch {branches} not pushed to "
+                f"{_where(code)} either)"
+            ) from None
+        if branch_refs:
+            try:
+                results += transfer.push(self.repo, code, branch_refs)
+            except GitsessError as exc:
+                results += [
+                    PushedRef(ref, False, f"[not sent] ({exc.message})") for ref in branch_refs
+                ]
+        return results
 
     def _account_branch(
         self, report: PushReport, session_id: str, result: PushedRef, remote: Remote
@@ -536,23 +584,37 @@ class Sharing:
         ``remote_name`` (default: as for a push of the named sessions found here)."""
         # The sessions here only matter to choose the remote: named, they are not read.
         local = [] if remote_name else [s for s in map(self.local_session, references) if s]
-        remote = self.remote(remote_name, local)
-        transfer.ensure_fetch_refspec(self.repo, remote)
-        report = FetchReport(remote)
+        remote, logs = self.remotes(remote_name, local)
+        transfer.ensure_fetch_refspec(self.repo, logs)
+        report = FetchReport(remote, sessions_remote=None if logs == remote else logs)
         if references:
-            wanted, fetched = self._fetch_named(remote, references)
-            report.missing_branches = self._fetch_branches(remote, wanted, fetched)
-        else:
+            wanted, fetched = self._fetch_named(logs, references, remote)
+            try:
+                report.missing_branches = self._fetch_branches(remote, wanted, fetched, logs)
+            except GitsessError as exc:
+                if logs == remote:
+                    raise
+                report.branches_error = exc.message  # the logs came: they are merged
+        elif logs == remote:
             transfer.fetch(self.repo, remote, [remote.sessions_refspec, remote.branches_refspec])
             wanted = None
-        report.outcomes = self.integrate_all(remote, wanted)
+        else:  # from a sessions remote: its logs, then the code remote's branches
+            transfer.fetch(self.repo, logs, [logs.sessions_refspec])
+            try:
+                transfer.fetch(self.repo, remote, [remote.branches_refspec])
+            except GitsessError as exc:
+                report.branches_error = exc.message
+            wanted = None
+        report.outcomes = self.integrate_all(logs, wanted)
         report.problems = self._problems(report.outcomes)
         from .remote_hint import forget
 
         forget(self.repo)  # what the remote has that is not here has changed
         return report
 
-    def _fetch_named(self, remote: Remote, references: list[str]) -> tuple[list[str], set[str]]:
+    def _fetch_named(
+        self, remote: Remote, references: list[str], code: Remote
+    ) -> tuple[list[str], set[str]]:
         """Fetch the sessions ``references`` name into the tracking refs: their ids, and
         the branches fetched along.
 
@@ -560,9 +622,10 @@ class Sharing:
         session costs the same whatever the remote holds; the branches their copies here
         name come in the same transfer (a guess: the fetched log may name another, which
         _fetch_branches then brings). Anything else (a prefix, a title), or an id the
-        remote lacks, needs the remote's list of sessions first."""
+        remote lacks, needs the remote's list of sessions first. With a sessions remote
+        (``code`` is another), no branch is guessed: they come from ``code`` afterwards."""
         if all(is_session_id(ref) for ref in references):
-            guesses = self._branches_here(references)
+            guesses = self._branches_here(references) if code == remote else []
             for branches in (guesses, []) if guesses else ([],):
                 try:
                     self._fetch_logs(remote, references, branches)
@@ -822,9 +885,10 @@ class Sharing:
             self.sessions.remote_hints = hints
 
     def _fetch_branches(
-        self, remote: Remote, session_ids: list[str], fetched: set[str]
+        self, remote: Remote, session_ids: list[str], fetched: set[str], logs: Remote
     ) -> list[str]:
-        """Fetch the code branches of sessions; the branches the remote no longer has.
+        """Fetch the code branches of sessions (as their logs fetched from ``logs`` name
+        them) from ``remote``; the branches the remote no longer has.
 
         Each branch is fetched by name (the remote advertises only those refs); one the
         remote lacks makes git fetch nothing and say which, so it is set aside and the
@@ -832,7 +896,7 @@ class Sharing:
         specs: dict[str, str] = {}  # branch -> refspec, in the sessions' order
         for session_id in session_ids:
             try:
-                state = self.store.state(session_id, at=remote.tracking_ref(session_id))
+                state = self.store.state(session_id, at=logs.tracking_ref(session_id))
             except GitsessError:  # reported when it is merged
                 continue
             branch = self.sessions.branch_of(state.meta, session_id) if state else None
@@ -877,6 +941,10 @@ class Sharing:
 
     def _mark_seen(self, refs: dict[str, str]) -> None:
         seen_state.record_seen(self.repo.state_dir(), refs)
+
+
+def _where(remote: Remote) -> str:
+    return remote.name if remote.named else remote.url
 
 
 def _pushed_result(summary: str) -> str:

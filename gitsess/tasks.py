@@ -144,16 +144,12 @@ def code_stats(sessions: Sessions, meta: dict[str, Any]) -> dict[str, Any]:
     base, tip = code_range(sessions, meta)
     if tip is None or base is None:
         return {"commits": None, "files_changed": None, "insertions": None, "deletions": None}
-    git = sessions.repo.git
-    commits = int(git.text("rev-list", "--count", f"{base}..{tip}") or 0)
-    files = insertions = deletions = 0
-    for line in git.text("diff", "--numstat", "--no-renames", base, tip).splitlines():
-        added, removed, _ = line.split("\t", 2)
-        files += 1
-        insertions += int(added) if added.isdigit() else 0  # "-" for binary files
-        deletions += int(removed) if removed.isdigit() else 0
+    from .storage.diffs import count_commits
+    from .storage.history import line_counts
+
+    files, insertions, deletions = line_counts(sessions.repo, base, tip)
     return {
-        "commits": commits,
+        "commits": count_commits(sessions.repo, base, tip),
         "files_changed": files,
         "insertions": insertions,
         "deletions": deletions,

@@ -102,3 +102,42 @@ def normalize_entry(raw: Any, head: str | None = None) -> dict[str, Any]:
     from .model import normalize_entry as validated
 
     return validated(raw, head)
+
+
+# -- session.json -------------------------------------------------------------------------
+
+_SESSION_ID = re.compile(r"[0-9a-hjkmnp-tv-z]{10}")  # fullmatch
+_OPTIONAL_STRS = ("agent", "from_branch", "task")
+_REQUIRED_STRS = ("title", "branch", "created", "updated")
+
+
+def plainly_valid_meta(meta: dict[str, Any]) -> bool:
+    """Whether model.SessionMeta surely accepts ``meta`` (a session.json): exact types,
+    every required field, the literal values. False sends it to pydantic, which decides."""
+    fmt = meta.get("format", 1)
+    session_id = meta.get("id")
+    author, parent = meta.get("author"), meta.get("parent")
+    tags = meta.get("tags", [])
+    return (
+        type(fmt) is int
+        and type(session_id) is str
+        and _SESSION_ID.fullmatch(session_id) is not None
+        and all(type(meta.get(key)) is str for key in _REQUIRED_STRS)
+        and "base" in meta
+        and (meta["base"] is None or type(meta["base"]) is str)
+        and type(author) is dict
+        and _is_str(author.get("name"))
+        and _is_str(author.get("email"))
+        and all(_optional_str(meta, key) for key in _OPTIONAL_STRS)
+        and (parent is None or _parent_ok(parent))
+        and meta.get("status", "active") in ("active", "archived")
+        and meta.get("visibility", "private") in ("private", "shared")
+        and type(tags) is list
+        and all(type(tag) is str for tag in tags)
+    )
+
+
+def _parent_ok(parent: object) -> bool:
+    return (
+        type(parent) is dict and _is_str(parent.get("session")) and _optional_str(parent, "entry")
+    )

@@ -120,16 +120,17 @@ class Served:
     def stderr(self) -> str:
         return self.errors.read_text(encoding="utf-8", errors="replace")
 
-    def interrupt(self) -> tuple[int, str]:
-        """Ctrl-C (SIGINT), as a terminal sends it: the exit status and stderr."""
+    def interrupt(self, sig: int = signal.SIGINT) -> tuple[int, str]:
+        """Ctrl-C (SIGINT), as a terminal sends it, or ``sig`` (SIGTERM: a service manager,
+        `kill`): the exit status and stderr."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(sig)
         try:
             self.proc.wait(timeout=HANG_GUARD)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-            raise AssertionError("gitsess serve did not stop on SIGINT") from None
+            raise AssertionError(f"gitsess serve did not stop on signal {sig}") from None
         self.stopped = True
         assert self.proc.stdout is not None
         self.rest += self.proc.stdout.read()

@@ -47,6 +47,37 @@ def git(cwd: Path, *args: str, check: bool = True, input: str | None = None) -> 
     return proc.stdout.strip()
 
 
+def hash_blob(repo: Path, data: bytes) -> str:
+    """Write ``data`` as a blob, byte for byte (any bytes: `git` above takes text)."""
+    path = repo / ".git" / "forged-blob"
+    path.write_bytes(data)
+    try:
+        return git(repo, "hash-object", "-w", str(path))
+    finally:
+        path.unlink()
+
+
+def forge_log(repo: Path, sid: str, change: dict[str, Any], lines: list[bytes]) -> str:
+    """What a teammate's push could bring: a log commit on top of session ``sid``'s with its
+    session.json changed by ``change`` and ``lines`` as its whole log, written with git's
+    plumbing (nothing gitsess would check on the way). Returns the commit."""
+    ref = f"refs/sessions/{sid}"
+    meta_obj = {**json.loads(git(repo, "cat-file", "blob", f"{ref}:session.json")), **change}
+    meta_blob = hash_blob(repo, json.dumps(meta_obj).encode())
+    log_blob = hash_blob(repo, b"".join(line + b"\n" for line in lines))
+    log_tree = git(repo, "mktree", input=f"100644 blob {log_blob}\t00000000.jsonl\n")
+    tree = git(
+        repo,
+        "mktree",
+        input=f"100644 blob {meta_blob}\tsession.json\n040000 tree {log_tree}\tlog\n",
+    )
+    old = git(repo, "rev-parse", ref)
+    message = f"append\n\nSession: {sid}\nEntries: {len(lines)}\n"
+    tip = git(repo, "commit-tree", tree, "-p", old, input=message)
+    git(repo, "update-ref", ref, tip, old)
+    return tip
+
+
 def git_proc(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """git's whole outcome (status, stdout, stderr), for tests that look at all of it."""
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,3 +127,66 @@ def test_importing_what_capture_recorded_into_a_session_adds_nothing(
     assert (result.json()["id"], result.json()["appended"]) == (sid, 2)
     assert session_ids(repo) == [sid] and ids(repo, sid) == ["u1", "a1", "u2", "a2"]
     assert json.loads(json.dumps(result.json()))["existing"] is True
+
+
+def _without_ids(text: str) -> str:
+    import re
+
+    return re.sub(r"\b[0-9a-hjkmnp-tv-z]{10}\b", "ID", text)
+
+
+def test_the_quick_route_and_click_import_alike(tmp_path: Path) -> None:
+    """`import FILE` in its plain forms is answered without click (quick.py: the import is
+    measured against json.loads of the transcript); the `--opt=value` spelling goes
+    through click. Both print the same, fail the same and make the same session."""
+    import subprocess
+    import sys
+
+    from .conftest import make_repo
+
+    transcript = tmp_path / "t.jsonl"
+    write_transcript(transcript, [*turn(1), *turn(2)])
+    twice = tmp_path / "twice.jsonl"
+    write_transcript(twice, turn(3))
+    routes = {name: make_repo(tmp_path / name) for name in ("quick", "click")}
+    pairs = [
+        (["import", str(transcript)], ["import", f"--format={'gitsess'}", str(transcript)]),
+        (["import", str(twice), "--json"], ["import", str(twice), "--json", "--format=gitsess"]),
+        (["import", str(twice)], ["import", str(twice), "--title=From an agent"]),  # again
+        (["import", str(twice), "--new", "--title", "T"],
+         ["import", str(twice), "--new", "--title=T"]),
+        (["import", str(tmp_path / "nosuch")],
+         ["import", str(tmp_path / "nosuch"), "--format=gitsess"]),
+        (["import", str(twice), "--title", ""], ["import", str(twice), "--title="]),
+        (["import", str(twice), "--format", "nosuch"], ["import", str(twice), "--format=nosuch"]),
+    ]  # fmt: skip
+    kept = ("title", "entries", "existing", "appended", "status", "visibility", "source")
+
+    def shown(result: Any, as_json: bool) -> tuple[object, ...]:
+        if as_json:  # times, commits and ids differ between the two repositories
+            made = json.loads(result.out)
+            return result.code, sorted(made), [made[k] for k in kept], result.err
+        return result.code, _without_ids(result.out), _without_ids(result.err)
+
+    for quick, full in pairs:
+        one, other = run_cli(routes["quick"], *quick), run_cli(routes["click"], *full)
+        seen = [shown(r, "--json" in quick) for r in (one, other)]
+        assert seen[0] == seen[1], (quick, seen)
+    assert seen[0][0] == 2 and seen[0][-1].startswith("gitsess: unknown format 'nosuch'")
+    listed = [json.loads(run_cli(r, "list", "--json").out) for r in routes.values()]
+    assert [sorted((m["title"], m["entries"]) for m in rows) for rows in listed] == [
+        [("From an agent", 2), ("From an agent", 4), ("T", 2)]
+    ] * 2
+    # The plain form really goes without click.
+    probe = (
+        "import sys; from gitsess.__main__ import main; sys.argv = ['gitsess', *sys.argv[1:]]\n"
+        "code = main(); print('click' in sys.modules); sys.exit(code)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, "import", str(transcript), "--new", "--no-checkout"],
+        cwd=routes["quick"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "False"

@@ -100,3 +100,21 @@ def test_encoding_gives_json_the_entries_msgspec_would_write_otherwise() -> None
     lines = jsonl.encode_lines(entries[1:], refuse_nan)
     assert [json.loads(line) for line in lines] == [json.loads(line) for line in strict]
     assert lines[:2] == strict[:2]  # the lone surrogate and the int key: json wrote them
+
+
+def test_a_null_is_read_back_to_tell_none_from_nan() -> None:
+    """msgspec writes None and NaN alike (`null`): a line holding null is kept only when
+    reading it back gives the entry, so a NaN or an infinity beside a None still goes to
+    json (and is refused), and Nones alone keep msgspec's line."""
+
+    def refuse_nan(entry: Any) -> bytes:
+        return encode_json(entry, allow_nan=False)
+
+    fill = [{"n": n} for n in range(jsonl.QUICK_AFTER)]
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        hidden = {"a": None, "deep": [{"x": None}, {"y": [None, bad]}], "s": "null"}
+        with pytest.raises(ValueError):
+            jsonl.encode_lines([*fill, hidden], refuse_nan)
+    nones = {"a": None, "b": [None, {"c": None}], "s": "null", "f": 0.5}
+    lines = jsonl.encode_lines([*fill, nones], refuse_nan)
+    assert json.loads(lines[-1]) == nones and lines[-1] == encode_json(nones)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -210,3 +212,50 @@ def test_record_role_fast_path_matches_the_full_cli(repo: Path, gs) -> None:
     for bad in (["--role", "robot", "x"], ["--role", "user"], ["a", "b", "--role", "user", "c"]):
         assert gs("record", *bad).code == 2  # click's usage errors, as before
     assert gs("record", "nosuch", "--role", "user", "x").code == 2
+
+
+def test_record_jsonl_fast_path_matches_the_full_cli(repo: Path, gs, tmp_path: Path) -> None:
+    """`record [SESSION] --jsonl FILE [--json]` (FILE `-`: stdin) skips click too; `--debug`
+    goes through it: the same output, the same errors, the same entries."""
+    made = gs("new", "Batch", "--json").json()
+    good = tmp_path / "good.jsonl"
+    good.write_text(
+        '{"type": "message", "role": "user", "content": "a"}\n\n'
+        '{"type": "event", "name": "x", "data": {"n": 1}}\n'
+    )
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"type": "message", "role": "user", "content": "a"}\n{"type": \n')
+    invalid = tmp_path / "invalid.jsonl"
+    invalid.write_text('{"type": "message", "role": "robot", "content": 1}\n')
+    forms = [
+        ["--jsonl", str(good)],
+        [made["id"][:5], "--jsonl", str(good), "--json"],
+        ["--jsonl", "-"],
+        ["--jsonl", str(bad)],
+        ["--jsonl", str(invalid)],
+        ["--jsonl", str(tmp_path / "nosuch")],
+        ["nosuch", "--jsonl", str(good)],
+        ["--jsonl", str(good), made["id"], "extra"],
+    ]
+    stdin = good.read_text()
+    for form in forms:
+        fast = gs("record", *form, stdin=stdin)
+        full = gs("--debug", "record", *form, stdin=stdin)
+        assert (fast.code, fast.err) == (full.code, full.err), form
+        if "--json" in form:
+            assert fast.json()["appended"] == full.json()["appended"] == 2
+            assert fast.json()["log"] != full.json()["log"]  # each appended its own
+        else:
+            assert fast.out == full.out, form
+    assert [gs("record", *form).code for form in forms[3:]] == [2, 2, 2, 2, 2]
+    # The plain form really goes without click.
+    probe = (
+        "import sys; from gitsess.__main__ import main; sys.argv = ['gitsess', *sys.argv[1:]]\n"
+        "code = main(); print('click' in sys.modules); sys.exit(code)"
+    )
+    argv = [sys.executable, "-c", probe, "record", "--jsonl", str(good)]
+    proc = subprocess.run(argv, cwd=repo, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "False"
+    kinds = [e["type"] for e in gs("show", made["id"], "--json").json()["entries"]]
+    assert kinds == ["message", "event"] * 7

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
+from .conftest import forge_log as forge
 from .conftest import git, run_cli
 
 pytest.importorskip("httpx2", reason="Starlette's test client needs httpx2 (the dev extra)")
@@ -421,34 +422,6 @@ def test_markdown_links_work_only_to_http_and_anchors(client: TestClient, repo: 
     assert "image: pixel" in message and "<img" not in message
 
 
-def forge(repo: Path, sid: str, change: dict[str, Any], lines: list[bytes]) -> str:
-    """What a teammate's push could bring: a log commit with this session.json and log."""
-    ref = f"refs/sessions/{sid}"
-    meta_obj = {**json.loads(git(repo, "cat-file", "blob", f"{ref}:session.json")), **change}
-    meta_blob = hash_blob(repo, json.dumps(meta_obj).encode())
-    log_blob = hash_blob(repo, b"".join(line + b"\n" for line in lines))
-    log_tree = git(repo, "mktree", input=f"100644 blob {log_blob}\t00000000.jsonl\n")
-    tree = git(
-        repo,
-        "mktree",
-        input=f"100644 blob {meta_blob}\tsession.json\n040000 tree {log_tree}\tlog\n",
-    )
-    old = git(repo, "rev-parse", ref)
-    message = f"append\n\nSession: {sid}\nEntries: {len(lines)}\n"
-    tip = git(repo, "commit-tree", tree, "-p", old, input=message)
-    git(repo, "update-ref", ref, tip, old)
-    return tip
-
-
-def hash_blob(repo: Path, data: bytes) -> str:
-    path = repo / ".git" / "forged-blob"
-    path.write_bytes(data)
-    try:
-        return git(repo, "hash-object", "-w", str(path))
-    finally:
-        path.unlink()
-
-
 # Everything a page could take for markup or a terminal for a command, between words that
 # must stay readable.
 HOSTILE = (
@@ -786,3 +759,82 @@ def test_real_transcripts_render_with_their_tools_and_system_prompts(
     assert re.search(r'tool-name">Bash</span> <code class="brief">mise run test', claude)
     assert '<details class="reasoning">' in claude
     assert re.search(r'tool-name">read_file</span> <code class="brief">/Users/[^<]*</code>', gemini)
+
+
+class IndexRows(HTMLParser):
+    """The session titles of the index's table, in order, and its count line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.titles: list[str] = []
+        self.count = ""
+        self._in: str | None = None
+        self.more: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "a" and (found.get("href") or "").startswith("/s/"):
+            self._in = "title"
+            self.titles.append("")
+        elif tag == "p" and found.get("class") == "count":
+            self._in = "count"
+        elif tag == "a" and self._in == "count" and (found.get("href") or "").startswith("/?"):
+            self.more = found["href"]
+
+    def handle_endtag(self, tag: str) -> None:
+        if (tag, self._in) in (("a", "title"), ("p", "count")):
+            self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in == "title":
+            self.titles[-1] += data
+        elif self._in == "count":
+            self.count += data
+
+
+def index_of(client: TestClient, query: str = "") -> IndexRows:
+    answer = client.get(f"/{query}")
+    assert answer.status_code == 200, answer.text
+    parsed = IndexRows()
+    parsed.feed(answer.text)
+    return parsed
+
+
+def test_the_index_is_a_page_of_the_most_recent_with_more_to_ask_for(
+    client: TestClient, repo: Path
+) -> None:
+    """However many sessions there are, the index shows a page (pinned first, then the
+    most recent) and says how many there are; "show more" asks for another page."""
+    ids = [new(repo, f"Session {n}") for n in range(5)]
+    assert run_cli(repo, "pin", ids[1]).code == 0
+    signed_in(client)
+    first = index_of(client, "?limit=2")
+    assert first.titles == ["Session 1", "Session 4"]
+    assert " ".join(first.count.split()).startswith("2 of 5 sessions · show more")
+    assert first.more == "/?limit=4"
+    second = index_of(client, first.more[1:])
+    assert second.titles == ["Session 1", "Session 4", "Session 3", "Session 2"]
+    assert index_of(client, second.more[1:] if second.more else "").titles[-1] == "Session 0"
+    whole = index_of(client)  # the default page holds them all
+    assert len(whole.titles) == 5 and whole.more is None
+
+
+def test_index_filters_read_every_session_and_keep_a_page(client: TestClient, repo: Path) -> None:
+    """A filter or a text looks at every session (not only the page shown), keeps the
+    first page of matches and counts them all; its values are offered from the rows
+    shown, and any other can be typed in."""
+    ids = [new(repo, f"Work {n}") for n in range(4)]
+    for sid in ids[:3]:
+        assert run_cli(repo, "tag", sid, "alpha").code == 0
+    assert run_cli(repo, "tag", ids[0], "<b>rare</b>").code == 0
+    signed_in(client)
+    tagged = index_of(client, "?tag=alpha&limit=2")
+    assert tagged.titles == ["Work 2", "Work 1"]
+    assert " ".join(tagged.count.split()).startswith("2 of 3 matching, of 4 sessions")
+    assert tagged.more is not None and "tag=alpha" in tagged.more and "limit=4" in tagged.more
+    assert index_of(client, "?tag=<b>rare</b>").titles == ["Work 0"]  # not on the first page
+    assert index_of(client, "?q=work+3").titles == ["Work 3"]
+    assert index_of(client, "?tag=nosuch").titles == []
+    page = client.get("/?limit=2").text  # Work 3 and Work 2
+    assert '<option value="alpha">' in page and "rare" not in page  # values of the rows shown
+    assert "<b>" not in client.get("/").text  # a tag is data

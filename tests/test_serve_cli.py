@@ -91,6 +91,19 @@ def test_the_address_is_the_first_line_and_ctrl_c_stops_it_cleanly(repo: Path) -
     assert refuses_connections(port)
 
 
+def test_sigterm_stops_it_as_ctrl_c_does(repo: Path) -> None:
+    """`kill`, a service manager or a container runtime sends SIGTERM: the same clean stop
+    (requests finished, "Stopped.", exit 0), not death by the signal."""
+    import signal
+
+    with serving(repo) as served:
+        port = served.port
+        assert status_of(port) == 401
+        code, err = served.interrupt(signal.SIGTERM)
+    assert (code, err.splitlines()) == (0, ["Stopped."]), err
+    assert refuses_connections(port)
+
+
 def test_port_0_picks_a_free_port_each_time(repo: Path) -> None:
     with serving(repo) as first, serving(repo) as second:
         assert first.port != second.port

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import git, gitsess_exe, run_cli
+from .conftest import forge_log, git, gitsess_exe, run_cli
 
 # Everything a terminal could act on, between words that must stay readable.
 HOSTILE = (
@@ -39,24 +39,12 @@ OWN_SGR = {"", "0", "1", "2", "3", "22", "23"}
 
 
 def forge(repo: Path, sid: str, change: dict[str, Any], entries: list[dict[str, Any]]) -> None:
-    """What a teammate's push would bring: a log commit with this session.json and log."""
-    ref = f"refs/sessions/{sid}"
-    meta = {**json.loads(git(repo, "cat-file", "blob", f"{ref}:session.json")), **change}
-    lines = []
-    for n, entry in enumerate(entries):
-        lines.append(json.dumps({"id": f"e{n}", "ts": f"2026-01-01T00:00:{n:02}Z", **entry}))
-    meta_blob = git(repo, "hash-object", "-w", "--stdin", input=json.dumps(meta))
-    log_blob = git(repo, "hash-object", "-w", "--stdin", input="\n".join(lines) + "\n")
-    log_tree = git(repo, "mktree", input=f"100644 blob {log_blob}\t00000000.jsonl\n")
-    tree = git(
-        repo,
-        "mktree",
-        input=f"100644 blob {meta_blob}\tsession.json\n040000 tree {log_tree}\tlog\n",
-    )
-    old = git(repo, "rev-parse", ref)
-    message = f"append {len(entries)} entries\n\nSession: {sid}\nEntries: {len(entries)}\n"
-    tip = git(repo, "commit-tree", tree, "-p", old, input=message)
-    git(repo, "update-ref", ref, tip, old)
+    """What a teammate's push would bring: ``entries`` (ids and times filled in) as the log."""
+    lines = [
+        json.dumps({"id": f"e{n}", "ts": f"2026-01-01T00:00:{n:02}Z", **entry}).encode()
+        for n, entry in enumerate(entries)
+    ]
+    forge_log(repo, sid, change, lines)
 
 
 def hostile_entries(sha: str) -> list[dict[str, Any]]:

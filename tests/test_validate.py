@@ -145,3 +145,77 @@ def test_record_loads_pydantic_only_for_an_entry_not_plainly_valid(
     assert refused.returncode == 2 and "PYDANTIC True" in refused.stderr
     assert refused.stderr.startswith(f"gitsess: {message}"), refused.stderr
     assert len(log_lines(repo, session)) == 2  # nothing of the refused batch was written
+
+
+META_VALUES: list[Any] = [
+    *VALUES,
+    "abcdefghjk",
+    "ABCDEFGHJK",
+    "abcdefghj",
+    "active",
+    "archived",
+    "private",
+    "shared",
+    ["t"],
+    ["t", 1],
+    {"name": "n", "email": "e"},
+    {"name": "n"},
+    {"name": "n", "email": None},
+    {"session": "abcdefghjk"},
+    {"session": "abcdefghjk", "entry": None},
+    {"session": "abcdefghjk", "entry": 3},
+    {"session": None},
+]
+META_FIELDS = [
+    *("format", "id", "title", "branch", "base", "created", "updated", "author", "agent"),
+    *("parent", "status", "visibility", "tags", "from_branch", "task"),
+]
+
+
+def metas(count: int) -> list[dict[str, Any]]:
+    """session.json values, each field left out, well formed or anything else at random."""
+    rng = random.Random(6)
+    good: dict[str, Any] = {
+        "format": 1,
+        "id": "abcdefghjk",
+        "title": "t",
+        "branch": "session/t",
+        "base": None,
+        "created": "2026-12-01T00:00:00Z",
+        "updated": "2026-12-01T00:00:00Z",
+        "author": {"name": "n", "email": "e"},
+        "agent": None,
+        "parent": {"session": "abcdefghjk"},
+        "status": "active",
+        "visibility": "private",
+        "tags": ["t"],
+        "from_branch": None,
+        "task": "x",
+    }
+    made = []
+    for _ in range(count):
+        meta = dict(good)
+        for key in META_FIELDS:
+            roll = rng.random()
+            if roll < 0.06:
+                del meta[key]
+            elif roll < 0.14:
+                meta[key] = rng.choice(META_VALUES)
+        made.append(meta)
+    return made
+
+
+def test_plainly_valid_metas_are_valid_to_pydantic() -> None:
+    """doctor asks pydantic only about a session.json the shortcut doubts: whatever the
+    shortcut accepts, pydantic accepts (and it accepts most good ones)."""
+    accepted = doubted = 0
+    for meta in metas(6000):
+        if validate.plainly_valid_meta(meta):
+            model.SessionMeta.model_validate(meta)  # raises if the shortcut was wrong
+            accepted += 1
+        else:
+            try:
+                model.SessionMeta.model_validate(meta)
+            except model.ValidationError:
+                doubted += 1
+    assert accepted > 500 and doubted > 500  # both sides were exercised

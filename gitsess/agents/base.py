@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import stat
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -43,7 +42,6 @@ def read_whole_lines(path: Path, start: int, size: int) -> bytes:
     return data[:end]
 
 
-@dataclass
 class Conversation:
     """A transcript turned into entries (docs/format.md) (section 4), in conversation order.
 
@@ -51,14 +49,28 @@ class Conversation:
     <native id>}; what the format has no field for is kept in the entry's `meta`.
     Ids are stable: parsing the same transcript twice gives the same ids, and
     a transcript that grew gives the old entries the same ids as before.
+
+    A plain class, not a dataclass: importing dataclasses (and inspect) costs ~20 ms,
+    and capture, on every agent turn, reads transcripts through this module.
     """
 
-    agent: str
-    entries: list[Entry]
-    title: str | None = None
-    native_id: str | None = None
-    cwd: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("agent", "cwd", "entries", "meta", "native_id", "title")
+
+    def __init__(
+        self,
+        agent: str,
+        entries: list[Entry],
+        title: str | None = None,
+        native_id: str | None = None,
+        cwd: str | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.agent, self.entries, self.title = agent, entries, title
+        self.native_id, self.cwd = native_id, cwd
+        self.meta: dict[str, Any] = {} if meta is None else meta
+
+    def __repr__(self) -> str:
+        return f"Conversation({self.agent!r}, {len(self.entries)} entries, {self.title!r})"
 
 
 class AgentFormat(ABC):

@@ -115,12 +115,10 @@ import itertools
 import json
 import os
 import re
-import uuid as uuidlib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..jsonl import NOT_READ, QUICK_AFTER, quick
+from ..jsonl import NOT_READ, QUICK_AFTER, QUICK_BYTES, quick
 from .base import (
     AgentFormat,
     Conversation,
@@ -239,11 +237,13 @@ class ClaudeCode(AgentFormat):
 # -- reading ---------------------------------------------------------------------------
 
 
-@dataclass
 class _Record:
-    number: int  # line number, from 1
-    obj: dict[str, Any]
-    digest: str | None  # SHA-1 of the record's text, for records without a uuid
+    __slots__ = ("digest", "number", "obj")
+
+    def __init__(self, number: int, obj: dict[str, Any], digest: str | None) -> None:
+        self.number = number  # line number, from 1
+        self.obj = obj
+        self.digest = digest  # SHA-1 of the record's text, for records without a uuid
 
 
 def _read(
@@ -265,6 +265,7 @@ def _read(
     records: list[_Record] = []
     note = None
     last = len(lines) - 1
+    quick_after = 0 if len(data) >= QUICK_BYTES else QUICK_AFTER
     for index, raw in enumerate(lines):
         line = raw.strip()
         if not line:
@@ -272,7 +273,7 @@ def _read(
         number = index + 1
         try:
             # Past the first lines of a long transcript, msgspec reads what json would.
-            value = quick(line) if number > QUICK_AFTER else NOT_READ
+            value = quick(line) if number > quick_after else NOT_READ
             if value is NOT_READ:
                 value = json.loads(line)
         except (ValueError, RecursionError):
@@ -361,16 +362,29 @@ def _subagent_files(path: Path, session_id: str | None) -> list[Path]:
 # -- one stream: the session file, or one subagent ----------------------------------------
 
 
-@dataclass
 class _Stream:
-    path: Path
-    records: list[_Record]
-    prefix: str = ""  # id prefix: "" for the session, "<agentId>." for a subagent
-    agent: str | None = None  # the subagent's id
-    entries: list[Entry] = field(default_factory=list)
-    by_uuid: dict[str, list[Entry]] = field(default_factory=dict)
-    start_ts: str = ""
-    meta_file: dict[str, Any] | None = None
+    __slots__ = (
+        "agent",
+        "by_uuid",
+        "entries",
+        "meta_file",
+        "path",
+        "prefix",
+        "records",
+        "start_ts",
+    )
+
+    def __init__(
+        self, path: Path, records: list[_Record], prefix: str = "", agent: str | None = None
+    ) -> None:
+        self.path = path
+        self.records = records
+        self.prefix = prefix  # id prefix: "" for the session, "<agentId>." for a subagent
+        self.agent = agent  # the subagent's id
+        self.entries: list[Entry] = []
+        self.by_uuid: dict[str, list[Entry]] = {}
+        self.start_ts = ""
+        self.meta_file: dict[str, Any] | None = None
 
 
 def _fit(base: str) -> str:
@@ -1145,6 +1159,8 @@ def transcript_path(cwd: Path, session_uuid: str, config_dir: Path | None = None
 
 
 def new_session_uuid() -> str:
+    import uuid as uuidlib  # only for writing transcripts: importing it costs ~6 ms
+
     return str(uuidlib.uuid4())
 
 
@@ -1230,6 +1246,8 @@ def to_transcript(entries: list[Entry], session_uuid: str, cwd: str) -> list[dic
     tool inputs that are not objects are sent as ``{"input": ...}``; outputs that are not
     text or content blocks are sent as JSON text.
     """
+    import uuid as uuidlib
+
     records: list[dict[str, Any]] = []
     namespace = uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"gitsess:claude-code:{session_uuid}")
     previous: str | None = None

@@ -246,7 +246,7 @@ INSTALLERS: dict[str, JsonHooks | CodexHooks] = {
 
 
 def installer(agent: str) -> JsonHooks | CodexHooks:
-    from ..capture import AGENT_ALIASES
+    from ..agent_names import AGENT_ALIASES
 
     found = INSTALLERS.get(AGENT_ALIASES.get(agent, agent))
     if found is None:
@@ -257,7 +257,7 @@ def installer(agent: str) -> JsonHooks | CodexHooks:
 def exclude_locally(repo: Repository, relative: str) -> Path | None:
     """Add ``relative`` to the repository's own ignore list (`info/exclude`, never
     committed) unless git already ignores it; the exclude file when a line was added."""
-    if repo.git.ok("check-ignore", "-q", relative):
+    if repo.is_ignored(relative):
         return None
     exclude = repo.common_dir / "info" / "exclude"
     try:

@@ -105,7 +105,7 @@ def write_handoff(
 
 def check_agent(agent: str) -> str:
     """The agent's canonical name, or BadInput if gitsess cannot hand sessions to it."""
-    from ..capture import AGENT_ALIASES
+    from ..agent_names import AGENT_ALIASES
 
     name = AGENT_ALIASES.get(agent, agent)
     if name not in RESUMABLE:

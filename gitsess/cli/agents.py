@@ -10,8 +10,7 @@ from typing import Any
 import click
 
 from ..errors import BadInput
-from ..ids import check_title
-from .base import SESSION, App, cli, emit_json, json_option, pass_app, report_created
+from .base import SESSION, App, cli, emit_json, json_option, pass_app
 
 
 @cli.command("import")
@@ -46,38 +45,9 @@ def import_(
     A transcript imported or captured before goes into that session: only what it does
     not hold yet is appended (--new: a new session all the same).
     """
-    from ..agents import import_conversation
+    from ..quick import import_transcript
 
-    if title is not None:  # an empty --title is a mistake, not "derive one"
-        check_title(title)
-    done = import_conversation(
-        app.sessions, Path(file), format_name, title, not no_checkout, new=force_new
-    )
-    if as_json:  # the summary, and what this import added to it
-        existing = done.appended is not None
-        appended = done.appended if existing else done.state.count
-        emit_json(
-            {**app.sessions.summary_of(done.state), "existing": existing, "appended": appended}
-        )
-        return
-    if done.appended is None:
-        report_created(app, done.state, "Imported", as_json, not no_checkout)
-        return
-    from ..render.spans import print_spans
-
-    count = done.appended
-    what = (
-        f"Appended {count} new entr{'y' if count == 1 else 'ies'} to" if count else "Nothing new:"
-    )
-    print_spans(
-        [
-            (f"{what} session ", ""),
-            (str(done.state.meta.get("id")), "yellow"),
-            (" ", ""),
-            (str(done.state.meta.get("title", "")), "bold"),
-            (" (already imported; --new makes a new session)", "dim"),
-        ]
-    )
+    import_transcript(app.sessions, file, format_name, title, not no_checkout, force_new, as_json)
 
 
 EXPORT_SUFFIXES = {

@@ -248,14 +248,9 @@ def pager_command(app: App) -> str | None:
 
 
 def git_config(app: App, name: str) -> str | None:
-    found = subprocess.run(
-        ["git", "config", "--get", name],
-        cwd=app.path or None,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return found.stdout.rstrip("\n") if found.returncode == 0 else None
+    from ..storage.git import config_value
+
+    return config_value(app.path or None, name)
 
 
 # As git: a command with any of these goes to `sh -c`, any other is run as it is (so a

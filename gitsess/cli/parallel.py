@@ -99,7 +99,7 @@ def compare(app: App, sessions: tuple[str, ...], task_name: str | None, as_json:
 def diff(app: App, first: str, second: str, git_options: tuple[str, ...]) -> int:
     """The code difference between two sessions' branches, through `git diff` (its options
     pass through: --stat, -w, -- PATH...; its pager too)."""
-    import subprocess
+    from ..storage.history import show_diff
 
     tips = []
     for name in (first, second):
@@ -117,11 +117,7 @@ def diff(app: App, first: str, second: str, git_options: tuple[str, ...]) -> int
     if "--" in options:
         at = options.index("--")
         options, paths = options[:at], options[at:]
-    return subprocess.run(
-        ["git", "diff", *options, tips[0], tips[1], *paths],
-        cwd=app.sessions.repo.root_path,
-        check=False,
-    ).returncode
+    return show_diff(app.sessions.repo, options, tips[0], tips[1], paths)
 
 
 @cli.command()

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import click
 
@@ -354,7 +351,7 @@ def record(
     """Append entries to a session (default: the current one); all or nothing."""
     if (role is None) == (jsonl is None):
         raise click.UsageError("give either --role ROLE TEXT or --jsonl FILE")
-    from ..quick import record_message, report_appended
+    from ..quick import record_message
 
     if role is not None:
         if len(args) not in (1, 2):
@@ -364,45 +361,9 @@ def record(
         return
     if len(args) > 1:
         raise click.UsageError("--jsonl takes at most one SESSION")
-    batch = list(read_jsonl(jsonl or "-"))
-    sessions = app.sessions
-    session_id = sessions.resolve_or_current(args[0] if args else None)
-    # --jsonl input is checked against the model.
-    count, oid = sessions.record(session_id, batch)
-    report_appended(session_id, count, oid, as_json)
+    from ..quick import record_batch
 
-
-def read_jsonl(source: str) -> Iterator[tuple[int, Any]]:
-    """(line number, value) for each non-blank line; any bad line is an error naming it."""
-    if source == "-":
-        yield from parse_jsonl(sys.stdin.buffer)
-        return
-    path = Path(source)
-    if not path.is_file():
-        raise BadInput(f"cannot read {source}: no such file")
-    with path.open("rb") as handle:
-        yield from parse_jsonl(handle)
-
-
-def parse_jsonl(handle: BinaryIO) -> Iterator[tuple[int, Any]]:
-    from ..jsonl import NOT_READ, QUICK_AFTER, quick
-
-    for number, raw in enumerate(handle, start=1):
-        # Past the first lines, most are read at once (msgspec); json gives every verdict.
-        value = quick(raw) if number > QUICK_AFTER else NOT_READ
-        if value is not NOT_READ:
-            yield number, value
-            continue
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise BadInput(f"line {number}: not valid UTF-8") from None
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line)
-        except (ValueError, RecursionError) as exc:
-            raise BadInput(f"line {number}: not JSON ({exc})") from None
+    record_batch(app.sessions, args[0] if args else None, jsonl or "-", as_json)
 
 
 @cli.command()

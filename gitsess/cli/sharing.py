@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from ..errors import AmbiguousSession, BadInput
 from .base import REMOTE, REMOTE_OR_SESSION, SESSION, App, cli, emit_json, json_option, pass_app
 
+if TYPE_CHECKING:
+    from ..storage.remote import Remote
+
 REMOTE_HELP = (
     "Remote name, URL or path (default: gitsess.remote, else the upstream remote of the "
-    "session's branch, else of the checked-out branch, else origin)."
+    "session's branch, else of the checked-out branch, else origin). With gitsess.sessionsRemote "
+    "set, logs go there instead and R takes the branches."
 )
 remote_option = click.option("--remote", "-r", "remote", type=REMOTE, metavar="R", help=REMOTE_HELP)
 
@@ -92,6 +98,7 @@ def push(
         emit_json(
             {
                 "remote": report.remote.url,
+                "sessions_remote": (report.sessions_remote or report.remote).url,
                 "pushed": report.pushed,
                 "up_to_date": report.up_to_date,
                 "rejected": report.rejected,
@@ -111,12 +118,18 @@ def push(
         return 1 if failed else 0
     # What was sent on stdout, session by session; what was refused, and what to do about
     # it, on stderr, one line per refused ref.
-    lines = [
-        f"Pushed {sid} to {report.remote.url}: {report.sessions[sid].describe()}."
-        for sid in report.pushed
-    ]
+    # With a sessions remote, each line says where the log went and where the branch did.
+    logs_at = report.sessions_remote
+    lines = []
+    for session_id in report.pushed:
+        detail = report.sessions[session_id]
+        where = report.remote.url
+        if logs_at is not None:
+            where = logs_at.url if detail.branch is None else both_remotes(logs_at, report.remote)
+        lines.append(f"Pushed {session_id} to {where}: {detail.describe()}.")
     if report.up_to_date:
-        lines.append(f"Up to date on {report.remote.url}: {', '.join(report.up_to_date)}.")
+        where = report.remote.url if logs_at is None else both_remotes(logs_at, report.remote)
+        lines.append(f"Up to date on {where}: {', '.join(report.up_to_date)}.")
     if lines:  # one write: 10,000 echo calls cost a third of a second
         click.echo("\n".join(lines))
     for session_id, detail in report.sessions.items():
@@ -138,32 +151,40 @@ def push(
 @remote_option
 @json_option
 @pass_app
-def fetch(app: App, args: tuple[str, ...], remote: str | None, as_json: bool) -> None:
+def fetch(app: App, args: tuple[str, ...], remote: str | None, as_json: bool) -> int:
     """Bring in teammates' sessions (all, or the named ones) and merge them. The remote is
     --remote R or a first argument naming one (`fetch origin`)."""
     from ..sharing import Sharing
 
     remote, sessions = split_remote(app, args, remote)
     report = Sharing(app.sessions).fetch(remote, sessions)
+    logs_at = report.sessions_remote or report.remote
     changed = {sid: what for sid, what in report.outcomes.items() if what != "up to date"}
     if as_json:
         emit_json(
             {
                 "remote": report.remote.url,
+                "sessions_remote": logs_at.url,
                 "sessions": report.outcomes,
                 "missing_branches": report.missing_branches,
+                "branches_error": report.branches_error,
                 "problems": report.problems,
             }
         )
-        return
+        return 1 if report.branches_error else 0
+    if report.branches_error:
+        click.echo(f"gitsess: no branch fetched: {report.branches_error}", err=True)
     if not report.outcomes:
-        click.echo(f"No sessions on {report.remote.url}.")
-        return
+        click.echo(f"No sessions on {logs_at.url}.")
+        return 1 if report.branches_error else 0
     counts: dict[str, int] = {}
     for what in report.outcomes.values():
         counts[what] = counts.get(what, 0) + 1
     summary = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
-    click.echo(f"Fetched from {report.remote.url}: {summary}.")
+    where = report.remote.url
+    if report.sessions_remote is not None:
+        where = both_remotes(report.sessions_remote, report.remote)
+    click.echo(f"Fetched from {where}: {summary}.")
     lines = [
         f"  {what:>10}  {session_id}"
         for session_id, what in sorted(changed.items())
@@ -175,6 +196,12 @@ def fetch(app: App, args: tuple[str, ...], remote: str | None, as_json: bool) ->
         click.echo(f"gitsess: warning: {problem}", err=True)
     for branch in report.missing_branches:
         click.echo(f"gitsess: branch {branch} is not on {report.remote.url}", err=True)
+    return 1 if report.branches_error else 0
+
+
+def both_remotes(logs: Remote, code: Remote) -> str:
+    """Where logs and branches went (or came from) when they are two remotes."""
+    return f"{logs.url} (logs) and {code.url} (branches)"
 
 
 @cli.group()
@@ -188,8 +215,8 @@ def remote() -> None:
 def remote_setup(app: App, name: str | None) -> None:
     """Make a plain `git fetch NAME` bring session logs too.
 
-    NAME defaults to the remote `push` uses: gitsess.remote, else the branch's upstream
-    remote, else origin.
+    NAME defaults to gitsess.sessionsRemote when set, else to the remote `push` uses:
+    gitsess.remote, else the branch's upstream remote, else origin.
     """
     from ..sharing import Sharing
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import shlex
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -31,7 +31,8 @@ from starlette.staticfiles import StaticFiles
 from ..errors import BadInput, GitsessError
 from ..render.safe import visible
 from .entries import views
-from .reader import FILTERS, Reader
+from .index import FILTERS, PAGE_ROWS
+from .reader import Reader
 from .rows import row
 
 
@@ -64,17 +65,21 @@ def create_app(reader: Reader) -> Starlette:
             raise HTTPException(404, exc.message) from None
 
     def index(request: Request) -> Response:
-        rows = reader.index()
-        chosen = {name: request.query_params.get(name, "") for name in FILTERS}
+        chosen = {name: request.query_params.get(name, "").strip() for name in FILTERS}
         text = request.query_params.get("q", "").strip()
-        shown = [row for row in rows if _matches(row, chosen, text)]
+        limit = _int(request.query_params.get("limit"), PAGE_ROWS)
+        found = reader.index(chosen, text, limit)
+        more = {k: v for k, v in request.query_params.items() if k != "limit"}
+        more["limit"] = str(len(found.rows) + limit)  # as many again
         return page(
             "index.html.j2",
-            rows=[row(r) for r in shown],
-            total=len(rows),
+            rows=[row(r) for r in found.rows],
+            matching=found.matching,
+            total=found.total,
             chosen=chosen,
             q=text,
-            choices=_choices(rows),
+            choices=found.choices,
+            more=urlencode(more) if found.matching > len(found.rows) else None,
         )
 
     def session(request: Request) -> Response:
@@ -172,34 +177,3 @@ def _shown(value: Any) -> Any:
 
 def _int(value: str | None, default: int) -> int:
     return int(value) if value is not None and value.isdigit() else default
-
-
-def _field(row: dict[str, Any], name: str) -> list[str]:
-    """The values of ``row`` a filter named ``name`` compares with."""
-    if name == "tag":
-        tags = row.get("tags")
-        return [str(t) for t in tags] if isinstance(tags, list) else []
-    if name == "author":
-        author = row.get("author")
-        return [str(author.get("name", ""))] if isinstance(author, dict) else []
-    value = row.get(name)
-    return [str(value)] if value not in (None, "") else []
-
-
-def _matches(row: dict[str, Any], chosen: dict[str, str], text: str) -> bool:
-    for name, wanted in chosen.items():
-        if wanted and wanted not in _field(row, name):
-            return False
-    if not text:
-        return True
-    haystack = (
-        " ".join(str(row.get(key, "")) for key in ("title", "id", "branch", "task")).casefold()
-        + " "
-        + " ".join(_field(row, "tag")).casefold()
-    )
-    return all(word in haystack for word in text.casefold().split())
-
-
-def _choices(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """Each filter's values, as the sessions have them."""
-    return {name: sorted({v for row in rows for v in _field(row, name)}) for name in FILTERS}

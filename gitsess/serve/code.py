@@ -49,7 +49,7 @@ def routes(reader: Reader, page: Page, lookup: Lookup) -> list[BaseRoute]:
             if facts is None:
                 raise HTTPException(404, f"no commit {reference} in this repository")
             change = diffs.commit_change(reader.sessions.repo, facts)
-        from ..review import named_sessions
+        from ..storage.history import named_sessions
 
         return page(
             "commit.html.j2",
@@ -91,7 +91,7 @@ def routes(reader: Reader, page: Page, lookup: Lookup) -> list[BaseRoute]:
             "compare.html.j2",
             chosen=chosen,
             columns=columns if len(columns) == 2 else [],
-            choices=_choices(reader),
+            choices=_choices(reader, [sid for sid in chosen if sid]),
         )
 
     return [
@@ -208,14 +208,22 @@ def _column(reader: Reader, session_id: str) -> dict[str, Any]:
     }
 
 
-def _choices(reader: Reader) -> list[dict[str, Any]]:
+def _choices(reader: Reader, chosen: list[str]) -> list[dict[str, Any]]:
+    """The sessions the compare form offers: the chosen ones, then the index's first page
+    (pinned, then the most recent); any other is a ?a=ID away."""
+    from .index import FILTERS, PAGE_ROWS
+
+    rows = reader.index(dict.fromkeys(FILTERS, ""), "", PAGE_ROWS).rows
+    offered = {str(row.get("id")) for row in rows}
+    extra = [sid for sid in dict.fromkeys(chosen) if sid not in offered]
+    rows = [reader.summary(reader.state(sid)) for sid in extra] + rows
     return [
         {
-            "id": str(row.meta.get("id", "")),
-            "title": _text(row.meta.get("title")),
-            "task": _text(row.meta.get("task")),
+            "id": str(row.get("id", "")),
+            "title": _text(row.get("title")),
+            "task": _text(row.get("task")),
         }
-        for row in reader.listed()
+        for row in rows
     ]
 
 

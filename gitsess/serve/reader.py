@@ -17,9 +17,8 @@ from ..storage.log import parse_line
 if TYPE_CHECKING:
     from ..sessions import Sessions
     from ..storage.log import Entry, Listed, LogState
+    from .index import IndexPage
 
-# Filters of the index, each the session.json field it looks at.
-FILTERS = ("status", "visibility", "agent", "author", "tag", "task")
 LOG_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
@@ -38,18 +37,12 @@ class Reader:
         with self.lock:
             return self.sessions.listing(include_archived=True)
 
-    def index(self) -> list[dict[str, Any]]:
-        """Every session's summary, pinned ones first (in pin order), then the most recent."""
-        from ..labels import pinned
+    def index(self, chosen: dict[str, str], text: str, limit: int) -> IndexPage:
+        """A page of the index: pinned sessions first, then the most recent (serve/index.py)."""
+        from .index import index_page
 
         with self.lock:
-            listed = self.sessions.listing(include_archived=True)
-            rows = [self.sessions.summary(r.meta, r.count, r.oid) for r in listed]
-            pins = {sid: n for n, sid in enumerate(pinned(self.sessions))}
-        for row in rows:
-            row["pinned"] = row.get("id") in pins
-        rows.sort(key=lambda row: pins.get(str(row.get("id")), len(pins)))
-        return rows
+            return index_page(self.sessions, chosen, text, limit)
 
     # -- one session ----------------------------------------------------------
 

@@ -6,6 +6,7 @@ import contextlib
 import errno
 import ipaddress
 import secrets
+import signal
 import socket
 import sys
 from typing import TYPE_CHECKING
@@ -44,17 +45,29 @@ def serve(sessions: Sessions, host: str, port: int | None, open_browser: bool) -
             timeout_graceful_shutdown=GRACE_SECONDS,
         )
         url = f"http://{_url_host(host)}:{bound}/?token={token}"
+        previous = signal.signal(signal.SIGTERM, _terminated)
         try:
             _announce(url, host, open_browser)
             uvicorn.Server(config).run(sockets=[listener])
-        except KeyboardInterrupt:
-            # uvicorn handles Ctrl-C itself (it stops serving, lets requests finish), then
-            # raises the signal again for its caller; before it runs, Ctrl-C lands here too.
+        except (KeyboardInterrupt, _Terminated):
+            # uvicorn handles Ctrl-C and SIGTERM itself (it stops serving, lets requests
+            # finish), then raises the signal again for its caller, whose handlers it put
+            # back; before it runs, either lands here too.
             pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     finally:
         reader.close()
         listener.close()
     print("Stopped.", file=sys.stderr)
+
+
+class _Terminated(Exception):
+    """SIGTERM (`kill`, a service manager): stop as on Ctrl-C, not die of the signal."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise _Terminated
 
 
 def _announce(url: str, host: str, open_browser: bool) -> None:

@@ -78,3 +78,12 @@ class Git:
             stderr=subprocess.DEVNULL,
             env=self.env,
         )
+
+
+def config_value(cwd: str | None, name: str) -> str | None:
+    """``git config --get NAME`` in ``cwd``, before any repository is opened (or outside
+    one): None when unset."""
+    found = subprocess.run(
+        ["git", "config", "--get", name], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    return found.stdout.rstrip("\n") if found.returncode == 0 else None

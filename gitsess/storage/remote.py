@@ -116,6 +116,30 @@ def resolve_remote(repo: Repository, name: str) -> Remote:
     raise BadInput(f"no remote named {name!r} (see `git remote -v`)")
 
 
+# Where session logs go, when not with the branches: a remote of their own, so that the
+# code repository's refs stay few however many sessions there are.
+SESSIONS_REMOTE = "gitsess.sessionsRemote"
+
+
+def sessions_remote(repo: Repository, code: Remote) -> Remote:
+    """Where session logs go and come from: the remote `gitsess.sessionsRemote` names (a
+    configured remote, or a URL or path), else ``code``, the remote of the branches. The
+    code remote itself (by name or by URL) counts as unset: one remote, as before.
+
+    Raises BadInput when the setting names no remote, before anything is sent."""
+    name = repo.config(SESSIONS_REMOTE)
+    if not name:
+        return code
+    try:
+        found = resolve_remote(repo, name)
+    except BadInput:
+        raise BadInput(
+            f"{SESSIONS_REMOTE} names no remote {name!r} (see `git remote -v`, or unset it: "
+            f"`git config --unset {SESSIONS_REMOTE}`)"
+        ) from None
+    return code if found.name == code.name or found.url == code.url else found
+
+
 def ensure_fetch_refspec(repo: Repository, remote: Remote) -> bool:
     """Make a plain `git fetch REMOTE` bring session logs too. True if it was added."""
     if not remote.named:

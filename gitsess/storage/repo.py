@@ -154,6 +154,17 @@ class Repository:
                     self._config[name.lower()] = value
         return self._config.get(key.lower())
 
+    def git_path(self, name: str) -> Path:
+        """Where git keeps ``name`` (`hooks` honours core.hooksPath), as an absolute path."""
+        from pathlib import Path
+
+        path = Path(self.git.text("rev-parse", "--git-path", name))
+        return path if path.is_absolute() else self.root / path
+
+    def is_ignored(self, relative: str) -> bool:
+        """Whether git ignores the work-tree path ``relative``."""
+        return self.git.ok("check-ignore", "-q", "--", relative)
+
     def identity(self, role: str = "AUTHOR") -> Identity:
         """Who is writing (``role`` AUTHOR or COMMITTER): git's own rules, never failing."""
         if self.assumed_identity is not None:
