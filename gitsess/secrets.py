@@ -317,7 +317,10 @@ def _detect(path: str) -> list[Any]:
     except (UnicodeDecodeError, prefilter.UnknownPlugin):
         read = []
     if read and prefilter.ini_certainly_fails(read):
-        return prefilter.scan_selected(path, read, prefilter.candidates(read, patterns))
+        try:
+            return prefilter.scan_selected(path, read, prefilter.candidates(read, patterns))
+        except AttributeError:  # a detect-secrets without the internals it calls: scan whole
+            pass
     from detect_secrets.core.secrets_collection import SecretsCollection
 
     collection = SecretsCollection()
