@@ -21,6 +21,7 @@ register it with the `@figure(...)` decorator.
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import json
 import os
@@ -1067,8 +1068,9 @@ def forget_pushes(bench: Bench, repo: Path, *, scan_cache: bool) -> None:
         (state / "clean-blobs").unlink(missing_ok=True)
 
 
-def push_figure(bench: Bench, fig: Figure, *, scan_cache: bool) -> None:
-    """`gitsess push --all` against `git push` of the same refs, each into a fresh bare repo."""
+def push_figure(bench: Bench, fig: Figure, *, scan_cache: bool, cpu: bool = False) -> None:
+    """`gitsess push --all` against `git push` of the same refs, each into a fresh bare repo
+    (``cpu``: timed in CPU seconds, as the scale figures are)."""
     count = bench.sizes.shared
     repo = bench.shared_repo(count)
     mine_remote, floor_remote = bench.root / "push-mine.git", bench.root / "push-floor.git"
@@ -1078,12 +1080,15 @@ def push_figure(bench: Bench, fig: Figure, *, scan_cache: bool) -> None:
         bench.empty_repo(mine_remote, bare=True)
 
     mine_argv = [bench.gitsess_exe, "push", "--all", "--remote", str(mine_remote)]
-    mine = bench.prepared(mine_setup, mine_argv, repo)
+
+    def prepared(setup: Callable[[], object], argv: list[str]) -> Any:
+        return cpu_prepared(bench, setup, argv, repo) if cpu else bench.prepared(setup, argv, repo)
+
+    mine = prepared(mine_setup, mine_argv)
     refspecs = ["refs/sessions/*:refs/sessions/*", "refs/heads/session/*:refs/heads/session/*"]
-    floor = bench.prepared(
+    floor = prepared(
         lambda: bench.empty_repo(floor_remote, bare=True),
         ["git", "push", str(floor_remote), *refspecs],
-        repo,
     )
     # The warm-up run of `mine` scans everything: it fills the cache of the warm figure.
     repeat = bench.sizes.repeat if scan_cache else bench.sizes.heavy_repeat
@@ -1107,6 +1112,26 @@ def fig_push_first(bench: Bench, fig: Figure) -> None:
 
 
 @figure(
+    "push-first-cpu",
+    "push --all, {shared} shared sessions, first push (secrets scan), CPU",
+    "git push of the same refs",
+    2.0,
+)
+def fig_push_first_cpu(bench: Bench, fig: Figure) -> None:
+    push_figure(bench, fig, scan_cache=False, cpu=True)
+
+
+@figure(
+    "push-warm-cpu",
+    "push --all, {shared} shared sessions, scan cache warm, CPU",
+    "git push of the same refs",
+    1.2,
+)
+def fig_push_warm_cpu(bench: Bench, fig: Figure) -> None:
+    push_figure(bench, fig, scan_cache=True, cpu=True)
+
+
+@figure(
     "push-warm",
     "push --all, {shared} shared sessions, scan cache warm",
     "git push of the same refs",
@@ -1122,14 +1147,15 @@ def fig_push_warm(bench: Bench, fig: Figure) -> None:
     "git fetch of the same refspecs",
     1.2,
 )
-def fig_fetch(bench: Bench, fig: Figure) -> None:
+def fig_fetch(bench: Bench, fig: Figure, cpu: bool = False) -> None:
     count = bench.sizes.shared
     source = bench.shared_repo(count)
     origin = bench.empty_repo(bench.root / "fetch-origin.git", bare=True)
     everything = ["refs/sessions/*:refs/sessions/*", "refs/heads/*:refs/heads/*"]
     bench.git("push", "-q", str(origin), *everything, cwd=source)
     mine_repo, floor_repo = bench.root / "fetch-mine", bench.root / "fetch-floor"
-    mine = bench.prepared(
+    prepare = functools.partial(cpu_prepared, bench) if cpu else bench.prepared
+    mine = prepare(
         lambda: bench.empty_repo(mine_repo, origin=origin),
         [bench.gitsess_exe, "fetch", "origin"],
         mine_repo,
@@ -1138,7 +1164,7 @@ def fig_fetch(bench: Bench, fig: Figure) -> None:
         "+refs/sessions/*:refs/gitsess/remotes/origin/sessions/*",
         "+refs/heads/*:refs/remotes/origin/*",
     ]
-    floor = bench.prepared(
+    floor = prepare(
         lambda: bench.empty_repo(floor_repo, origin=origin),
         ["git", "fetch", "origin", *refspecs],
         floor_repo,
@@ -1148,6 +1174,16 @@ def fig_fetch(bench: Bench, fig: Figure) -> None:
     if held != count:
         detail = f"the fetching repository holds {held} sessions, not {count}"
         raise CommandFailed(["gitsess", "fetch"], 0, detail.encode())
+
+
+@figure(
+    "fetch-cpu",
+    "fetch {shared} sessions into a fresh repository, CPU",
+    "git fetch of the same refspecs",
+    1.2,
+)
+def fig_fetch_cpu(bench: Bench, fig: Figure) -> None:
+    fig_fetch(bench, fig, cpu=True)
 
 
 def make_shared_sessions(bench: Bench, repo: Path, count: int) -> None:

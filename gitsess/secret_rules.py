@@ -238,6 +238,9 @@ class KnownTokensDetector(RegexBasedDetector):
             rule() for rule in rules if issubclass(rule, _PrefixedDetector) and rule.secret_type
         ]
         self.denylist = tuple(regex for rule in self.rules for regex in rule.denylist)
+        # What a line this flags must match (secret_prefilter.py): a rule's pattern, or a
+        # line that is only a 40-character key (its access key id on a line nearby).
+        self.gate = (*self.denylist, _BARE_40)
 
     def analyze_string(self, string: str) -> Generator[str, None, None]:
         for _kind, value in self.analyze_kinds(string):

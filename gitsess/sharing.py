@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 BRANCH_RETRIES = 3
 # Sessions whose objects are read in one batch, then checked (memory stays bounded).
 PREFETCH_SESSIONS = 2000
+# From this many sessions changed by a fetch, they are checked through the listing cache.
+LISTED_FROM = 100
 
 
 @dataclass
@@ -224,7 +226,7 @@ class Sharing:
         before = {sid: known[ref] for sid, ref in tracking_refs.items() if ref in known}
         results = self._send(remote, logs_remote, refs)
         local = self._local_logs(ids)
-        updates, logs_there = [], []
+        updates, creates, logs_there = [], {}, []
         for result in results:
             if not result.ref.startswith(SESSIONS):
                 owner = branch_of.get(result.ref)
@@ -243,8 +245,12 @@ class Sharing:
             old = before.get(session_id)
             if new and new != old:
                 ref = logs_remote.tracking_ref(session_id)
-                updates.append(f"update {ref} {new} {old or self.repo.zero_oid}")
-        self._count_entries(report, results, local)
+                if old:
+                    updates.append(f"update {ref} {new} {old}")
+                else:
+                    creates[ref] = new
+        counts = {row.oid: row.count for row in sessions.values()}  # as listed: no read
+        self._count_entries(report, results, local, counts)
         for session_id, detail in report.sessions.items():
             if detail.refused:
                 report.rejected[session_id] = "; ".join(detail.refused)
@@ -255,6 +261,7 @@ class Sharing:
         # The tracking refs now mirror what the remote has (git may have updated them itself).
         # They are a cache of the remote's state: no reflog.
         self.repo.update_refs(updates, "gitsess: push", reflog=False)
+        self.repo.create_refs(creates, "gitsess: push")
         self._mark_seen({logs_remote.tracking_ref(s): local.get(s, "") for s in logs_there})
         return report
 
@@ -313,10 +320,17 @@ class Sharing:
             detail.refused.append(f"branch {branch} not pushed: {_rejection(result.summary)}")
 
     def _count_entries(
-        self, report: PushReport, results: list[PushedRef], local: dict[str, str]
+        self,
+        report: PushReport,
+        results: list[PushedRef],
+        local: dict[str, str],
+        counts: dict[str, int],
     ) -> None:
         """How many entries each log sent gave the remote: its `Entries` trailer, minus that
-        of the old log commit git names in its summary (one cat-file for them all)."""
+        of the old log commit git names in its summary. ``counts`` holds the counts of
+        the log commits listed before the push ({log commit: entries}); the others are
+        read with one cat-file for them all (a new log needs none: 10,000 created logs
+        read no commit)."""
         moved = []  # (session, new log commit, old one or "" for a new ref)
         for result in results:
             session_id = result.ref[len(SESSIONS) :]
@@ -325,14 +339,18 @@ class Sharing:
                 continue
             if detail.log == "sent":  # "old..new", both (abbreviated) log commits we have
                 old, _, new = result.summary.partition("..")
-                moved.append((session_id, new, old))
+                here = local.get(session_id, "")
+                moved.append((session_id, here if here.startswith(new) else new, old))
             elif detail.log == "created" and session_id in local:
                 moved.append((session_id, local[session_id], ""))
-        specs = [spec for _, new, old in moved for spec in (new, old or new)]
-        found = self.repo.reader.read_many(specs)
-        for index, (session_id, _, old) in enumerate(moved):
-            before = _entries_of(found[2 * index + 1]) if old else 0
-            report.sessions[session_id].entries = max(_entries_of(found[2 * index]) - before, 0)
+        specs = [
+            spec for _, new, old in moved for spec in (new, old) if spec and spec not in counts
+        ]
+        found = dict(zip(specs, self.repo.reader.read_many(specs), strict=True))
+        for session_id, new, old in moved:
+            after = counts[new] if new in counts else _entries_of(found[new])
+            before = (counts[old] if old in counts else _entries_of(found[old])) if old else 0
+            report.sessions[session_id].entries = max(after - before, 0)
 
     def _local_logs(self, session_ids: list[str]) -> dict[str, str]:
         """{session id: log commit} of those of ``session_ids`` that are here."""
@@ -640,6 +658,8 @@ class Sharing:
     def _problems(self, outcomes: dict[str, str]) -> dict[str, str]:
         """Why sessions a fetch changed cannot be used as they came, by session id."""
         changed = [sid for sid, what in outcomes.items() if what != "up to date"]
+        if len(changed) >= LISTED_FROM:
+            return self._problems_listed(changed)
         problems: dict[str, str] = {}
         for start in range(0, len(changed), PREFETCH_SESSIONS):
             chunk = changed[start : start + PREFETCH_SESSIONS]
@@ -649,6 +669,36 @@ class Sharing:
             finally:
                 self.repo.reader.forget()
         return problems
+
+    def _problems_listed(self, changed: list[str]) -> dict[str, str]:
+        """_problems() for many sessions, from the listing cache (storage/listcache.py),
+        which reads each new log's session.json and commit once, flags the unreadable
+        ones and those whose branch needs checking, and so also has the next `list`
+        ready. The flagged, the not merged and any not listed are looked at one by one."""
+        from .storage.listcache import REREAD
+
+        wanted = set(changed) - set(self.not_merged)
+        found: dict[str, str] = {}
+        again: list[str] = [sid for sid in changed if sid in self.not_merged]
+        for line in self.store.listing_cache().lines():
+            fields = line.split(b"\t", 7)
+            session_id = fields[1].decode("utf-8", "surrogateescape")
+            if session_id not in wanted:
+                continue
+            wanted.discard(session_id)
+            if REREAD in fields[3]:
+                again.append(session_id)
+            else:
+                self.sessions._check_row(fields, found)
+        again += wanted  # not listed (gone meanwhile): asked as before
+        for start in range(0, len(again), PREFETCH_SESSIONS):
+            chunk = again[start : start + PREFETCH_SESSIONS]
+            self.store.prefetch_states(chunk)
+            try:
+                found.update(self._problems_of(chunk))
+            finally:
+                self.repo.reader.forget()
+        return {sid: found[sid] for sid in changed if sid in found}
 
     def _problems_of(self, session_ids: list[str]) -> dict[str, str]:
         problems = {}
@@ -701,11 +751,11 @@ class Sharing:
                 creates[session_id] = (ref, theirs)
             else:
                 todo.append((ref, session_id, theirs, remote_name))
-        commands = [f"create {session_ref(sid)} {theirs}" for sid, (_, theirs) in creates.items()]
+        new_refs = {session_ref(sid): theirs for sid, (_, theirs) in creates.items()}
         # No reflog for a creation: it would only say "created at theirs", which the first
         # later update's entry records as its old value anyway; writing 500 of them took
-        # a quarter of a fresh fetch.
-        if self.repo.update_refs(commands, "gitsess: fetch", reflog=False):
+        # a quarter of a fresh fetch. Many go straight into packed-refs.
+        if self.repo.create_refs(new_refs, "gitsess: fetch"):
             outcomes.update({sid: "new" for sid in creates})
         else:  # someone created one of them meanwhile: take them one by one
             todo += [(ref, sid, theirs, "") for sid, (ref, theirs) in creates.items()]

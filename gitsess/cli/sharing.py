@@ -120,15 +120,18 @@ def push(
     # it, on stderr, one line per refused ref.
     # With a sessions remote, each line says where the log went and where the branch did.
     logs_at = report.sessions_remote
+    lines = []
     for session_id in report.pushed:
         detail = report.sessions[session_id]
         where = report.remote.url
         if logs_at is not None:
             where = logs_at.url if detail.branch is None else both_remotes(logs_at, report.remote)
-        click.echo(f"Pushed {session_id} to {where}: {detail.describe()}.")
+        lines.append(f"Pushed {session_id} to {where}: {detail.describe()}.")
     if report.up_to_date:
         where = report.remote.url if logs_at is None else both_remotes(logs_at, report.remote)
-        click.echo(f"Up to date on {where}: {', '.join(report.up_to_date)}.")
+        lines.append(f"Up to date on {where}: {', '.join(report.up_to_date)}.")
+    if lines:  # one write: 10,000 echo calls cost a third of a second
+        click.echo("\n".join(lines))
     for session_id, detail in report.sessions.items():
         for reason in detail.refused:
             click.echo(f"gitsess: {session_id}: {reason}", err=True)
@@ -182,9 +185,13 @@ def fetch(app: App, args: tuple[str, ...], remote: str | None, as_json: bool) ->
     if report.sessions_remote is not None:
         where = both_remotes(report.sessions_remote, report.remote)
     click.echo(f"Fetched from {where}: {summary}.")
-    for session_id, what in sorted(changed.items()):
-        if session_id not in report.problems:
-            click.echo(f"  {what:>10}  {session_id}")
+    lines = [
+        f"  {what:>10}  {session_id}"
+        for session_id, what in sorted(changed.items())
+        if session_id not in report.problems
+    ]
+    if lines:  # one write, however many sessions came
+        click.echo("\n".join(lines))
     for _, problem in sorted(report.problems.items()):
         click.echo(f"gitsess: warning: {problem}", err=True)
     for branch in report.missing_branches:

@@ -329,12 +329,15 @@ class LogStore:
         snapshot = self.listing_cache()
         listed: list[Listed] = []
         again: list[tuple[str, str]] = []
-        for line in snapshot.lines():
+        from ..jsonl import QUICK_AFTER
+
+        for number, line in enumerate(snapshot.lines()):
             oid, sid, count, flags, _, _, _, summary = line.split(b"\t", 7)
             if listcache.REREAD in flags:
                 again.append((oid.decode(), sid.decode()))
                 continue
-            listed.append(Listed(summary_meta(summary), int(count), oid.decode()))
+            meta = summary_meta(summary, quick=number >= QUICK_AFTER)
+            listed.append(Listed(meta, int(count), oid.decode()))
         self.broken = {}
         if again:
             listed += self._read_listed(again)
@@ -1009,10 +1012,20 @@ class Prefetched:
         return found
 
 
-def summary_meta(summary: bytes) -> Meta:
+def summary_meta(summary: bytes, quick: bool = False) -> Meta:
     """The session.json of a cached summary (one holding none of the summary's own keys:
-    listcache.row keeps those apart)."""
-    meta: Meta = json.loads(summary)
+    listcache.row keeps those apart). ``quick``: read by msgspec where it agrees with
+    json (gitsess/jsonl.py), for the thousands of rows of a whole listing."""
+    meta: Meta
+    if quick:
+        from ..jsonl import NOT_READ
+        from ..jsonl import quick as read_quickly
+
+        meta = read_quickly(summary)
+        if meta is NOT_READ:
+            meta = json.loads(summary)
+    else:
+        meta = json.loads(summary)
     for key in listcache.SUMMARY_KEYS:
         meta.pop(key, None)
     return meta

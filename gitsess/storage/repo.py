@@ -29,6 +29,10 @@ FETCH_HEAD_SEEN = "fetch-head-seen"
 EXACT_LOOKUPS = 512
 
 
+# From this many new refs at once, they are written into packed-refs (storage/packed.py).
+PACKED_FROM = 32
+
+
 class RefMoved(Exception):
     """A compare-and-swap ref update lost: the ref is no longer at the expected value."""
 
@@ -261,6 +265,19 @@ class Repository:
             return False
         raise GitFailed(["update-ref", "--stdin"], proc.returncode, stderr)
 
+    def create_refs(self, refs: dict[str, str], message: str) -> bool:
+        """Create ``refs`` ({ref: object}, none of which may exist), without reflogs, all
+        or none. Many at once go straight into packed-refs (storage/packed.py: one file
+        rewritten instead of a file per ref); else, or when that cannot be done safely,
+        one update-ref transaction. False, changing nothing, when one already existed."""
+        if len(refs) >= PACKED_FROM:
+            from . import packed  # only here: the hot paths never create many refs
+
+            if packed.create(self.common_dir_path, refs):
+                return True
+        commands = [f"create {ref} {oid}" for ref, oid in refs.items()]
+        return self.update_refs(commands, message, reflog=False)
+
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         return self.git.ok("merge-base", "--is-ancestor", ancestor, descendant)
 
@@ -356,7 +373,11 @@ class Repository:
         return ref[len("refs/heads/") :] if ref and ref.startswith("refs/heads/") else None
 
     def existing_branches(self, branches: list[str]) -> set[str]:
-        """Which of ``branches`` exist here, in one `cat-file` whatever their number."""
+        """Which of ``branches`` exist here: a few in the `cat-file` already running, many
+        from one listing of the branches (reading their commits would cost far more)."""
+        if len(branches) > EXACT_LOOKUPS:
+            listed = self.ref_values([f"refs/heads/{b}" for b in branches], "refs/heads/")
+            return {b for b in branches if f"refs/heads/{b}" in listed}
         found = self.reader.read_many([f"refs/heads/{b}" for b in branches])
         return {b for b, obj in zip(branches, found, strict=True) if obj is not None}
 
