@@ -31,6 +31,7 @@ from .storage.log import (
     load_json,
     session_ref,
 )
+from .storage.reach import blobs_by_tip, commits_between, new_log_blobs
 from .storage.remote import TRACKING_ROOT, PushedRef, Remote
 from .storage.repo import RefMoved
 
@@ -304,8 +305,7 @@ class Sharing:
             detail.branch_result = _pushed_result(result.summary)
             old, _, new = result.summary.partition("..")
             if detail.branch_result == "sent" and new:
-                counted = self.repo.git.text("rev-list", "--count", f"{old}..{new}", check=False)
-                detail.commits = int(counted) if counted.isdigit() else 0
+                detail.commits = commits_between(self.repo, old, new)
             return
         detail.branch_result = "rejected"
         where = remote.name if remote.named else remote.url
@@ -379,7 +379,7 @@ class Sharing:
         if not logs:
             return []
         exclude = self._known_there(remote, logs, tracked)
-        blobs = self._new_blobs(list(logs.values()), exclude)
+        blobs = new_log_blobs(self.repo, list(logs.values()), exclude)
         clean = seen_state.clean_among(self.repo.state_dir(), {oid for oid, _ in blobs})
         to_scan = [(oid, path) for oid, path in blobs if oid not in clean]
         if not to_scan:
@@ -409,12 +409,12 @@ class Sharing:
         if not findings:
             return []
         blocked = []
-        reaching = self._blobs_by_session(logs, exclude)
+        reaching = blobs_by_tip(self.repo, logs, exclude)
         if set(findings) - set().union(*reaching.values()):
             # A blob with findings that no session's new commits brought in (it should not
             # happen): ask each session's history the slow way rather than let it pass.
             for session_id, tip in logs.items():
-                reaching[session_id] = {oid for oid, _ in self._new_blobs([tip], exclude)}
+                reaching[session_id] = {oid for oid, _ in new_log_blobs(self.repo, [tip], exclude)}
         for session_id in logs:
             per_entry: dict[str, list[Finding]] = {}
             for oid in reaching.get(session_id, set()) & findings.keys():
@@ -442,58 +442,6 @@ class Sharing:
         if len(logs) >= transfer.WILDCARD_FROM:
             return [f"--glob={remote.tracking_prefix}*"]
         return sorted({tracked[sid] for sid in logs if sid in tracked})
-
-    def _new_blobs(self, tips: list[str], exclude: list[str]) -> list[tuple[str, str]]:
-        """(oid, path) of the log objects reachable from ``tips`` and not from ``exclude``
-        (objects, or a --glob): one rev-list for them all."""
-        flags = [arg for arg in exclude if arg.startswith("--")]
-        revs = tips + ["^" + oid for oid in exclude if not oid.startswith("--")]
-        args = ["rev-list", "--objects", "--stdin"]
-        if flags:
-            args += ["--not", *flags]
-        proc = self.repo.git.run(*args, input="".join(r + "\n" for r in revs).encode())
-        found = []
-        for line in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
-            oid, _, path = line.partition(" ")
-            if path == "session.json" or path.endswith(".jsonl"):
-                found.append((oid, path))
-        return found
-
-    def _blobs_by_session(self, logs: dict[str, str], exclude: list[str]) -> dict[str, set[str]]:
-        """{session: the new log blobs its history holds}, from one `git log` of the new
-        commits (each commit's blobs against its first parent, and every blob of a first
-        commit), walked from each session's log commit."""
-        flags = [arg for arg in exclude if arg.startswith("--")]
-        revs = list(logs.values()) + ["^" + oid for oid in exclude if not oid.startswith("--")]
-        args = ["log", "--stdin", "--format=%x00%H %P", "--raw", "-r", "--no-abbrev"]
-        args += ["--no-renames", "--diff-merges=first-parent", "--root"]
-        if flags:
-            args += ["--not", *flags]
-        proc = self.repo.git.run(*args, input="".join(r + "\n" for r in revs).encode())
-        parents: dict[str, list[str]] = {}
-        introduced: dict[str, set[str]] = {}
-        commit = ""
-        for line in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
-            if line.startswith("\0"):
-                commit, *parents_of = line[1:].split()
-                parents[commit], introduced[commit] = parents_of, set()
-            elif line.startswith(":") and commit:
-                fields = line.split("\t", 1)[0].split()
-                if len(fields) >= 4 and set(fields[3]) != {"0"}:
-                    introduced[commit].add(fields[3])
-        reaching = {}
-        for session_id, tip in logs.items():
-            blobs: set[str] = set()
-            todo, done = [tip], set()
-            while todo:
-                oid = todo.pop()
-                if oid in done or oid not in introduced:
-                    continue
-                done.add(oid)
-                blobs |= introduced[oid]
-                todo += parents[oid]
-            reaching[session_id] = blobs
-        return reaching
 
     def redact(self, session_id: str) -> Redaction:
         """Replace likely secrets with markers, in a new log history of one commit.
@@ -920,18 +868,14 @@ class Sharing:
 
     def _absent_branches(self, remote: Remote, specs: dict[str, str]) -> list[str]:
         """Take out of ``specs`` the branches the remote does not have (one listing)."""
-        proc = self.repo.git.run("ls-remote", "--heads", remote.url, check=False)
-        heads = {
-            line.split("\t", 1)[1] for line in proc.stdout.decode().splitlines() if "\t" in line
-        }
+        heads = transfer.remote_heads(self.repo, remote)
         absent = [b for b in specs if f"refs/heads/{b}" not in heads]
         for branch in absent:
             del specs[branch]
         return absent
 
     def _config_all(self, key: str) -> list[str]:
-        proc = self.repo.git.run("config", "--get-all", key, check=False)
-        return proc.stdout.decode("utf-8", "replace").split()
+        return self.repo.config_all(key)
 
     def seen(self) -> dict[str, str]:
         """{tracking ref: log commit} already merged once, or deliberately left out since

@@ -315,3 +315,11 @@ def tracked_on(repo: Repository, session_id: str) -> list[str]:
 def tracked_ids(repo: Repository, remote: Remote) -> set[str]:
     """The sessions whose copy on ``remote`` gitsess has seen (fetched or pushed)."""
     return set(repo.ref_targets(remote.tracking_prefix))
+
+
+def remote_heads(repo: Repository, remote: Remote) -> set[str]:
+    """The branch refs (`refs/heads/...`) the remote has now: one ls-remote (none when it
+    cannot be asked)."""
+    proc = repo.git.run("ls-remote", "--heads", remote.url, check=False)
+    listing = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+    return {line.split("\t", 1)[1] for line in listing if "\t" in line}

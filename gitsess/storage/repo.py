@@ -154,6 +154,11 @@ class Repository:
                     self._config[name.lower()] = value
         return self._config.get(key.lower())
 
+    def config_all(self, key: str) -> list[str]:
+        """Every value of a multi-valued key (`git config --get-all`), split on whitespace."""
+        proc = self.git.run("config", "--get-all", key, check=False)
+        return proc.stdout.decode("utf-8", "replace").split()
+
     def git_path(self, name: str) -> Path:
         """Where git keeps ``name`` (`hooks` honours core.hooksPath), as an absolute path."""
         from pathlib import Path
