@@ -108,6 +108,7 @@ class Figure:
             "floor_samples_ms": [_round(s * self.scale, 3) for s in self.floor_samples],
             "error": self.error,
             "sessions": self.size,
+            "row": self.row,
         }
 
 
