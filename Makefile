@@ -23,6 +23,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check gitsess tests bench
 	$(BIN)/ruff format --check gitsess tests bench
 	$(BIN)/mypy
+	$(BIN)/mypy --strict bench/bench.py
 
 bench: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/bench.py $(BENCH_ARGS)

@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 SMALL_LOG = 10
@@ -117,6 +117,7 @@ def _round(value: float | None, digits: int = 2) -> float | None:
 
 
 FigureFn = Callable[["Bench", Figure], None]
+F = TypeVar("F", bound=Callable[..., None])  # a figure function, kept as it is
 
 
 @dataclass(frozen=True)
@@ -133,10 +134,10 @@ class Spec:
 FIGURES: list[Spec] = []
 
 
-def figure(key: str, title: str, floor: str, goal: float) -> Callable[[FigureFn], FigureFn]:
+def figure(key: str, title: str, floor: str, goal: float) -> Callable[[F], F]:
     """Register a figure; `title` and `floor` may use {entries}, {small} and {sessions}."""
 
-    def register(fn: FigureFn) -> FigureFn:
+    def register(fn: F) -> F:
         FIGURES.append(Spec(key, title, floor, goal, fn))
         return fn
 
@@ -2219,6 +2220,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary repositories")
     parser.add_argument(
+        "--from-json",
+        nargs="+",
+        metavar="FILE",
+        help="measure nothing: print the tables of earlier --json runs, together",
+    )
+    parser.add_argument(
         "--scale",
         action="store_true",
         help="only the scale section (list, names, sharing at 1k, 10k and 100k sessions)",
@@ -2236,6 +2243,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.from_json:
+        return print_saved(args.from_json)
     quick = args.quick
     repeat = max(1, args.repeat or (3 if quick else 15))
     sizes = Sizes(
@@ -2287,11 +2296,38 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report_json(bench, args, figures, memories, total), indent=2))
         return 0
-    report_text(bench, figures, memories, total)
+    report_text(bench.sizes, bench.python, bench.notes, figures, memories, total)
     return 0
 
 
 SCALE_LIST = "scale-list"  # --only's name for the scale section's list figures
+
+
+def print_saved(paths: list[str]) -> int:
+    """The tables of earlier `--json` runs (say, 1k and 10k in one, 100k in another)."""
+    figures: list[Figure] = []
+    memories: list[Memory] = []
+    seconds = 0.0
+    for path in paths:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        figures += [saved_figure(item) for item in document["figures"]]
+        memories += [Memory(**item) for item in document.get("memory_mb", [])]
+        seconds += document.get("seconds") or document.get("config", {}).get("seconds", 0)
+    report_text(None, "as saved", [], figures, memories, seconds)
+    return 0
+
+
+def saved_figure(item: dict[str, Any]) -> Figure:
+    fig = Figure(item["key"], item["figure"], item["floor"], item["goal"], unit=item["unit"])
+    fig.gitsess_samples = [s / fig.scale for s in item["gitsess_samples_ms"]]
+    fig.floor_samples = [s / fig.scale for s in item["floor_samples_ms"]]
+    fig.error, fig.size = item.get("error"), item.get("sessions")
+    registered = {spec.key: spec.row for spec in FIGURES}
+    fig.row = item.get("row") or registered.get(fig.key, "")
+    if not fig.row and fig.key.startswith("scale-"):  # written before rows were saved
+        layout, _, title = fig.title.partition(": ")
+        fig.row = f"{title}, {layout.split()[-1]} refs"
+    return fig
 
 
 def scale_counts(args: argparse.Namespace) -> tuple[int, ...]:
@@ -2353,17 +2389,21 @@ def report_json(
     }
 
 
-def report_text(bench: Bench, figures: list[Figure], memories: list[Memory], total: float) -> None:
+def report_text(
+    sizes: Sizes | None, python: str, notes: list[str], figures: list[Figure],
+    memories: list[Memory], total: float,
+) -> None:  # fmt: skip
     plain = [fig for fig in figures if fig.size is None]
     scaled = [fig for fig in figures if fig.size is not None]
     if plain:
         print(table(plain))
         print()
-        print(
-            f"Medians of {bench.sizes.repeat} alternating runs ({bench.sizes.heavy_repeat} for "
-            "batches), wall clock."
-        )
-        print()
+        if sizes is not None:
+            print(
+                f"Medians of {sizes.repeat} alternating runs ({sizes.heavy_repeat} for "
+                "batches), wall clock."
+            )
+            print()
     if scaled:
         print(scale_table(scaled))
         print()
@@ -2376,11 +2416,11 @@ def report_text(bench: Bench, figures: list[Figure], memories: list[Memory], tot
     if memories:
         print(memory_table(memories))
         print()
-    print(f"{git_version()}; python {bench.python}; {total:.0f}s in all.")
+    print(f"{git_version()}; python {python}; {total:.0f}s in all.")
     for fig in figures:
         if fig.error:
             print(f"- {fig.title}: {fig.error}")
-    for note in bench.notes:
+    for note in notes:
         print(f"- {note}")
 
 

@@ -4,6 +4,7 @@ that the performance page quotes does not rot between the runs that take an hour
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -19,8 +20,15 @@ def test_a_small_bench_prints_both_tables(tmp_path: Path) -> None:
     path = f"{Path(gitsess_exe()).parent}{os.pathsep}{os.environ['PATH']}"
     env = {**os.environ, "PATH": path, "TMPDIR": str(tmp_path)}  # its repositories go here
     argv = [sys.executable, str(BENCH), "--only", "version,scale-list"]
-    argv += ["--scale-sizes", "30,60", "--repeat", "1"]
+    argv += ["--scale-sizes", "30,60", "--repeat", "1", "--json"]
     proc = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert {f["sessions"] for f in json.loads(proc.stdout)["figures"]} == {None, 30, 60}
+    saved = tmp_path.parent / f"{tmp_path.name}-bench.json"
+    saved.write_text(proc.stdout)
+    # The tables, printed from the saved run (as the performance page is assembled).
+    shown = [sys.executable, str(BENCH), "--from-json", str(saved)]
+    proc = subprocess.run(shown, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = proc.stdout
     assert "| gitsess --version " in out
