@@ -26,6 +26,7 @@ import gzip
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -2326,6 +2327,7 @@ def saved_figure(item: dict[str, Any]) -> Figure:
     fig.row = item.get("row") or registered.get(fig.key, "")
     if not fig.row and fig.key.startswith("scale-"):  # written before rows were saved
         layout, _, title = fig.title.partition(": ")
+        title = re.sub(r"^show \S+ \(a prefix\)", "show PREFIX (a prefix)", title)
         fig.row = f"{title}, {layout.split()[-1]} refs"
     return fig
 
