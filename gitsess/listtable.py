@@ -23,6 +23,27 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .sessions import Sessions
 
+LIST_COUNT = 20  # sessions in `list`'s page, unless gitsess.listCount says otherwise
+
+
+def more_line(hidden: int, shown: int) -> str | None:
+    """The table's last line when sessions are left out: how many, and how to see them."""
+    if hidden <= 0:
+        return None
+    return (
+        f"... and {hidden:,} more {'session' if hidden == 1 else 'sessions'}: "
+        f"`gitsess list -n {shown * 2}` shows more, `gitsess list --all` all of them"
+    )
+
+
+def page_size(value: str | None) -> int | None:
+    """`list`'s page from `gitsess.listCount` (LIST_COUNT when unset); None when the
+    value is not a whole number of 1 or more."""
+    if value is None:
+        return LIST_COUNT
+    return int(value) if value.strip().isdigit() and int(value) >= 1 else None
+
+
 # The table's columns, in order (render/terminal.py HEADINGS).
 Cells = tuple[str, str, str, str, str, str, str, str]
 _PLAIN = bytes(range(0x20, 0x7F)).replace(b"\\", b"")  # what a field may hold as it is

@@ -79,8 +79,10 @@ def _hot_command(rest: list[str]) -> Callable[[Sessions], int | None] | None:
         )
     if rest[:1] == ["list"] and "--json" in rest and set(rest[1:]) <= {"--json", "--all"}:
         return lambda sessions: list_json(sessions, include_all="--all" in rest)
-    if rest == ["list", "--all"] and not sys.stdout.isatty():
-        return list_table
+    table = _list_table_form(rest)
+    if table is not None:
+        include_all, count = table
+        return lambda sessions: list_table(sessions, include_all, count)
     return _creating_command(rest)
 
 
@@ -427,24 +429,49 @@ def list_json(sessions: Sessions, include_all: bool, limit: int | None = None) -
     warn(warnings)
 
 
-def list_table(sessions: Sessions) -> int | None:
-    """`list --all` into a pipe: every session's line of the table, made from the listing
-    cache's names (listtable.py); measured against `list --json --all`, and click and
-    rich alone would cost a third of that. DEFER when the full CLI must say more (no
-    sessions yet, sessions read afresh)."""
-    from .listtable import table_rows
+def _list_table_form(rest: list[str]) -> tuple[bool, int | None] | None:
+    """(--all, -n N) of `list [--all] [-n N]` into a pipe; else None."""
+    if rest[:1] != ["list"] or sys.stdout.isatty():
+        return None
+    parsed = _plain_form(rest[1:], {"--all"}, {"-n"}, (0, 0))
+    if parsed is None:
+        return None
+    _, options, flags = parsed
+    count = options.get("-n")
+    if count is not None and not (count.isdigit() and int(count) >= 1):
+        return None  # click's message for it
+    return "--all" in flags, int(count) if count is not None else None
+
+
+def list_table(sessions: Sessions, include_all: bool, count: int | None) -> int | None:
+    """`list [--all] [-n N]` into a pipe: the table's lines, made from the listing cache's
+    names (listtable.py); `--all` is measured against `list --json --all`, and click and
+    rich alone would cost a third of that, and the page is what scripts and `| less` read.
+    The line saying how many more there are goes to stderr, as click's route writes it.
+    DEFER when the full CLI must say more (no sessions yet, sessions read afresh, a bad
+    gitsess.listCount)."""
+    from .listtable import more_line, page_size, table_rows
     from .render.lines import column_lines
     from .storage import pins
     from .storage.worktrees import by_branch
 
     repo = sessions.repo
+    limit = (
+        count if count is not None or include_all else page_size(repo.config("gitsess.listCount"))
+    )
+    if limit is None and not include_all:
+        return DEFER
     elsewhere = {b: w.path for b, w in by_branch(repo).items() if w.path != repo.root_path}
-    found = table_rows(sessions, True, None, pins.pinned(repo), elsewhere)
+    found = table_rows(sessions, include_all, limit, pins.pinned(repo), elsewhere)
     if found is None or not found.shown:
         return DEFER
     for warning in found.warnings:
         print(f"gitsess: warning: {warning}", file=sys.stderr)
     sys.stdout.write(column_lines(found.columns))
+    more = more_line(found.total - found.shown, found.shown)
+    if more:
+        sys.stdout.flush()
+        print(more, file=sys.stderr)
     return None
 
 

@@ -43,7 +43,8 @@ def test_areas_never_import_each_other() -> None:
 
 
 def test_hot_paths_load_neither_click_nor_the_command_line(repo: Path) -> None:
-    """`--version`, `status`, `list --json` and `record --role` answer without click."""
+    """`--version`, `status`, `list --json`, `list` into a pipe and `record --role` answer
+    without click."""
     probe = (
         "import sys\n"
         "from gitsess.__main__ import main\n"
@@ -63,6 +64,8 @@ def test_hot_paths_load_neither_click_nor_the_command_line(repo: Path) -> None:
         ["status"],
         ["status", "--json"],
         ["list", "--json"],
+        ["list"],  # into a pipe
+        ["list", "--all", "-n", "5"],
         ["record", session_id, "--role", "user", "hello"],
     ):
         proc = subprocess.run(
@@ -91,6 +94,9 @@ def test_hot_paths_load_neither_click_nor_the_command_line(repo: Path) -> None:
         assert "LOADED 0 []" in proc.stderr, (args, proc.stderr)
     # ...and anything else goes through click, which registers every area.
     proc = subprocess.run(
-        [sys.executable, "-c", probe, "list"], cwd=repo, capture_output=True, text=True
+        [sys.executable, "-c", probe, "list", "--tag", "x"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
     )
     assert "'click'" in proc.stderr and "'gitsess.cli.sessions'" in proc.stderr, proc.stderr

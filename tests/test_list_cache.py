@@ -225,3 +225,24 @@ def test_the_table_into_a_pipe_is_the_full_clis(repo: Path) -> None:
     broken = run_cli(repo, "list", "--all")
     assert broken.code == 0 and len(broken.out.splitlines()) == 1 + len(made)
     assert "session badd000006 is unreadable" in broken.err
+
+
+def test_the_page_into_a_pipe_is_the_full_clis(repo: Path) -> None:
+    """`list`, `list -n N` and `list --all -n N` into a pipe are answered without click and
+    rich too: the same lines, the same "... and N more" line on stderr, the same refusal
+    of a bad gitsess.listCount."""
+    made = sessions(repo)
+    assert run_cli(repo, "archive", made["plain"]).code == 0
+    assert run_cli(repo, "pin", made["plain"]).code == 0
+    git(repo, "config", "gitsess.listCount", "2")
+    forms = [["list"], ["list", "-n", "1"], ["list", "--all", "-n", "3"], ["list", "-n", "0"]]
+    for form in forms:
+        fast, full = run_cli(repo, *form), run_cli(repo, "--debug", *form)
+        assert (fast.code, fast.out, fast.err) == (full.code, full.out, full.err), form
+    page = run_cli(repo, "list")
+    assert len(page.out.splitlines()) == 1 + 2 and "more sessions" in page.err  # heading, 2
+    assert run_cli(repo, "list", "-n", "0").code == 2
+    git(repo, "config", "gitsess.listCount", "many")
+    fast, full = run_cli(repo, "list"), run_cli(repo, "--debug", "list")
+    assert fast.code == full.code == 2 and fast.err == full.err
+    assert "gitsess.listCount is 'many'" in fast.err

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from ..errors import BadInput
+from ..listtable import LIST_COUNT, more_line
 from ..render.text import ENTRY_TYPES, ROLES, plural, select_entries
 from .base import (
     ENTRY,
@@ -115,9 +116,6 @@ def open_worktree_for(app: App, session_id: str, worktree: str | None) -> str | 
 # -- reading -------------------------------------------------------------------
 
 
-LIST_COUNT = 20  # sessions in `list`'s page, unless gitsess.listCount says otherwise
-
-
 @cli.command("list")
 @click.option(
     "--all",
@@ -190,12 +188,13 @@ def list_(
 
 def page_size(app: App) -> int:
     """`git config gitsess.listCount`, else LIST_COUNT."""
+    from ..listtable import page_size as configured
+
     value = app.sessions.repo.config("gitsess.listCount")
-    if value is None:
-        return LIST_COUNT
-    if not value.strip().isdigit() or int(value) < 1:
+    size = configured(value)
+    if size is None:
         raise BadInput(f"gitsess.listCount is {value!r}: it must be a whole number, 1 or more")
-    return int(value)
+    return size
 
 
 def listing_page(
@@ -213,16 +212,6 @@ def listing_page(
     for row in rows:
         row["pinned"] = row.get("id") in pins
     return rows, total
-
-
-def more_line(hidden: int, shown: int) -> str | None:
-    """The table's last line when sessions are left out: how many, and how to see them."""
-    if hidden <= 0:
-        return None
-    return (
-        f"... and {hidden:,} more {'session' if hidden == 1 else 'sessions'}: "
-        f"`gitsess list -n {shown * 2}` shows more, `gitsess list --all` all of them"
-    )
 
 
 # Past this many rows a table is laid out as plain aligned lines, not by rich: the same
