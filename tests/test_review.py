@@ -662,6 +662,10 @@ def test_git_processes_do_not_grow_with_sessions_or_commits(
         return original(self, *args, **kwargs)
 
     def cost(*args: str) -> int:
+        # The listing cache brought up to date first: whether it was missing (one stream
+        # read, not Git.run) or stale (a for-each-ref, then the new logs) is not the number
+        # of sessions.
+        assert gs("list", "--json").code == 0
         monkeypatch.setattr(Git, "run", counted)
         calls.clear()
         assert gs(*args).code == 0
