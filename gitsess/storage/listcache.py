@@ -69,36 +69,56 @@ def fingerprint(common_dir: str) -> bytes | None:
     as with the reftable backend: then the refs are listed)."""
     if os.path.exists(os.path.join(common_dir, "reftable")):
         return None
-    parts: list[str] = []
+    found = _Checksums()
     try:
         st = os.stat(os.path.join(common_dir, "packed-refs"))
-        parts.append(f"packed {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}")
+        found.add(f"packed {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}")
     except FileNotFoundError:
-        parts.append("packed -")
+        found.add("packed -")
     except OSError:
         return None
     try:
-        _loose(os.path.join(common_dir, SESSIONS.rstrip("/")), "", parts)
+        _loose(os.path.join(common_dir, SESSIONS.rstrip("/")), "", found)
     except OSError:
         return None
-    text = "\n".join(parts).encode("utf-8", "surrogateescape")
-    # Two checksums and the length: 64 bits, without loading hashlib on the hot path.
-    return f"{zlib.crc32(text):08x}{zlib.adler32(text):08x}{len(text):x}".encode()
+    return found.digest()
 
 
-def _loose(folder: str, relative: str, parts: list[str]) -> None:
+class _Checksums:
+    """Sums of each line's two checksums, and the count: what any added, removed or changed
+    line changes, in any order, with nothing held (100,000 loose refs are 100,000 lines;
+    listing, sorting and joining them cost a second and tens of megabytes). Without
+    loading hashlib on the hot path."""
+
+    __slots__ = ("adler", "count", "crc")
+
+    def __init__(self) -> None:
+        self.crc = self.adler = self.count = 0
+
+    def add(self, line: str) -> None:
+        data = line.encode("utf-8", "surrogateescape")
+        self.crc = (self.crc + zlib.crc32(data)) & 0xFFFFFFFFFFFFFFFF
+        self.adler = (self.adler + zlib.adler32(data)) & 0xFFFFFFFFFFFFFFFF
+        self.count += 1
+
+    def digest(self) -> bytes:
+        return f"{self.crc:016x}{self.adler:016x}{self.count:x}".encode()
+
+
+def _loose(folder: str, relative: str, found: _Checksums) -> None:
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        entries = os.scandir(folder)
     except FileNotFoundError:
         return
-    for entry in entries:
-        name = relative + entry.name
-        if entry.is_dir(follow_symlinks=False):
-            parts.append(f"dir {name}")
-            _loose(entry.path, name + "/", parts)
-            continue
-        st = entry.stat(follow_symlinks=False)
-        parts.append(f"{name} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}")
+    with entries:
+        for entry in entries:
+            name = relative + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                found.add(f"dir {name}")
+                _loose(entry.path, name + "/", found)
+                continue
+            st = entry.stat(follow_symlinks=False)
+            found.add(f"{name} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}")
 
 
 class Snapshot:
