@@ -69,15 +69,22 @@ def test_a_missing_parent_is_a_placeholder(repo: Path) -> None:
     assert text.splitlines()[0].startswith(f"{ids['root']}  (not here")
 
 
-def test_parents_that_loop_are_data(repo: Path) -> None:
-    """A fetched session.json can name any parent: one naming itself, or two naming each
-    other, draws as families of their own, never a hang."""
+def looping(repo: Path) -> tuple[str, str, str]:
+    """Sessions whose fetched session.json names parents in a loop: x and y each other's,
+    me itself."""
     x = sid_of(run_cli(repo, "new", "x", "--no-checkout", "--json"))
     y = sid_of(run_cli(repo, "new", "y", "--no-checkout", "--json"))
     forge(repo, x, {"parent": {"session": y, "entry": "e0"}}, [{"type": "event", "name": "n"}])
     forge(repo, y, {"parent": {"session": x, "entry": "e0"}}, [{"type": "event", "name": "n"}])
     me = sid_of(run_cli(repo, "new", "me", "--no-checkout", "--json"))
     forge(repo, me, {"parent": {"session": me, "entry": None}}, [])
+    return x, y, me
+
+
+def test_parents_that_loop_are_data(repo: Path) -> None:
+    """A fetched session.json can name any parent: one naming itself, or two naming each
+    other, draws as families of their own, never a hang."""
+    x, y, me = looping(repo)
     result = run_cli(repo, "tree", "--all", "--json")
     assert result.code == 0, result.err
     assert {node["id"] for node in result.json()} >= {x, y, me}
@@ -166,12 +173,7 @@ def test_one_familys_tree_is_the_same_read_alone(repo: Path) -> None:
     found through the listing cache's names; it draws what the tree of every family
     draws for it: forks of forks, a deleted root, parents that loop, a self-parent."""
     ids = family(repo)
-    x = sid_of(run_cli(repo, "new", "x", "--no-checkout", "--json"))
-    y = sid_of(run_cli(repo, "new", "y", "--no-checkout", "--json"))
-    forge(repo, x, {"parent": {"session": y, "entry": "e0"}}, [{"type": "event", "name": "n"}])
-    forge(repo, y, {"parent": {"session": x, "entry": "e0"}}, [{"type": "event", "name": "n"}])
-    me = sid_of(run_cli(repo, "new", "me", "--no-checkout", "--json"))
-    forge(repo, me, {"parent": {"session": me, "entry": None}}, [])
+    x, y, me = looping(repo)
     child = sid_of(run_cli(repo, "fork", me, "--title", "of me", "--no-checkout", "--json"))
     for deleted in (False, True):
         if deleted:
