@@ -1066,7 +1066,8 @@ def forget_pushes(bench: Bench, repo: Path, *, scan_cache: bool) -> None:
     if refs:
         bench.git("update-ref", "--stdin", cwd=repo, input=(refs + "\n").encode())
     state = repo / ".git" / "gitsess"
-    (state / "tracking-seen.json").unlink(missing_ok=True)
+    for name in ("tracking-seen", "tracking-seen.json"):  # today's journal, and its old form
+        (state / name).unlink(missing_ok=True)
     if not scan_cache:
         (state / "clean-blobs").unlink(missing_ok=True)
 
