@@ -95,7 +95,7 @@ def create_app(reader: Reader) -> Starlette:
             number=number,
             pages=max(len(state.segments), 1),
             log=state.oid,
-            **code_context(reader, session_id),
+            **code_context(reader, state),
         )
 
     def segment(request: Request) -> Response:

@@ -80,7 +80,7 @@ def routes(reader: Reader, page: Page, lookup: Lookup) -> list[BaseRoute]:
         session_id = lookup(request.path_params["session"])
         state = reader.state(session_id)
         return page(
-            "tree.html.j2", session=reader.summary(state), **code_context(reader, session_id)
+            "tree.html.j2", session=reader.summary(state), **code_context(reader, state)
         )
 
     def compare(request: Request) -> Response:
@@ -102,11 +102,13 @@ def routes(reader: Reader, page: Page, lookup: Lookup) -> list[BaseRoute]:
     ]
 
 
-def code_context(reader: Reader, session_id: str) -> dict[str, Any]:
+def code_context(reader: Reader, state: LogState) -> dict[str, Any]:
     """What the session page's family partial shows: the fork tree of the session's family
     (empty when it has none) and the other attempts at its task."""
     from ..tasks import task_of
     from ..tree import families, family_of
+
+    session_id = state.session_id
 
     root = family_of(families(reader.family(session_id), session_id), session_id)
     family: list[dict[str, Any]] = []
@@ -126,7 +128,7 @@ def code_context(reader: Reader, session_id: str) -> dict[str, Any]:
                 "depth": depth if depth <= 8 else "deep",
             }
         )
-    task = task_of(reader.state(session_id).meta)
+    task = task_of(state.meta)  # the page's own read of the session
     attempts = [
         {
             "id": str(row.meta.get("id")),
