@@ -137,17 +137,23 @@ def test_the_table_of_every_session_is_the_one_laid_out_from_summaries(
     elsewhere = tmp_path / "elsewhere"
     git(repo, "worktree", "add", "-q", str(elsewhere), f"session/s-{made['wide']}")
     git(repo, "checkout", "-q", "-b", f"session/s-{made['escapes']}")
-    for listing in ("fresh", "cached"):
-        if listing == "fresh":
-            without_cache(repo)
-        table = run_cli(repo, "list", "--all")
-        assert table.code == 0
+
+    def expected_rows() -> list[dict[str, Any]]:
+        """The summaries, marked as the table marks them: pinned first, the worktree."""
         rows = json.loads(run_cli(repo, "list", "--json", "--all").out)
         for row in rows:
             row["pinned"] = row["id"] == made["deep"]
             if row["id"] == made["wide"]:
                 row["worktree"] = str(elsewhere)
         rows.sort(key=lambda r: not r["pinned"])
+        return rows
+
+    for listing in ("fresh", "cached"):
+        if listing == "fresh":
+            without_cache(repo)
+        table = run_cli(repo, "list", "--all")
+        assert table.code == 0
+        rows = expected_rows()
         assert table.out == session_lines(rows)
         lines = table.out.splitlines()
         assert "\x1b" not in table.out and "\\u001b[31mred" in table.out
@@ -163,12 +169,7 @@ def test_the_table_of_every_session_is_the_one_laid_out_from_summaries(
         if step == "brought up to date":
             assert run_cli(repo, "record", made["plain"], "--role", "user", "hi").code == 0
         table = run_cli(repo, "list", "--all")
-        rows = json.loads(run_cli(repo, "list", "--json", "--all").out)
-        for row in rows:
-            row["pinned"] = row["id"] == made["deep"]
-            if row["id"] == made["wide"]:
-                row["worktree"] = str(elsewhere)
-        rows.sort(key=lambda r: not r["pinned"])
+        rows = expected_rows()
         assert table.out == session_lines(rows), step
     # Without --all the archived session is left out; -n cuts the rows (the rest on stderr).
     assert "(archived)" not in run_cli(repo, "list", "-n", "100").out
