@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import fsck, git, make_repo
+from .conftest import fsck, git, hash_blob, make_repo
 
 MATE_ID = "m4teabcdef"  # the teammate's crafted session
 OTHER_ID = "0therabcde"  # a second crafted one
@@ -26,17 +26,6 @@ def plumb(repo: Path, *args: str, data: bytes | None = None) -> str:
     proc = subprocess.run(["git", *args], cwd=repo, input=data, capture_output=True, check=False)
     assert proc.returncode == 0, proc.stderr.decode()
     return proc.stdout.decode().strip()
-
-
-def blob(repo: Path, data: bytes) -> str:
-    if len(data) > 1 << 20:  # big ones through a file: no 100 MB pipe buffers in the test
-        path = repo / ".git" / "big-blob"
-        path.write_bytes(data)
-        try:
-            return plumb(repo, "hash-object", "-w", str(path))
-        finally:
-            path.unlink()
-    return plumb(repo, "hash-object", "-w", "--stdin", data=data)
 
 
 def mate_meta(session_id: str = MATE_ID, **fields: Any) -> bytes:
@@ -77,9 +66,11 @@ def forge(
         lines = [entry_line(content="hello")]
     segment = raw_segment if raw_segment is not None else b"".join(x + b"\n" for x in lines)
     log_tree = plumb(
-        mate, "mktree", data=f"100644 blob {blob(mate, segment)}\t00000000.jsonl\n".encode()
+        mate, "mktree", data=f"100644 blob {hash_blob(mate, segment)}\t00000000.jsonl\n".encode()
     )
-    root = (f"100644 blob {blob(mate, meta)}\tsession.json\n040000 tree {log_tree}\tlog\n").encode()
+    root = (
+        f"100644 blob {hash_blob(mate, meta)}\tsession.json\n040000 tree {log_tree}\tlog\n"
+    ).encode()
     tree = plumb(mate, "mktree", data=root)
     commit = plumb(
         mate, "commit-tree", tree, "-m", f"append\n\nSession: {ref_id}\nEntries: {len(lines)}"

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import Result, fsck, git, git_proc, log_lines, make_repo, meta, run_cli
+from .conftest import Result, fsck, git, git_proc, hash_blob, log_lines, make_repo, meta, run_cli
 from .remotes import git_daemon
-from .test_hostile_remote import blob, deep_meta, entry_line, mate_meta, plumb
+from .test_hostile_remote import deep_meta, entry_line, mate_meta, plumb
 
 MATE_ID = "m4teabcdef"
 
@@ -446,9 +446,9 @@ def forge(mate: Path, ref_id: str, meta_bytes: bytes, parents: list[str] | None 
     """A log commit written by hand and pushed straight to the sessions remote."""
     segment = entry_line(content="hello") + b"\n"
     log_tree = plumb(
-        mate, "mktree", data=f"100644 blob {blob(mate, segment)}\t00000000.jsonl\n".encode()
+        mate, "mktree", data=f"100644 blob {hash_blob(mate, segment)}\t00000000.jsonl\n".encode()
     )
-    root = f"100644 blob {blob(mate, meta_bytes)}\tsession.json\n040000 tree {log_tree}\tlog\n"
+    root = f"100644 blob {hash_blob(mate, meta_bytes)}\tsession.json\n040000 tree {log_tree}\tlog\n"
     tree = plumb(mate, "mktree", data=root.encode())
     args = [arg for parent in parents or [] for arg in ("-p", parent)]
     commit = plumb(mate, "commit-tree", tree, *args, "-m", f"append\n\nSession: {ref_id}")
