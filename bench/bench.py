@@ -1105,52 +1105,6 @@ def push_figure(bench: Bench, fig: Figure, *, scan_cache: bool, cpu: bool = Fals
                 raise CommandFailed(["git", "for-each-ref"], 0, detail.encode())
 
 
-@figure(
-    "push-first",
-    "push --all, {shared} shared sessions, first push (secrets scan)",
-    "git push of the same refs",
-    1.2,
-)
-def fig_push_first(bench: Bench, fig: Figure) -> None:
-    push_figure(bench, fig, scan_cache=False)
-
-
-@figure(
-    "push-first-cpu",
-    "push --all, {shared} shared sessions, first push (secrets scan), CPU",
-    "git push of the same refs",
-    2.0,
-)
-def fig_push_first_cpu(bench: Bench, fig: Figure) -> None:
-    push_figure(bench, fig, scan_cache=False, cpu=True)
-
-
-@figure(
-    "push-warm-cpu",
-    "push --all, {shared} shared sessions, scan cache warm, CPU",
-    "git push of the same refs",
-    1.2,
-)
-def fig_push_warm_cpu(bench: Bench, fig: Figure) -> None:
-    push_figure(bench, fig, scan_cache=True, cpu=True)
-
-
-@figure(
-    "push-warm",
-    "push --all, {shared} shared sessions, scan cache warm",
-    "git push of the same refs",
-    1.2,
-)
-def fig_push_warm(bench: Bench, fig: Figure) -> None:
-    push_figure(bench, fig, scan_cache=True)
-
-
-@figure(
-    "fetch",
-    "fetch {shared} sessions into a fresh repository",
-    "git fetch of the same refspecs",
-    1.2,
-)
 def fig_fetch(bench: Bench, fig: Figure, cpu: bool = False) -> None:
     count = bench.sizes.shared
     source = bench.shared_repo(count)
@@ -1180,14 +1134,41 @@ def fig_fetch(bench: Bench, fig: Figure, cpu: bool = False) -> None:
         raise CommandFailed(["gitsess", "fetch"], 0, detail.encode())
 
 
-@figure(
-    "fetch-cpu",
-    "fetch {shared} sessions into a fresh repository, CPU",
-    "git fetch of the same refspecs",
-    1.2,
+def share_figure(
+    key: str, title: str, floor: str, goals: tuple[float, float], run: Callable[..., None]
+) -> None:
+    """Register a sharing figure of {shared} sessions twice: in wall-clock time, and in CPU
+    time (``key``-cpu), the steadier on a shared machine; ``goals`` for each."""
+    for cpu, goal in zip((False, True), goals, strict=True):
+
+        def figure_fn(bench: Bench, fig: Figure, cpu: bool = cpu) -> None:
+            run(bench, fig, cpu=cpu)
+
+        suffix = ("-cpu", ", CPU") if cpu else ("", "")
+        FIGURES.append(Spec(key + suffix[0], title + suffix[1], floor, goal, figure_fn))
+
+
+share_figure(
+    "push-first",
+    "push --all, {shared} shared sessions, first push (secrets scan)",
+    "git push of the same refs",
+    (1.2, 2.0),
+    functools.partial(push_figure, scan_cache=False),
 )
-def fig_fetch_cpu(bench: Bench, fig: Figure) -> None:
-    fig_fetch(bench, fig, cpu=True)
+share_figure(
+    "push-warm",
+    "push --all, {shared} shared sessions, scan cache warm",
+    "git push of the same refs",
+    (1.2, 1.2),
+    functools.partial(push_figure, scan_cache=True),
+)
+share_figure(
+    "fetch",
+    "fetch {shared} sessions into a fresh repository",
+    "git fetch of the same refspecs",
+    (1.2, 1.2),
+    fig_fetch,
+)
 
 
 def make_shared_sessions(bench: Bench, repo: Path, count: int) -> None:
