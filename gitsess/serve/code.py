@@ -79,9 +79,7 @@ def routes(reader: Reader, page: Page, lookup: Lookup) -> list[BaseRoute]:
     def tree(request: Request) -> Response:
         session_id = lookup(request.path_params["session"])
         state = reader.state(session_id)
-        return page(
-            "tree.html.j2", session=reader.summary(state), **code_context(reader, state)
-        )
+        return page("tree.html.j2", session=reader.summary(state), **code_context(reader, state))
 
     def compare(request: Request) -> Response:
         names = [request.query_params.get(key, "").strip() for key in ("a", "b")]
