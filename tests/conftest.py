@@ -175,6 +175,16 @@ def run_cli(
 
 
 @pytest.fixture
+def homes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """Claude Code's and Codex's home folders in the test's own directory (their
+    environment variables pointed there): where `resume --agent` writes transcripts."""
+    claude, codex = tmp_path / "claude-config", tmp_path / "codex-home"
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
+    monkeypatch.setenv("CODEX_HOME", str(codex))
+    return {"claude-code": claude, "codex": codex}
+
+
+@pytest.fixture
 def origin(tmp_path: Path) -> Path:
     """A real bare repository, the remote of `work`."""
     bare = tmp_path / "origin.git"

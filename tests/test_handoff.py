@@ -31,14 +31,6 @@ TAIL: list[dict[str, Any]] = [
 ]
 
 
-@pytest.fixture
-def homes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    claude, codex = tmp_path / "claude-config", tmp_path / "codex-home"
-    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
-    monkeypatch.setenv("CODEX_HOME", str(codex))
-    return {"claude-code": claude, "codex": codex}
-
-
 def need_corpus() -> None:
     if not CORPUS.exists():
         pytest.skip("no corpus beside this checkout")

@@ -24,14 +24,6 @@ CONVERSATION = [
 
 
 @pytest.fixture
-def homes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    claude, codex = tmp_path / "claude-config", tmp_path / "codex-home"
-    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
-    monkeypatch.setenv("CODEX_HOME", str(codex))
-    return {"claude-code": claude, "codex": codex}
-
-
-@pytest.fixture
 def session(repo: Path, gs) -> str:
     sid = gs("new", "Dark mode", "--no-checkout", "--json").json()["id"]
     gs("record", sid, "--jsonl", "-", stdin="\n".join(json.dumps(e) for e in CONVERSATION))
