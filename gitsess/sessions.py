@@ -222,16 +222,16 @@ class Sessions:
         ]
         return sorted(rows, key=lambda r: str(r.meta.get("updated", "")), reverse=True)
 
-    def family(self, session_id: str) -> list[Listed] | None:
-        """The sessions of ``session_id``'s fork family: the root its parents lead to and
-        every session forked from it, at most FAMILY_LIMIT. Found by byte searches of the
-        listing cache's names (each row names the session it was forked from), so no
-        other session is read: the viewer shows a family on every session page. None when
-        the cache cannot say (a session that must be read afresh): then tree.families over
-        listing() does."""
+    def family(self, session_id: str) -> list[Listed]:
+        """The sessions of ``session_id``'s fork family (for tree.families): the root its
+        parents lead to and every session forked from it, at most FAMILY_LIMIT. Found by
+        byte searches of the listing cache's names (each row names the session it was
+        forked from), so no other session is read: the viewer shows a family on every
+        session page. When the cache cannot say (a session that must be read afresh),
+        every session: tree.families finds the family among them."""
         snapshot = self.store.listing_cache()
         if snapshot.names_with(2, REREAD):
-            return None
+            return self.listing(include_archived=True)
         root, seen = session_id, {session_id}
         while (source := _source_of(snapshot, root)) is not None and source not in seen:
             seen.add(source)
@@ -245,13 +245,14 @@ class Sessions:
                     queue.append(child)
         return self._cached_rows(snapshot, list(members)[:FAMILY_LIMIT])
 
-    def with_task(self, task: str, limit: int) -> list[Listed] | None:
+    def with_task(self, task: str, limit: int) -> list[Listed]:
         """Up to ``limit`` sessions whose `task` is ``task``, most recent first: the rows
-        whose summary holds the task's JSON, checked once parsed. None when the cache
-        cannot say."""
+        whose summary holds the task's JSON, checked once parsed (every session read when
+        the cache cannot say)."""
         snapshot = self.store.listing_cache(names=False)
         if snapshot.rows_with(3, REREAD):
-            return None
+            listed = self.listing(include_archived=True)
+            return [row for row in listed if row.meta.get("task") == task][:limit]
         needles = {ascii_json(task), json.dumps(task, ensure_ascii=False).encode()}
         found: list[Listed] = []
         for line in snapshot.lines():

@@ -81,10 +81,8 @@ def tree(app: App, session: str | None, every: bool, as_json: bool) -> None:
         roots = families(sessions.store.read_all(), current_id)
     else:
         session_id = sessions.resolve_or_current(session)
-        # Only the family's sessions, found through the listing cache; all when it cannot say.
-        members = sessions.family(session_id)
-        listed = sessions.store.read_all() if members is None else members
-        family = family_of(families(listed, current_id), session_id)
+        # Only the family's sessions, found through the listing cache.
+        family = family_of(families(sessions.family(session_id), current_id), session_id)
         roots = [family] if family else []
     if as_json:
         emit_json([root.as_json() for root in roots] if every else roots[0].as_json())

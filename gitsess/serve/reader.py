@@ -34,20 +34,12 @@ class Reader:
     # -- the index ------------------------------------------------------------
 
     def family(self, session_id: str) -> list[Listed]:
-        """The sessions of ``session_id``'s fork family (every session when the listing
-        cache cannot say which)."""
         with self.lock:
-            found = self.sessions.family(session_id)
-            return self.sessions.listing(include_archived=True) if found is None else found
+            return self.sessions.family(session_id)
 
     def with_task(self, task: str, limit: int) -> list[Listed]:
-        """Up to ``limit`` sessions of ``task``, most recent first."""
         with self.lock:
-            found = self.sessions.with_task(task, limit)
-            if found is None:
-                listed = self.sessions.listing(include_archived=True)
-                found = [row for row in listed if row.meta.get("task") == task][:limit]
-            return found
+            return self.sessions.with_task(task, limit)
 
     def index(self, chosen: dict[str, str], text: str, limit: int) -> IndexPage:
         """A page of the index: pinned sessions first, then the most recent (serve/index.py)."""
